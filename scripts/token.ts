@@ -1,0 +1,36 @@
+// `npm run token -- --sub jdoe --role records_clerk [--role auditor] [--expires 8h]`
+// Prints a development (HS256) token the service accepts: it uses the same JWT_SECRET, or the
+// secret generated in DATA_DIR on first start.
+import { parseArgs } from 'node:util'
+import { createSigner } from 'fast-jwt'
+import { loadConfig, loadDotEnv } from '../src/config.js'
+import { devJwtSecret } from '../src/dev-secrets.js'
+import { ROLES } from '../src/plugins/auth.js'
+
+loadDotEnv()
+const { values } = parseArgs({
+  options: {
+    sub: { type: 'string' },
+    role: { type: 'string', multiple: true, default: [] },
+    expires: { type: 'string', default: '8h' },
+  },
+})
+const unknown = values.role.filter((r) => !(ROLES as readonly string[]).includes(r))
+if (!values.sub || values.role.length === 0 || unknown.length > 0) {
+  console.error(`usage: npm run token -- --sub <user> --role <${ROLES.join('|')}> [--role ...] [--expires 8h]`)
+  if (unknown.length) console.error(`unknown role(s): ${unknown.join(', ')}`)
+  process.exit(2)
+}
+const config = loadConfig(process.env, { devJwtSecret: devJwtSecret(process.env.DATA_DIR || '.data') })
+if (config.jwt.verification.mode !== 'hs256') {
+  console.error('npm run token mints development tokens only; this configuration verifies tokens from an identity provider.')
+  process.exit(2)
+}
+const sign = createSigner({
+  key: config.jwt.verification.secret,
+  algorithm: 'HS256',
+  iss: config.jwt.issuer,
+  aud: config.jwt.audience,
+  expiresIn: values.expires,
+})
+console.log(sign({ sub: values.sub, roles: values.role }))

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { Config } from './config.js'
+import { createDatabase, type Database } from './db/client.js'
+import { readMigrationFiles } from './db/migrate.js'
+import { healthRoutes } from './health/routes.js'
+import { PROJECT_ROOT } from './paths.js'
+import authPlugin from './plugins/auth.js'
+import errorsPlugin from './plugins/errors.js'
+import openapiPlugin from './plugins/openapi.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    db: Database
+  }
+}
+
+const VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version
+
+/** Headers and fields that must never reach a log line. */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-hub-signature-256"]',
+  'req.headers["x-hub-signature"]',
+  'req.headers["x-twitter-webhooks-signature"]',
+  'req.headers["x-li-signature"]',
+  'req.headers["townsquare-signature"]',
+  '*.secret',
+  '*.password',
+  '*.token',
+]
+
+export function loggerOptions(config: Pick<Config, 'logLevel'>): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    redact: { paths: LOG_REDACT, censor: '[redacted]' },
+    serializers: {
+      req: (req) => ({
+        method: req.method,
+        url: req.url.split('?')[0],
+        remoteAddress: req.ip,
+        headers: req.headers,
+      }),
+    },
+  }
+}
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger']
+  /** An existing database handle (tests share one); otherwise one is created from the config. */
+  database?: Database
+}
+
+/** Builds the service from a config without listening (src/server.ts listens). */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    routerOptions: { maxParamLength: 500 },
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+
+  const db = options.database ?? createDatabase(config.databaseUrl, { poolSize: config.poolSize })
+  app.decorate('config', config)
+  app.decorate('db', db)
+  if (!options.database) app.addHook('onClose', () => db.close())
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await app.register(errorsPlugin)
+  await app.register(authPlugin, { config })
+  await app.register(openapiPlugin, { version: VERSION })
+
+  await app.register(healthRoutes, { db, migrationFiles: readMigrationFiles(config.migrationsDir) })
+
+  return app
+}

@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { PROJECT_ROOT } from './paths.js'
+
+export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/townsquare'
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value)
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional())
+const booleanFlag = z.preprocess(
+  emptyAsUndefined,
+  z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => v === 'true' || v === '1'),
+)
+
+/**
+ * The whole environment of the service. Each key is documented here (`describe`) and in
+ * `.env.example`; docs/configuration.md is generated from this schema.
+ */
+export const EnvSchema = z
+  .object({
+    NODE_ENV: z
+      .preprocess(emptyAsUndefined, z.enum(['development', 'test', 'production']).default('development'))
+      .describe('development, test or production. Production refuses development conveniences (generated secrets).'),
+    HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')).describe('Interface to listen on.'),
+    PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)).describe('TCP port to listen on.'),
+    LOG_LEVEL: z
+      .preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+      .describe('pino log level.'),
+    DATABASE_URL: z
+      .preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).default(DEFAULT_DATABASE_URL))
+      .describe('PostgreSQL connection URL used by the running service (may be the restricted runtime role).'),
+    MIGRATION_DATABASE_URL: z
+      .preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional())
+      .describe('PostgreSQL URL of the role that owns the schema and applies migrations. Defaults to DATABASE_URL.'),
+    DATABASE_POOL_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(200).default(10)).describe('Connections in the pg pool.'),
+    DATA_DIR: z
+      .preprocess(emptyAsUndefined, z.string().default('.data'))
+      .describe('Directory for local state outside the repository (development secrets and keys).'),
+    JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()).describe('HS256 secret for development tokens (at least 32 characters). Not allowed in production.'),
+    JWT_PUBLIC_KEY: optionalString.describe('PEM public key (RSA or EC P-256) that verifies RS256/ES256 tokens in production.'),
+    JWT_JWKS_URL: z.preprocess(emptyAsUndefined, z.url().optional()).describe('JWKS URL of the identity provider (RS256/ES256).'),
+    JWT_ISSUER: optionalString.describe('Required `iss` claim. Required in production; development default townsquare-dev.'),
+    JWT_AUDIENCE: optionalString.describe('Required `aud` claim. Required in production; development default townsquare.'),
+    BODY_LIMIT_BYTES: z
+      .preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).default(1_048_576))
+      .describe('Largest request body accepted on JSON routes, in bytes.'),
+    TRUST_PROXY: booleanFlag.describe('Trust X-Forwarded-* headers from a reverse proxy (true/false).'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.JWT_PUBLIC_KEY && env.JWT_JWKS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'set JWT_PUBLIC_KEY or JWT_JWKS_URL, not both' })
+    }
+    if (env.NODE_ENV === 'production') {
+      if (env.JWT_SECRET) {
+        ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'HS256 development tokens are not accepted in production; use JWT_PUBLIC_KEY or JWT_JWKS_URL' })
+      }
+      if (!env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL) {
+        ctx.addIssue({ code: 'custom', path: ['JWT_PUBLIC_KEY'], message: 'production needs JWT_PUBLIC_KEY or JWT_JWKS_URL' })
+      }
+      if (!env.JWT_ISSUER) ctx.addIssue({ code: 'custom', path: ['JWT_ISSUER'], message: 'required in production' })
+      if (!env.JWT_AUDIENCE) ctx.addIssue({ code: 'custom', path: ['JWT_AUDIENCE'], message: 'required in production' })
+    }
+  })
+
+export type Env = z.infer<typeof EnvSchema>
+
+export type JwtVerification =
+  | { mode: 'hs256'; secret: string }
+  | { mode: 'public-key'; publicKey: string }
+  | { mode: 'jwks'; jwksUrl: string }
+
+export interface Config {
+  env: Env['NODE_ENV']
+  host: string
+  port: number
+  logLevel: Env['LOG_LEVEL']
+  databaseUrl: string
+  migrationDatabaseUrl: string
+  poolSize: number
+  dataDir: string
+  bodyLimitBytes: number
+  trustProxy: boolean
+  migrationsDir: string
+  jwt: {
+    verification: JwtVerification
+    issuer: string
+    audience: string
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'prisma', 'migrations')
+
+/**
+ * Reads the environment through one schema and reports every problem at once.
+ * `devJwtSecret` supplies the generated development secret when none is configured
+ * (see src/dev-secrets.ts); production never takes that path.
+ */
+export function loadConfig(
+  source: Record<string, string | undefined> = process.env,
+  options: { devJwtSecret?: () => string; migrationsDir?: string } = {},
+): Config {
+  const parsed = EnvSchema.safeParse(source)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`))
+  }
+  const env = parsed.data
+  let verification: JwtVerification
+  if (env.JWT_PUBLIC_KEY) verification = { mode: 'public-key', publicKey: env.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') }
+  else if (env.JWT_JWKS_URL) verification = { mode: 'jwks', jwksUrl: env.JWT_JWKS_URL }
+  else if (env.JWT_SECRET) verification = { mode: 'hs256', secret: env.JWT_SECRET }
+  else if (options.devJwtSecret) verification = { mode: 'hs256', secret: options.devJwtSecret() }
+  else throw new ConfigError(['JWT_SECRET: set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL'])
+
+  return {
+    env: env.NODE_ENV,
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    databaseUrl: env.DATABASE_URL,
+    migrationDatabaseUrl: env.MIGRATION_DATABASE_URL ?? env.DATABASE_URL,
+    poolSize: env.DATABASE_POOL_SIZE,
+    dataDir: env.DATA_DIR,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    trustProxy: env.TRUST_PROXY,
+    migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR,
+    jwt: {
+      verification,
+      issuer: env.JWT_ISSUER ?? 'townsquare-dev',
+      audience: env.JWT_AUDIENCE ?? 'townsquare',
+    },
+  }
+}
+
+/** Loads `.env` from the working directory when present; real environment variables win. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path)
+}

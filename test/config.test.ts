@@ -1,0 +1,52 @@
+import t from 'tap'
+import { ConfigError, DEFAULT_DATABASE_URL, loadConfig } from '../src/config.js'
+
+const secret = 'x'.repeat(32)
+
+t.test('defaults give a runnable development configuration', async (t) => {
+  const config = loadConfig({ JWT_SECRET: secret })
+  t.equal(config.port, 3000)
+  t.equal(config.host, '127.0.0.1')
+  t.equal(config.databaseUrl, DEFAULT_DATABASE_URL)
+  t.equal(config.migrationDatabaseUrl, DEFAULT_DATABASE_URL)
+  t.same(config.jwt, { verification: { mode: 'hs256', secret }, issuer: 'townsquare-dev', audience: 'townsquare' })
+})
+
+t.test('every problem is reported at once', async (t) => {
+  const error = t.throws(() =>
+    loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x/y', JWT_SECRET: 'short' }),
+  ) as ConfigError
+  t.ok(error instanceof ConfigError)
+  const fields = error.problems.map((p) => p.split(':')[0])
+  t.same(fields.sort(), ['DATABASE_URL', 'JWT_SECRET', 'LOG_LEVEL', 'PORT'])
+  t.match(error.message, /PORT: .*\n.*LOG_LEVEL|LOG_LEVEL: .*\n/)
+})
+
+t.test('production refuses development conveniences and requires issuer and audience', async (t) => {
+  const error = t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }, { devJwtSecret: () => secret })) as ConfigError
+  const fields = error.problems.map((p) => p.split(':')[0]).sort()
+  t.same(fields, ['JWT_AUDIENCE', 'JWT_ISSUER', 'JWT_PUBLIC_KEY', 'JWT_SECRET'])
+})
+
+t.test('a public key or a JWKS URL selects asymmetric verification', async (t) => {
+  const pem = '-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----'
+  const base = { NODE_ENV: 'production', JWT_ISSUER: 'https://idp.city.example', JWT_AUDIENCE: 'townsquare' }
+  t.same(loadConfig({ ...base, JWT_PUBLIC_KEY: pem }).jwt.verification, {
+    mode: 'public-key',
+    publicKey: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----',
+  })
+  t.same(loadConfig({ ...base, JWT_JWKS_URL: 'https://idp.city.example/jwks' }).jwt.verification, {
+    mode: 'jwks',
+    jwksUrl: 'https://idp.city.example/jwks',
+  })
+  t.throws(() => loadConfig({ ...base, JWT_PUBLIC_KEY: pem, JWT_JWKS_URL: 'https://idp.city.example/jwks' }), /not both/)
+})
+
+t.test('without any JWT setting a development secret is generated, never in production', async (t) => {
+  t.equal(loadConfig({}, { devJwtSecret: () => 'generated' }).jwt.verification.mode, 'hs256')
+  t.throws(() => loadConfig({}), /JWT_SECRET/)
+})
+
+t.test('empty values count as unset', async (t) => {
+  t.equal(loadConfig({ JWT_SECRET: secret, PORT: '', DATABASE_URL: '' }).port, 3000)
+})

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
+import { buildApp } from '../../src/app.js'
+import { loadConfig, type Config } from '../../src/config.js'
+import type { Role } from '../../src/plugins/auth.js'
+import { createTestDatabase } from './db.js'
+
+export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-for-hs256'
+
+export function testConfig(overrides: Record<string, string | undefined> = {}, options: { migrationsDir?: string } = {}): Config {
+  return loadConfig(
+    { NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: '.data/test', ...overrides },
+    options,
+  )
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  config: Config
+  databaseUrl: string
+  token(roles: Role[] | Role, sub?: string): string
+}
+
+/** The real app on a private database; closed and dropped when the test ends. */
+export async function testApp(
+  t: Test,
+  options: { env?: Record<string, string | undefined>; extend?: (app: FastifyInstance) => void | Promise<void> } = {},
+): Promise<TestApp> {
+  const database = await createTestDatabase()
+  const config = testConfig({ DATABASE_URL: database.url, ...options.env })
+  const app = await buildApp(config)
+  await options.extend?.(app)
+  t.teardown(async () => {
+    await app.close()
+    await database.drop()
+  })
+  await app.ready()
+  return {
+    app,
+    config,
+    databaseUrl: database.url,
+    token: (roles, sub = 'test-user') => app.jwt.sign({ sub, roles: Array.isArray(roles) ? roles : [roles] }),
+  }
+}

@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { generateOpenApi, OPENAPI_PATH } from '../../src/plugins/openapi-document.js'
+import { PROJECT_ROOT } from '../../src/paths.js'
+import { testApp } from '../helpers/app.js'
+
+const run = promisify(execFile)
+
+t.test('the committed OpenAPI document is the one the routes generate', async (t) => {
+  const generated = await generateOpenApi()
+  t.equal(readFileSync(OPENAPI_PATH, 'utf8'), generated, 'run `npm run openapi` and commit openapi/openapi.json')
+  const doc = JSON.parse(generated)
+  t.equal(doc.openapi, '3.1.0')
+  t.ok(doc.paths['/readyz'], 'documents the routes')
+})
+
+t.test('the drift check fails on a stale document and passes on a current one', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'townsquare-openapi-'))
+  const stale = join(dir, 'stale.json')
+  const doc = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8'))
+  delete doc.paths['/readyz']
+  writeFileSync(stale, JSON.stringify(doc, null, 2) + '\n')
+  const tsx = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx')
+  const failed = await run(tsx, ['scripts/openapi.ts', '--check', '--file', stale], { cwd: PROJECT_ROOT }).then(
+    () => null,
+    (error: { code: number; stderr: string }) => error,
+  )
+  t.ok(failed, 'the check exits non-zero')
+  t.equal(failed?.code, 1)
+  t.match(failed?.stderr, /is stale: run npm run openapi/)
+  const ok = await run(tsx, ['scripts/openapi.ts', '--check'], { cwd: PROJECT_ROOT })
+  t.match(ok.stdout, /is current/)
+})
+
+t.test('the document and its viewer are served', async (t) => {
+  const { app } = await testApp(t)
+  const res = await app.inject('/openapi.json')
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().openapi, '3.1.0')
+  const docs = await app.inject('/docs/')
+  t.equal(docs.statusCode, 200)
+  t.match(docs.headers['content-type'], /text\/html/)
+})
