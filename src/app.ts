@@ -7,6 +7,10 @@ import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/client.js'
 import { readMigrationFiles } from './db/migrate.js'
 import { healthRoutes } from './health/routes.js'
+import { systemClock, type Clock } from './ledger/append.js'
+import { ledgerRoutes } from './ledger/routes.js'
+import { startSealer, type Sealer } from './ledger/sealer.js'
+import { loadSigningKey, type LedgerSigningKey } from './ledger/signing-key.js'
 import { PROJECT_ROOT } from './paths.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin from './plugins/errors.js'
@@ -16,6 +20,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config
     db: Database
+    clock: Clock
+    ledger: { signingKey: LedgerSigningKey; sealer: Sealer | null }
   }
 }
 
@@ -54,6 +60,7 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /** An existing database handle (tests share one); otherwise one is created from the config. */
   database?: Database
+  clock?: Clock
 }
 
 /** Builds the service from a config without listening (src/server.ts listens). */
@@ -71,9 +78,28 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setSerializerCompiler(serializerCompiler)
 
   const db = options.database ?? createDatabase(config.databaseUrl, { poolSize: config.poolSize })
+  const clock = options.clock ?? systemClock
+  const signingKey = loadSigningKey(config)
   app.decorate('config', config)
   app.decorate('db', db)
-  if (!options.database) app.addHook('onClose', () => db.close())
+  app.decorate('clock', clock)
+  app.decorate('ledger', { signingKey, sealer: null })
+  if (config.ledger.sealer) {
+    app.addHook('onReady', async () => {
+      app.ledger.sealer = startSealer({
+        databaseUrl: config.databaseUrl,
+        key: signingKey,
+        intervalMs: config.ledger.checkpointIntervalMs,
+        clock,
+        log: app.log.child({ component: 'sealer' }),
+      })
+    })
+  }
+  // One hook, so the order is explicit: the sealer finishes its pass before the pool closes.
+  app.addHook('onClose', async () => {
+    await app.ledger.sealer?.stop()
+    if (!options.database) await db.close()
+  })
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -84,6 +110,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(openapiPlugin, { version: VERSION })
 
   await app.register(healthRoutes, { db, migrationFiles: readMigrationFiles(config.migrationsDir) })
+  await app.register(
+    async (v1) => {
+      await v1.register(ledgerRoutes, { signingKey })
+    },
+    { prefix: '/v1' },
+  )
 
   return app
 }

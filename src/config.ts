@@ -48,6 +48,18 @@ export const EnvSchema = z
       .preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).default(1_048_576))
       .describe('Largest request body accepted on JSON routes, in bytes.'),
     TRUST_PROXY: booleanFlag.describe('Trust X-Forwarded-* headers from a reverse proxy (true/false).'),
+    LEDGER_ORIGIN: z
+      .preprocess(emptyAsUndefined, z.string().regex(/^[^\s+]+$/, 'no spaces or "+"').default('townsquare.invalid/ledger'))
+      .describe('Name of this ledger in signed checkpoints (origin line and key name), e.g. townsquare.kankakee.gov/ledger.'),
+    LEDGER_SIGNING_KEY: optionalString.describe(
+      'Ed25519 private key (PKCS#8 PEM, "\\n" escapes allowed) that signs checkpoints. Development: generated in DATA_DIR; required in production.',
+    ),
+    LEDGER_CHECKPOINT_INTERVAL_MS: z
+      .preprocess(emptyAsUndefined, z.coerce.number().int().min(50).max(60_000).default(1000))
+      .describe('How often the sealer seals committed entries and signs a checkpoint while there are new ones (ms).'),
+    LEDGER_SEALER: z
+      .preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on'))
+      .describe('Run the sealer in this instance (one instance seals at a time, chosen by an advisory lock).'),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_PUBLIC_KEY && env.JWT_JWKS_URL) {
@@ -62,6 +74,7 @@ export const EnvSchema = z
       }
       if (!env.JWT_ISSUER) ctx.addIssue({ code: 'custom', path: ['JWT_ISSUER'], message: 'required in production' })
       if (!env.JWT_AUDIENCE) ctx.addIssue({ code: 'custom', path: ['JWT_AUDIENCE'], message: 'required in production' })
+      if (!env.LEDGER_SIGNING_KEY) ctx.addIssue({ code: 'custom', path: ['LEDGER_SIGNING_KEY'], message: 'required in production' })
     }
   })
 
@@ -84,6 +97,13 @@ export interface Config {
   bodyLimitBytes: number
   trustProxy: boolean
   migrationsDir: string
+  ledger: {
+    origin: string
+    /** PEM, or undefined in development (then generated in dataDir). */
+    signingKeyPem: string | undefined
+    checkpointIntervalMs: number
+    sealer: boolean
+  }
   jwt: {
     verification: JwtVerification
     issuer: string
@@ -133,6 +153,12 @@ export function loadConfig(
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     trustProxy: env.TRUST_PROXY,
     migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR,
+    ledger: {
+      origin: env.LEDGER_ORIGIN,
+      signingKeyPem: env.LEDGER_SIGNING_KEY?.replace(/\\n/g, '\n'),
+      checkpointIntervalMs: env.LEDGER_CHECKPOINT_INTERVAL_MS,
+      sealer: env.LEDGER_SEALER === 'on',
+    },
     jwt: {
       verification,
       issuer: env.JWT_ISSUER ?? 'townsquare-dev',

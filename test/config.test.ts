@@ -25,12 +25,12 @@ t.test('every problem is reported at once', async (t) => {
 t.test('production refuses development conveniences and requires issuer and audience', async (t) => {
   const error = t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }, { devJwtSecret: () => secret })) as ConfigError
   const fields = error.problems.map((p) => p.split(':')[0]).sort()
-  t.same(fields, ['JWT_AUDIENCE', 'JWT_ISSUER', 'JWT_PUBLIC_KEY', 'JWT_SECRET'])
+  t.same(fields, ['JWT_AUDIENCE', 'JWT_ISSUER', 'JWT_PUBLIC_KEY', 'JWT_SECRET', 'LEDGER_SIGNING_KEY'])
 })
 
 t.test('a public key or a JWKS URL selects asymmetric verification', async (t) => {
   const pem = '-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----'
-  const base = { NODE_ENV: 'production', JWT_ISSUER: 'https://idp.city.example', JWT_AUDIENCE: 'townsquare' }
+  const base = { NODE_ENV: 'production', JWT_ISSUER: 'https://idp.city.example', JWT_AUDIENCE: 'townsquare', LEDGER_SIGNING_KEY: 'pem' }
   t.same(loadConfig({ ...base, JWT_PUBLIC_KEY: pem }).jwt.verification, {
     mode: 'public-key',
     publicKey: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----',

@@ -1,15 +1,27 @@
+import { generateKeyPairSync } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
-import { buildApp } from '../../src/app.js'
+import { buildApp, loggerOptions } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import type { Role } from '../../src/plugins/auth.js'
 import { createTestDatabase } from './db.js'
 
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-for-hs256'
 
+/** A checkpoint signing key for tests that configure production mode. */
+export const TEST_LEDGER_KEY_PEM = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+
 export function testConfig(overrides: Record<string, string | undefined> = {}, options: { migrationsDir?: string } = {}): Config {
   return loadConfig(
-    { NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, DATA_DIR: '.data/test', ...overrides },
+    {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      JWT_SECRET: TEST_JWT_SECRET,
+      DATA_DIR: '.data/test',
+      // Tests seal on demand (app.ledger.sealer.sealNow()) rather than on the timer.
+      LEDGER_CHECKPOINT_INTERVAL_MS: '60000',
+      ...overrides,
+    },
     options,
   )
 }
@@ -28,7 +40,8 @@ export async function testApp(
 ): Promise<TestApp> {
   const database = await createTestDatabase()
   const config = testConfig({ DATABASE_URL: database.url, ...options.env })
-  const app = await buildApp(config)
+  // TEST_LOG=1 shows the app's logs (the sealer's included) while debugging a test.
+  const app = await buildApp(config, process.env.TEST_LOG ? { logger: loggerOptions({ logLevel: 'debug' }) } : {})
   await options.extend?.(app)
   t.teardown(async () => {
     await app.close()

@@ -1,0 +1,188 @@
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { sha256Hex } from './canonical-json.js'
+import { verifySignedCheckpoint } from './checkpoint.js'
+import { entryLeafHash } from './entry.js'
+import { CompactRange, type NodeId } from './merkle.js'
+import { fetchNodes, type Queryable } from './tree-store.js'
+
+export type DivergenceKind =
+  | 'leaf_missing'
+  | 'entry_missing'
+  | 'payload_hash'
+  | 'leaf_hash'
+  | 'tree_node'
+  | 'checkpoint_root'
+  | 'checkpoint_signature'
+  | 'checkpoint_beyond_tree'
+
+export interface Divergence {
+  kind: DivergenceKind
+  leafIndex?: number
+  entryId?: string
+  treeSize?: number
+  expected: string
+  found: string
+  detail: string
+}
+
+export interface VerificationReport {
+  ok: boolean
+  /** Leaves checked in order before the first divergence (all of them when ok). */
+  treeSize: number
+  checkpointsChecked: number
+  /** Appended entries the sealer has not reached yet (committed recently or still in flight). */
+  unsealedEntries: number
+  divergence: Divergence | null
+}
+
+/** Perfect nodes (level >= 1) that become complete when leaf `index` is appended. */
+function nodesCompletedBy(index: number): NodeId[] {
+  const ids: NodeId[] = []
+  for (let level = 1, span = 2; (index + 1) % span === 0; level++, span *= 2) ids.push({ level, index: (index + 1) / span - 1 })
+  return ids
+}
+
+interface CheckpointRow {
+  tree_size: string
+  root_hash: Buffer
+  key_id: string
+  key_name: string
+  signed_note: string
+}
+
+/**
+ * Recomputes everything from the stored entries, in leaf order: each payload's hash, each leaf
+ * hash, each stored tree node, and the root and signature of every checkpoint. Stops at the first
+ * divergence and says what was expected and what was found.
+ */
+export async function verifyLedger(db: Queryable, options: { batchSize?: number } = {}): Promise<VerificationReport> {
+  const batchSize = options.batchSize ?? 10_000
+  const keys = new Map<string, { name: string; publicKey: KeyObject }>()
+  for (const row of (await db.query<{ key_id: string; key_name: string; public_key: string }>('SELECT key_id, key_name, public_key FROM ledger_signing_key')).rows) {
+    keys.set(row.key_id, { name: row.key_name, publicKey: createPublicKey(row.public_key) })
+  }
+  const { rows: unsealed } = await db.query<{ n: string }>(
+    'SELECT count(*)::text AS n FROM ledger_entry e WHERE NOT EXISTS (SELECT 1 FROM ledger_leaf l WHERE l.entry_id = e.id)',
+  )
+  const unsealedEntries = Number(unsealed[0]!.n)
+
+  const range = new CompactRange()
+  let checkpointsChecked = 0
+  let pendingCheckpoints: CheckpointRow[] = []
+  let checkpointCursor = -1
+  const report = (divergence: Divergence | null): VerificationReport => ({
+    ok: divergence === null,
+    treeSize: range.size,
+    checkpointsChecked,
+    unsealedEntries,
+    divergence,
+  })
+
+  async function nextCheckpoint(): Promise<CheckpointRow | undefined> {
+    if (pendingCheckpoints.length === 0) {
+      const { rows } = await db.query<CheckpointRow>(
+        `SELECT tree_size::text, root_hash, key_id, key_name, signed_note FROM ledger_checkpoint WHERE tree_size > $1 ORDER BY ledger_checkpoint.tree_size LIMIT 1000`,
+        [checkpointCursor],
+      )
+      pendingCheckpoints = rows
+    }
+    return pendingCheckpoints[0]
+  }
+
+  function checkCheckpoint(cp: CheckpointRow): Divergence | null {
+    const treeSize = Number(cp.tree_size)
+    const root = range.root()
+    if (!root.equals(cp.root_hash)) {
+      return { kind: 'checkpoint_root', treeSize, expected: root.toString('hex'), found: cp.root_hash.toString('hex'), detail: `checkpoint at tree size ${treeSize} records a root the entries do not produce` }
+    }
+    const key = keys.get(cp.key_id)
+    const verified = key ? verifySignedCheckpoint(cp.signed_note, key) : { ok: false as const, reason: `unknown signing key ${cp.key_id}` }
+    if (!verified.ok) {
+      return { kind: 'checkpoint_signature', treeSize, expected: 'a valid Ed25519 signature', found: verified.reason, detail: `checkpoint at tree size ${treeSize}: ${verified.reason}` }
+    }
+    if (verified.checkpoint.treeSize !== treeSize || !verified.checkpoint.rootHash.equals(root)) {
+      return {
+        kind: 'checkpoint_signature',
+        treeSize,
+        expected: `${treeSize} ${root.toString('base64')}`,
+        found: `${verified.checkpoint.treeSize} ${verified.checkpoint.rootHash.toString('base64')}`,
+        detail: `the signed note of checkpoint ${treeSize} does not match its recorded size and root`,
+      }
+    }
+    return null
+  }
+
+  for (let start = 0; ; start += batchSize) {
+    const { rows } = await db.query<{
+      leaf_index: string
+      leaf_hash: Buffer
+      entry_id: string
+      id: string | null
+      kind: string
+      subject: string
+      actor: string
+      recorded_at: Date
+      payload: string
+      payload_sha256: string
+    }>(
+      `SELECT l.leaf_index::text, l.leaf_hash, l.entry_id, e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.payload_sha256
+         FROM ledger_leaf l LEFT JOIN ledger_entry e ON e.id = l.entry_id
+        WHERE l.leaf_index >= $1 ORDER BY l.leaf_index LIMIT $2`,
+      [start, batchSize],
+    )
+    if (rows.length === 0) break
+    const wanted = rows.flatMap((_row, i) => nodesCompletedBy(start + i))
+    const stored = new Map((await fetchNodes(db, wanted)).map((n) => [`${n.level}/${n.index}`, Buffer.from(n.hash)]))
+
+    for (const row of rows) {
+      const leafIndex = range.size
+      if (Number(row.leaf_index) !== leafIndex) {
+        return report({ kind: 'leaf_missing', leafIndex, expected: `leaf ${leafIndex}`, found: `leaf ${row.leaf_index}`, detail: `leaf ${leafIndex} is missing from ledger_leaf` })
+      }
+      if (row.id === null) {
+        return report({ kind: 'entry_missing', leafIndex, entryId: row.entry_id, expected: `entry ${row.entry_id}`, found: 'nothing', detail: `leaf ${leafIndex} seals entry ${row.entry_id}, which is missing` })
+      }
+      const payloadHash = sha256Hex(row.payload)
+      if (payloadHash !== row.payload_sha256) {
+        return report({ kind: 'payload_hash', leafIndex, entryId: row.id, expected: row.payload_sha256, found: payloadHash, detail: `the payload of entry ${row.id} does not hash to its recorded SHA-256` })
+      }
+      const leafHash = entryLeafHash({ id: row.id, kind: row.kind, subject: row.subject, actor: row.actor, recordedAt: row.recorded_at, payloadSha256: row.payload_sha256 })
+      if (!leafHash.equals(row.leaf_hash)) {
+        return report({ kind: 'leaf_hash', leafIndex, entryId: row.id, expected: row.leaf_hash.toString('hex'), found: leafHash.toString('hex'), detail: `entry ${row.id} at leaf ${leafIndex} no longer hashes to the sealed leaf` })
+      }
+      for (const node of range.append(leafHash)) {
+        if (node.level === 0) continue
+        const found = stored.get(`${node.level}/${node.index}`)
+        if (!found || !found.equals(node.hash)) {
+          const first = node.index * 2 ** node.level
+          return report({
+            kind: 'tree_node',
+            leafIndex,
+            expected: node.hash.toString('hex'),
+            found: found?.toString('hex') ?? 'missing',
+            detail: `stored tree node (level ${node.level}, index ${node.index}) over leaves ${first}-${first + 2 ** node.level - 1} differs from the recomputed one`,
+          })
+        }
+      }
+      for (let cp = await nextCheckpoint(); cp && Number(cp.tree_size) === range.size; cp = await nextCheckpoint()) {
+        const divergence = checkCheckpoint(cp)
+        if (divergence) return report(divergence)
+        checkpointsChecked++
+        checkpointCursor = Number(cp.tree_size)
+        pendingCheckpoints.shift()
+      }
+    }
+    if (rows.length < batchSize) break
+  }
+  const beyond = await nextCheckpoint()
+  if (beyond) {
+    return report({
+      kind: 'checkpoint_beyond_tree',
+      treeSize: Number(beyond.tree_size),
+      expected: `at least ${beyond.tree_size} leaves`,
+      found: `${range.size} leaves`,
+      detail: `checkpoint at tree size ${beyond.tree_size} covers leaves that are missing`,
+    })
+  }
+  return report(null)
+}
