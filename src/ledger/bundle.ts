@@ -1,0 +1,324 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { once } from 'node:events'
+import { canonicalJson, sha256Hex } from './canonical-json.js'
+import { parseVerifierKey, publicKeyVerifierString, verifySignedCheckpoint, type VerifierKey } from './checkpoint.js'
+import { ENTRY_FORMAT_VERSION, entryLeafHash } from './entry.js'
+import { consistencyProof, inclusionProof, mapNodeSource, requiredNodes, verifyConsistency, verifyInclusion } from './merkle.js'
+import { checkpointAt, latestCheckpoint, NoCheckpointYetError, type StoredCheckpoint } from './proofs.js'
+import { fetchNodes, type Queryable } from './tree-store.js'
+
+/**
+ * A ledger bundle: records with everything needed to check them without the server (docs/ledger.md,
+ * "Bundles"). FOIA productions are bundles with more files beside these.
+ */
+export const BUNDLE_FORMAT = 'townsquare-ledger-bundle/1'
+export const BUNDLE_FILES = {
+  manifest: 'manifest.json',
+  keys: 'public-keys.txt',
+  checkpoint: 'checkpoint.txt',
+  checkpoints: 'checkpoints.jsonl',
+  entries: 'entries.jsonl',
+} as const
+
+export interface BundleEntryLine {
+  leafIndex: number
+  /** The envelope whose canonical JSON is the leaf (RFC 9162 §2.1.1: leaf hash = SHA-256(0x00 || bytes)). */
+  entry: { v: number; id: string; kind: string; subject: string; actor: string; recordedAt: string; payloadSha256: string }
+  /** The payload, or null where it was withheld (its hash still binds it). */
+  payload: unknown
+  inclusionProof: string[]
+}
+
+export interface BundleCheckpointLine {
+  treeSize: number
+  signedNote: string
+  /** Proves the bundle's checkpoint extends this one (RFC 9162 §2.1.4). */
+  consistencyProof: string[]
+}
+
+export interface Manifest {
+  format: string
+  createdAt: string
+  origin: string
+  treeSize: number
+  entries: number
+  files: Array<{ path: string; sha256: string; bytes: number }>
+}
+
+/** Bundle formats this verifier reads (a FOIA production is a bundle with more files). */
+export const KNOWN_FORMATS = new Set<string>([BUNDLE_FORMAT])
+
+export type EntrySelection = { all: true } | { ids: string[] }
+
+async function writeLines(path: string, lines: AsyncIterable<string>): Promise<void> {
+  const out = createWriteStream(path)
+  for await (const line of lines) {
+    if (!out.write(line + '\n')) await once(out, 'drain')
+  }
+  out.end()
+  await once(out, 'finish')
+}
+
+function fileDigest(path: string): Promise<{ sha256: string; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256')
+    let bytes = 0
+    createReadStream(path)
+      .on('data', (chunk) => {
+        hash.update(chunk)
+        bytes += chunk.length
+      })
+      .on('error', reject)
+      .on('end', () => resolve({ sha256: hash.digest('hex'), bytes }))
+  })
+}
+
+/** Entries in leaf order with inclusion proofs to `checkpoint`, fetched and proven a batch at a time. */
+async function* entryLines(db: Queryable, checkpoint: StoredCheckpoint, selection: EntrySelection, batchSize = 1000): AsyncGenerator<string> {
+  const size = checkpoint.treeSize
+  for (let after = -1; ; ) {
+    const { rows } = await db.query<{ leaf_index: string; id: string; kind: string; subject: string; actor: string; recorded_at: Date; payload: string; payload_sha256: string }>(
+      `SELECT l.leaf_index::text, e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.payload_sha256
+         FROM ledger_leaf l JOIN ledger_entry e ON e.id = l.entry_id
+        WHERE l.leaf_index > $1 AND l.leaf_index < $2 ${'ids' in selection ? 'AND e.id = ANY($4::uuid[])' : ''}
+        ORDER BY l.leaf_index LIMIT $3`,
+      'ids' in selection ? [after, size, batchSize, selection.ids] : [after, size, batchSize],
+    )
+    if (rows.length === 0) return
+    const indexes = rows.map((r) => Number(r.leaf_index))
+    const prove = (node: Parameters<typeof inclusionProof>[2]) => indexes.map((i) => inclusionProof(i, size, node))
+    const proofs = prove(mapNodeSource(await fetchNodes(db, requiredNodes(prove))))
+    for (const [i, row] of rows.entries()) {
+      const line: BundleEntryLine = {
+        leafIndex: indexes[i]!,
+        entry: {
+          v: ENTRY_FORMAT_VERSION,
+          id: row.id,
+          kind: row.kind,
+          subject: row.subject,
+          actor: row.actor,
+          recordedAt: row.recorded_at.toISOString(),
+          payloadSha256: row.payload_sha256,
+        },
+        payload: JSON.parse(row.payload) as unknown,
+        inclusionProof: proofs[i]!.map((h) => h.toString('hex')),
+      }
+      yield JSON.stringify(line)
+    }
+    after = indexes[indexes.length - 1]!
+    if (rows.length < batchSize) return
+  }
+}
+
+/**
+ * Writes a bundle of the selected entries (all, or by id) proven against the latest checkpoint or
+ * the one at `treeSize`, with every earlier checkpoint and its consistency proof, and a manifest.
+ * Memory does not grow with the number of entries.
+ */
+export async function writeLedgerBundle(
+  db: Queryable,
+  dir: string,
+  options: { selection: EntrySelection; treeSize?: number; now?: Date },
+): Promise<Manifest> {
+  const checkpoint = options.treeSize === undefined ? await latestCheckpoint(db) : await checkpointAt(db, options.treeSize)
+  if (!checkpoint) throw new NoCheckpointYetError()
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`${dir} is not empty`)
+  mkdirSync(dir, { recursive: true })
+
+  const keys = await db.query<{ key_name: string; public_key: string }>(`SELECT key_name, public_key FROM ledger_signing_key ORDER BY first_used`)
+  writeFileSync(join(dir, BUNDLE_FILES.keys), keys.rows.map((k) => publicKeyVerifierString(k.key_name, createPublicKey(k.public_key)) + '\n').join(''))
+  writeFileSync(join(dir, BUNDLE_FILES.checkpoint), checkpoint.signedNote)
+
+  const earlier = await db.query<{ tree_size: string; signed_note: string }>(
+    `SELECT tree_size::text, signed_note FROM ledger_checkpoint WHERE tree_size < $1 ORDER BY ledger_checkpoint.tree_size`,
+    [checkpoint.treeSize],
+  )
+  const checkpointLines = async function* () {
+    for (const row of earlier.rows) {
+      const from = Number(row.tree_size)
+      const prove = (node: Parameters<typeof consistencyProof>[2]) => consistencyProof(from, checkpoint.treeSize, node)
+      const proof = prove(mapNodeSource(await fetchNodes(db, requiredNodes(prove))))
+      const line: BundleCheckpointLine = { treeSize: from, signedNote: row.signed_note, consistencyProof: proof.map((h) => h.toString('hex')) }
+      yield JSON.stringify(line)
+    }
+  }
+  await writeLines(join(dir, BUNDLE_FILES.checkpoints), checkpointLines())
+
+  let count = 0
+  const counted = async function* () {
+    for await (const line of entryLines(db, checkpoint, options.selection)) {
+      count++
+      yield line
+    }
+  }
+  await writeLines(join(dir, BUNDLE_FILES.entries), counted())
+
+  const files = []
+  for (const path of [BUNDLE_FILES.keys, BUNDLE_FILES.checkpoint, BUNDLE_FILES.checkpoints, BUNDLE_FILES.entries]) {
+    files.push({ path, ...(await fileDigest(join(dir, path))) })
+  }
+  const manifest: Manifest = {
+    format: BUNDLE_FORMAT,
+    createdAt: (options.now ?? new Date()).toISOString(),
+    origin: checkpoint.keyName,
+    treeSize: checkpoint.treeSize,
+    entries: count,
+    files,
+  }
+  writeFileSync(join(dir, BUNDLE_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n')
+  return manifest
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offline verification: files and a public key only.
+
+export interface BundleProblem {
+  /** `file` or `file:line`. */
+  item: string
+  problem: string
+}
+
+export interface BundleReport {
+  ok: boolean
+  treeSize: number | null
+  entriesVerified: number
+  checkpointsVerified: number
+  problems: BundleProblem[]
+}
+
+function asHashes(value: unknown): Buffer[] | null {
+  if (!Array.isArray(value) || !value.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))) return null
+  return value.map((h: string) => Buffer.from(h, 'hex'))
+}
+
+/**
+ * Checks a bundle end to end: the manifest's file hashes, the checkpoint's signature (against the
+ * trusted key when given, else the bundle's own keys, which the caller should compare with the
+ * city's published key), every earlier checkpoint's signature and consistency, and every entry's
+ * payload hash, leaf and inclusion proof. Reports every problem found, each with its file and line.
+ */
+export async function verifyLedgerBundle(dir: string, options: { trustedKeys?: string[] } = {}): Promise<BundleReport> {
+  const problems: BundleProblem[] = []
+  const report = (treeSize: number | null, entriesVerified = 0, checkpointsVerified = 0): BundleReport => ({
+    ok: problems.length === 0,
+    treeSize,
+    entriesVerified,
+    checkpointsVerified,
+    problems,
+  })
+
+  let manifest: Manifest
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, BUNDLE_FILES.manifest), 'utf8')) as Manifest
+  } catch (error) {
+    problems.push({ item: BUNDLE_FILES.manifest, problem: `unreadable: ${(error as Error).message}` })
+    return report(null)
+  }
+  if (!KNOWN_FORMATS.has(manifest.format)) {
+    problems.push({ item: BUNDLE_FILES.manifest, problem: `unknown format ${JSON.stringify(manifest.format)}` })
+  }
+  const listed = new Set<string>()
+  for (const file of manifest.files ?? []) {
+    listed.add(file.path)
+    const path = join(dir, file.path)
+    if (!existsSync(path)) {
+      problems.push({ item: file.path, problem: 'listed in the manifest but missing' })
+      continue
+    }
+    const digest = await fileDigest(path)
+    if (digest.sha256 !== file.sha256) {
+      problems.push({ item: file.path, problem: `SHA-256 is ${digest.sha256}, the manifest says ${file.sha256}` })
+    }
+  }
+  for (const required of [BUNDLE_FILES.checkpoint, BUNDLE_FILES.entries]) {
+    if (!listed.has(required)) problems.push({ item: BUNDLE_FILES.manifest, problem: `does not list ${required}` })
+  }
+
+  let keys: Array<VerifierKey & { keyId: Buffer }>
+  try {
+    const keyLines = options.trustedKeys ?? readFileSync(join(dir, BUNDLE_FILES.keys), 'utf8').split('\n')
+    keys = keyLines.map((l) => l.trim()).filter(Boolean).map((l) => parseVerifierKey(l))
+  } catch (error) {
+    problems.push({ item: options.trustedKeys ? '--key' : BUNDLE_FILES.keys, problem: `unreadable key: ${(error as Error).message}` })
+    return report(null)
+  }
+  const verifyNote = (note: string) => {
+    const reasons: string[] = []
+    for (const key of keys) {
+      const result = verifySignedCheckpoint(note, { name: key.name, publicKey: key.publicKey as KeyObject })
+      if (result.ok) return result
+      reasons.push(result.reason)
+    }
+    return { ok: false as const, reason: reasons.join('; ') || 'no key' }
+  }
+
+  const note = readFileSync(join(dir, BUNDLE_FILES.checkpoint), 'utf8')
+  const target = verifyNote(note)
+  if (!target.ok) {
+    problems.push({ item: BUNDLE_FILES.checkpoint, problem: `signature does not verify: ${target.reason}` })
+    return report(null)
+  }
+  const { treeSize, rootHash } = target.checkpoint
+  if (manifest.treeSize !== treeSize) problems.push({ item: BUNDLE_FILES.manifest, problem: `treeSize ${manifest.treeSize} differs from the checkpoint's ${treeSize}` })
+
+  let checkpointsVerified = 1
+  if (existsSync(join(dir, BUNDLE_FILES.checkpoints))) {
+    let lineNo = 0
+    for await (const text of createInterface({ input: createReadStream(join(dir, BUNDLE_FILES.checkpoints)), crlfDelay: Infinity })) {
+      lineNo++
+      if (!text.trim()) continue
+      const item = `${BUNDLE_FILES.checkpoints}:${lineNo}`
+      try {
+        const line = JSON.parse(text) as BundleCheckpointLine
+        const old = verifyNote(line.signedNote)
+        const proof = asHashes(line.consistencyProof)
+        if (!old.ok) problems.push({ item, problem: `signature does not verify: ${old.reason}` })
+        else if (old.checkpoint.treeSize !== line.treeSize) problems.push({ item, problem: `treeSize ${line.treeSize} differs from the signed ${old.checkpoint.treeSize}` })
+        else if (!proof || !verifyConsistency(old.checkpoint.treeSize, treeSize, proof, old.checkpoint.rootHash, rootHash)) {
+          problems.push({ item, problem: `the tree of size ${treeSize} is not proven to extend the checkpoint of size ${old.checkpoint.treeSize}` })
+        } else checkpointsVerified++
+      } catch (error) {
+        problems.push({ item, problem: `unreadable: ${(error as Error).message}` })
+      }
+    }
+  }
+
+  const checkEntry = (text: string): string | null => {
+    const line = JSON.parse(text) as BundleEntryLine
+    const { entry } = line
+    if (!entry || entry.v !== ENTRY_FORMAT_VERSION) return `unknown entry format ${JSON.stringify(entry?.v)}`
+    if (line.payload !== null && line.payload !== undefined) {
+      const digest = sha256Hex(canonicalJson(line.payload))
+      if (digest !== entry.payloadSha256) return `entry ${entry.id}: payload hashes to ${digest}, the entry commits to ${entry.payloadSha256}`
+    }
+    const leafHash = entryLeafHash({ ...entry, recordedAt: new Date(entry.recordedAt) })
+    const proof = asHashes(line.inclusionProof)
+    if (!proof || !Number.isSafeInteger(line.leafIndex) || !verifyInclusion(leafHash, line.leafIndex, treeSize, proof, rootHash)) {
+      return `entry ${entry.id}: not proven to be leaf ${line.leafIndex} of the signed tree of size ${treeSize}`
+    }
+    return null
+  }
+  let entriesVerified = 0
+  let entryLines = 0
+  let lineNo = 0
+  for await (const text of createInterface({ input: createReadStream(join(dir, BUNDLE_FILES.entries)), crlfDelay: Infinity })) {
+    lineNo++
+    if (!text.trim()) continue
+    entryLines++
+    let problem: string | null
+    try {
+      problem = checkEntry(text)
+    } catch (error) {
+      problem = `unreadable: ${(error as Error).message}`
+    }
+    if (problem) problems.push({ item: `${BUNDLE_FILES.entries}:${lineNo}`, problem })
+    else entriesVerified++
+  }
+  if (manifest.entries !== entryLines) {
+    problems.push({ item: BUNDLE_FILES.manifest, problem: `lists ${manifest.entries} entries, ${BUNDLE_FILES.entries} has ${entryLines}` })
+  }
+  return report(treeSize, entriesVerified, checkpointsVerified)
+}
