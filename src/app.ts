@@ -11,6 +11,8 @@ import { systemClock, type Clock } from './ledger/append.js'
 import { ledgerRoutes } from './ledger/routes.js'
 import { startSealer, type Sealer } from './ledger/sealer.js'
 import { loadSigningKey, type LedgerSigningKey } from './ledger/signing-key.js'
+import { webhookRoutes } from './webhooks/routes.js'
+import { commentRoutes } from './comments/routes.js'
 import { PROJECT_ROOT } from './paths.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin from './plugins/errors.js'
@@ -113,6 +115,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(
     async (v1) => {
       await v1.register(ledgerRoutes, { signingKey })
+      await v1.register(webhookRoutes)
+      await v1.register(commentRoutes)
     },
     { prefix: '/v1' },
   )

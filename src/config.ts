@@ -60,8 +60,19 @@ export const EnvSchema = z
     LEDGER_SEALER: z
       .preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on'))
       .describe('Run the sealer in this instance (one instance seals at a time, chosen by an advisory lock).'),
+    META_APP_SECRET: optionalString.describe('Meta app secret: verifies X-Hub-Signature-256 on /v1/webhooks/meta. Unset: the route answers 404.'),
+    META_VERIFY_TOKEN: optionalString.describe('The verify token entered in the Meta app dashboard, echoed back in the subscription handshake.'),
+    X_CONSUMER_SECRET: optionalString.describe('X app consumer secret: CRC responses and x-twitter-webhooks-signature. Unset: /v1/webhooks/x answers 404.'),
+    LINKEDIN_CLIENT_SECRET: optionalString.describe('LinkedIn app client secret: challenge responses and X-LI-Signature. Unset: /v1/webhooks/linkedin answers 404.'),
+    WEBSITE_WEBHOOK_SECRET: optionalString.describe('Shared secret of the city website (Townsquare-Signature). Unset: /v1/webhooks/website answers 404.'),
+    WEBHOOK_BODY_LIMIT_BYTES: z
+      .preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).default(4 * 1_048_576))
+      .describe('Largest webhook delivery accepted, in bytes (Meta batches up to 1,000 changes); larger ones get 413.'),
   })
   .superRefine((env, ctx) => {
+    if (Boolean(env.META_APP_SECRET) !== Boolean(env.META_VERIFY_TOKEN)) {
+      ctx.addIssue({ code: 'custom', path: [env.META_APP_SECRET ? 'META_VERIFY_TOKEN' : 'META_APP_SECRET'], message: 'META_APP_SECRET and META_VERIFY_TOKEN are set together' })
+    }
     if (env.JWT_PUBLIC_KEY && env.JWT_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'set JWT_PUBLIC_KEY or JWT_JWKS_URL, not both' })
     }
@@ -97,6 +108,13 @@ export interface Config {
   bodyLimitBytes: number
   trustProxy: boolean
   migrationsDir: string
+  webhooks: {
+    meta: { appSecret: string; verifyToken: string } | null
+    xConsumerSecret: string | null
+    linkedinClientSecret: string | null
+    websiteSecret: string | null
+    bodyLimitBytes: number
+  }
   ledger: {
     origin: string
     /** PEM, or undefined in development (then generated in dataDir). */
@@ -153,6 +171,13 @@ export function loadConfig(
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     trustProxy: env.TRUST_PROXY,
     migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR,
+    webhooks: {
+      meta: env.META_APP_SECRET && env.META_VERIFY_TOKEN ? { appSecret: env.META_APP_SECRET, verifyToken: env.META_VERIFY_TOKEN } : null,
+      xConsumerSecret: env.X_CONSUMER_SECRET ?? null,
+      linkedinClientSecret: env.LINKEDIN_CLIENT_SECRET ?? null,
+      websiteSecret: env.WEBSITE_WEBHOOK_SECRET ?? null,
+      bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+    },
     ledger: {
       origin: env.LEDGER_ORIGIN,
       signingKeyPem: env.LEDGER_SIGNING_KEY?.replace(/\\n/g, '\n'),

@@ -6,6 +6,8 @@ export type Clock = () => Date
 export const systemClock: Clock = () => new Date()
 
 export interface NewEntry {
+  /** Set when the caller must reference the entry in the same transaction; generated otherwise. */
+  id?: string
   kind: LedgerKind
   /** What the fact is about, e.g. a comment's id. */
   subject: string
@@ -36,7 +38,7 @@ export async function appendEntries(tx: Tx, entries: readonly NewEntry[], clock:
     const { payload, payloadSha256 } = payloadDigest(entry.payload)
     // Millisecond precision: what timestamptz(3) stores, so the leaf recomputes exactly.
     const recordedAt = new Date(Math.floor((entry.recordedAt ?? now).getTime()))
-    return { id: randomUUID(), kind: entry.kind, subject: entry.subject, actor: entry.actor, recordedAt, payload, payloadSha256 }
+    return { id: entry.id ?? randomUUID(), kind: entry.kind, subject: entry.subject, actor: entry.actor, recordedAt, payload, payloadSha256 }
   })
   await tx.ledgerEntry.createMany({ data: rows })
   return rows.map(({ id, kind, subject, recordedAt, payloadSha256 }) => ({ id, kind, subject, recordedAt, payloadSha256 }))

@@ -8,6 +8,15 @@ import { createTestDatabase } from './db.js'
 
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-for-hs256'
 
+/** The platform secrets of the README's test vectors. */
+export const TEST_WEBHOOK_SECRETS = {
+  META_APP_SECRET: 'test-app-secret',
+  META_VERIFY_TOKEN: 'test-verify-token',
+  X_CONSUMER_SECRET: 'test-consumer-secret',
+  LINKEDIN_CLIENT_SECRET: 'test-client-secret',
+  WEBSITE_WEBHOOK_SECRET: 'test-website-secret',
+}
+
 /** A checkpoint signing key for tests that configure production mode. */
 export const TEST_LEDGER_KEY_PEM = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
 
@@ -20,6 +29,7 @@ export function testConfig(overrides: Record<string, string | undefined> = {}, o
       DATA_DIR: '.data/test',
       // Tests seal on demand (app.ledger.sealer.sealNow()) rather than on the timer.
       LEDGER_CHECKPOINT_INTERVAL_MS: '60000',
+      ...TEST_WEBHOOK_SECRETS,
       ...overrides,
     },
     options,

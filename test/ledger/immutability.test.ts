@@ -33,7 +33,7 @@ t.test('UPDATE, DELETE and TRUNCATE are rejected on every ledger table and chang
         () => null,
         (e: Error) => e,
       )
-      t.match(error?.message, new RegExp(`ledger table "${table}" is append-only: ${what} is not allowed`), `${what} on ${table}`)
+      t.match(error?.message, new RegExp(`table "${table}" is append-only: ${what} is not allowed`), `${what} on ${table}`)
     }
   }
   t.same(await snapshot(client), before, 'every row is unchanged')

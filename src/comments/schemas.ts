@@ -1,0 +1,62 @@
+import { z } from 'zod'
+
+export const Platform = z.enum(['facebook', 'instagram', 'x', 'linkedin', 'website'])
+export const CommentStatus = z.enum(['active', 'deleted_by_author', 'hidden_on_platform'])
+
+export const CommentListQuery = z.object({
+  platform: Platform.optional(),
+  account: z.string().optional(),
+  postId: z.string().optional(),
+  authorId: z.string().optional(),
+  status: CommentStatus.optional(),
+  byCity: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('Only the city\'s own comments, or only the public\'s'),
+  from: z.iso.datetime({ offset: true }).optional().describe('Latest activity on the platform at or after this time'),
+  to: z.iso.datetime({ offset: true }).optional().describe('Latest activity on the platform before this time'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().optional().describe('nextCursor of the previous page'),
+})
+
+export const CommentSummary = z
+  .object({
+    id: z.uuid(),
+    platform: Platform,
+    account: z.string(),
+    externalId: z.string(),
+    postId: z.string().nullable(),
+    parentId: z.uuid().nullable().describe('The parent comment in Townsquare, once known'),
+    parentExternalId: z.string().nullable(),
+    author: z.object({ id: z.string().nullable(), name: z.string().nullable() }),
+    byCity: z.boolean(),
+    status: CommentStatus,
+    text: z.string().nullable().describe('The current version'),
+    versionCount: z.number().int(),
+    firstPlatformAt: z.iso.datetime(),
+    lastPlatformAt: z.iso.datetime(),
+  })
+  .meta({ id: 'CommentSummary' })
+
+export const CommentList = z.object({ items: z.array(CommentSummary), nextCursor: z.string().nullable() }).meta({ id: 'CommentList' })
+
+export const CommentEvent = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(['created', 'edited', 'deleted_by_author', 'hidden_on_platform', 'unhidden_on_platform']),
+    platformTime: z.iso.datetime(),
+    receivedAt: z.iso.datetime(),
+    text: z.string().nullable(),
+    deliveryId: z.uuid(),
+    ledgerEntryId: z.uuid().describe('GET /v1/ledger/entries/{id} proves it'),
+  })
+  .meta({ id: 'CommentEvent' })
+
+export const CommentDetail = CommentSummary.extend({
+  authorEmail: z.string().nullable(),
+  versions: z.array(CommentEvent).describe('Every text the comment had, oldest first by platform time'),
+  events: z.array(CommentEvent).describe('Everything that happened to it on the platform, oldest first'),
+  thread: z.object({
+    parent: CommentSummary.nullable(),
+    replies: z.array(CommentSummary),
+  }),
+}).meta({ id: 'CommentDetail' })
+
+export const CommentParams = z.object({ id: z.uuid() })
