@@ -16,6 +16,7 @@ import { commentRoutes } from './comments/routes.js'
 import { PROJECT_ROOT } from './paths.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin from './plugins/errors.js'
+import idempotencyPlugin from './plugins/idempotency.js'
 import openapiPlugin from './plugins/openapi.js'
 
 declare module 'fastify' {
@@ -109,6 +110,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(errorsPlugin)
   await app.register(authPlugin, { config })
+  await app.register(idempotencyPlugin)
   await app.register(openapiPlugin, { version: VERSION })
 
   await app.register(healthRoutes, { db, migrationFiles: readMigrationFiles(config.migrationsDir) })

@@ -121,15 +121,7 @@ async function authPlugin(app: FastifyInstance, options: { config: Config }) {
     const access = request.routeOptions.config.access
     if (access === undefined || access === 'public') return
     if (!request.headers.authorization) throw new UnauthorizedError('This route needs a bearer token.')
-    try {
-      await request.jwtVerify()
-    } catch {
-      throw new UnauthorizedError('The bearer token is invalid or expired.')
-    }
-    const claims = Claims.safeParse(request.user)
-    if (!claims.success) throw new UnauthorizedError('The bearer token lacks a valid sub or roles claim.')
-    const roles = claims.data.roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r))
-    request.user = { sub: claims.data.sub, roles }
+    const { roles } = await verifyBearer(request)
     if (!access.some((role) => roles.includes(role))) {
       throw new ForbiddenError(`This route needs one of the roles: ${access.join(', ')}.`)
     }
@@ -138,6 +130,28 @@ async function authPlugin(app: FastifyInstance, options: { config: Config }) {
 
 /** The authenticated caller of a route that declared roles. */
 export function actorOf(request: FastifyRequest): Actor {
+  return request.user
+}
+
+/**
+ * On a public route, the caller if a bearer token was presented (and it must then be valid), else
+ * null. Public routes use it to show more to staff, e.g. policy drafts to a tst_admin.
+ */
+export async function optionalActor(request: FastifyRequest): Promise<Actor | null> {
+  if (!request.headers.authorization) return null
+  return verifyBearer(request)
+}
+
+/** Verifies the bearer token and sets request.user to its subject and known roles. */
+async function verifyBearer(request: FastifyRequest): Promise<Actor> {
+  try {
+    await request.jwtVerify()
+  } catch {
+    throw new UnauthorizedError('The bearer token is invalid or expired.')
+  }
+  const claims = Claims.safeParse(request.user)
+  if (!claims.success) throw new UnauthorizedError('The bearer token lacks a valid sub or roles claim.')
+  request.user = { sub: claims.data.sub, roles: claims.data.roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r)) }
   return request.user
 }
 
