@@ -1,0 +1,50 @@
+import t from 'tap'
+import { DEFAULT_POLICY } from '../../src/policy/default-policy.js'
+import { NOTICE_PLACEHOLDERS, PLATFORM_DISPLAY_NAMES, renderNotice, templateProblems } from '../../src/policy/notice.js'
+import { validatePolicyContent } from '../../src/policy/rules.js'
+import { content } from './fixtures/policy.js'
+
+const vars = {
+  ruleCode: '4.a',
+  ruleTitle: 'Obscene or vulgar language',
+  policyUrl: 'https://www.citykankakee-il.gov/social-media-policy',
+  appealUrl: 'https://www.citykankakee-il.gov/comment-appeals',
+  platform: 'Facebook',
+}
+
+t.test('renderNotice fills every placeholder', async (t) => {
+  const template = NOTICE_PLACEHOLDERS.map((p) => `${p}={${p}}`).join('; ')
+  t.equal(
+    renderNotice(template, vars),
+    'ruleCode=4.a; ruleTitle=Obscene or vulgar language; policyUrl=https://www.citykankakee-il.gov/social-media-policy; ' +
+      'appealUrl=https://www.citykankakee-il.gov/comment-appeals; platform=Facebook',
+  )
+  t.equal(renderNotice('{ruleCode} and {ruleCode} again', vars), '4.a and 4.a again')
+  t.equal(renderNotice('no placeholders', vars), 'no placeholders')
+  t.equal(renderNotice('{ruleTitle}', { ...vars, ruleTitle: 'Uses {appealUrl} literally' }), 'Uses {appealUrl} literally', 'values are not re-expanded')
+  t.equal(PLATFORM_DISPLAY_NAMES.linkedin, 'LinkedIn')
+})
+
+t.test('unknown placeholders and stray braces are rejected', async (t) => {
+  t.same(templateProblems('Hello {ruleCode}'), [])
+  t.match(templateProblems('Hello {name}'), [{ offset: 6, message: /unknown placeholder \{name\}/ }])
+  t.match(templateProblems('Hello {ruleCode'), [{ offset: 6, message: /unbalanced "\{"/ }])
+  t.match(templateProblems('Hello }'), [{ offset: 6 }])
+  t.match(templateProblems('{RuleCode}'), [{ message: /unknown placeholder/ }], 'placeholders are case-sensitive')
+  t.throws(() => renderNotice('Hi {user}', vars), /unknown placeholder \{user\}/)
+
+  const c = content({ matcher: { type: 'terms', terms: ['x'] } })
+  c.rules[0]!.noticeTemplate = 'Removed under {ruleCode}; appeal at {appealLink}'
+  const r = validatePolicyContent(c)
+  t.notOk(r.ok)
+  if (!r.ok) t.match(r.problems, [{ path: 'rules[0].noticeTemplate', message: /unknown placeholder \{appealLink\}/ }])
+})
+
+t.test('the default notices name the rule, link the policy and explain the appeal', async (t) => {
+  for (const rule of DEFAULT_POLICY.rules) {
+    const text = renderNotice(rule.noticeTemplate, { ...vars, ruleCode: rule.code, ruleTitle: rule.title })
+    t.ok(text.includes(rule.code) && text.includes(rule.title), rule.code)
+    t.ok(text.includes(vars.policyUrl) && text.includes(vars.appealUrl) && text.includes('30 days'), rule.code)
+    t.notMatch(text, /[{}]/)
+  }
+})
