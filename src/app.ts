@@ -13,6 +13,8 @@ import { startSealer, type Sealer } from './ledger/sealer.js'
 import { loadSigningKey, type LedgerSigningKey } from './ledger/signing-key.js'
 import { webhookRoutes } from './webhooks/routes.js'
 import { commentRoutes } from './comments/routes.js'
+import { PolicyResolver } from './policy/effective.js'
+import { policyRoutes } from './policy/routes.js'
 import { PROJECT_ROOT } from './paths.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin from './plugins/errors.js'
@@ -25,6 +27,7 @@ declare module 'fastify' {
     db: Database
     clock: Clock
     ledger: { signingKey: LedgerSigningKey; sealer: Sealer | null }
+    policy: { resolver: PolicyResolver }
   }
 }
 
@@ -87,6 +90,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('db', db)
   app.decorate('clock', clock)
   app.decorate('ledger', { signingKey, sealer: null })
+  app.decorate('policy', { resolver: new PolicyResolver() })
   if (config.ledger.sealer) {
     app.addHook('onReady', async () => {
       app.ledger.sealer = startSealer({
@@ -119,6 +123,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await v1.register(ledgerRoutes, { signingKey })
       await v1.register(webhookRoutes)
       await v1.register(commentRoutes)
+      await v1.register(policyRoutes)
     },
     { prefix: '/v1' },
   )

@@ -4,6 +4,8 @@ import type { Tx } from '../db/tx.js'
 import { appendEntries, type Clock, type NewEntry } from '../ledger/append.js'
 import { canonicalJson, sha256Hex } from '../ledger/canonical-json.js'
 import type { LedgerKind } from '../ledger/entry.js'
+import { applyPolicy, type NewCommentEvent } from '../moderation/automatic.js'
+import type { PolicyResolver } from '../policy/effective.js'
 import type { CommentEvent, CommentEventKind, DeliveryIssue, NormalizeResult, WebhookSource } from './platforms/index.js'
 
 export interface ReceivedDelivery {
@@ -23,8 +25,8 @@ export interface IngestResult {
   /** Events already known (redelivered inside another delivery). */
   duplicates: number
   skipped: number
-  /** The comments this delivery created or changed, for policy evaluation. */
-  newEvents: Array<{ commentId: string; eventId: string; ledgerEntryId: string; event: CommentEvent }>
+  /** The events this delivery added (each evaluated against the policy when it is a version). */
+  newEvents: NewCommentEvent[]
 }
 
 const LEDGER_KIND: Record<CommentEventKind, LedgerKind> = {
@@ -80,8 +82,13 @@ export async function recordMalformedDelivery(tx: Tx, delivery: ReceivedDelivery
  * seen before (appended to the ledger), and the comments' current state. A redelivery stores
  * nothing new. The caller acknowledges only after the transaction commits.
  */
-export async function ingestDelivery(tx: Tx, delivery: ReceivedDelivery, normalized: NormalizeResult, clock: Clock): Promise<IngestResult> {
-  const receivedAt = clock()
+export async function ingestDelivery(
+  tx: Tx,
+  delivery: ReceivedDelivery,
+  normalized: NormalizeResult,
+  deps: { clock: Clock; resolver: PolicyResolver },
+): Promise<IngestResult> {
+  const receivedAt = deps.clock()
   const stored = await insertDelivery(tx, delivery, receivedAt, 'accepted', {
     eventCount: normalized.events.length,
     skipped: normalized.skipped,
@@ -165,13 +172,15 @@ export async function ingestDelivery(tx: Tx, delivery: ReceivedDelivery, normali
 
   const touched = [...new Set(fresh.map((c) => c.commentId))]
   if (touched.length > 0) await refreshComments(tx, touched)
+  const newEvents = fresh.map(({ commentId, eventId, ledgerEntryId, event }) => ({ commentId, eventId, ledgerEntryId, event }))
+  await applyPolicy(tx, newEvents, deps)
 
   return {
     ...base,
     duplicateDelivery: false,
     accepted: fresh.length,
     duplicates: candidates.length - fresh.length,
-    newEvents: fresh.map(({ commentId, eventId, ledgerEntryId, event }) => ({ commentId, eventId, ledgerEntryId, event })),
+    newEvents,
   }
 }
 

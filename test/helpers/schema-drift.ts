@@ -121,8 +121,10 @@ export async function schemaDrift(schema: string, db: Pick<pg.ClientBase, 'query
       }
       const expected = expectedColumnType(field, enums)
       if (actual.type !== expected) problems.push(`${model.name}.${field.name}: column type is ${actual.type}, schema says ${expected}`)
-      if (actual.notNull !== field.isRequired) {
-        problems.push(`${model.name}.${field.name}: column is ${actual.notNull ? 'NOT NULL' : 'nullable'}, schema says ${field.isRequired ? 'required' : 'optional'}`)
+      // Prisma Migrate creates scalar-list columns (String[]) nullable, whatever isRequired says.
+      const notNull = field.isList ? false : field.isRequired
+      if (actual.notNull !== notNull) {
+        problems.push(`${model.name}.${field.name}: column is ${actual.notNull ? 'NOT NULL' : 'nullable'}, schema says ${notNull ? 'required' : 'optional'}`)
       }
     }
   }
