@@ -40,6 +40,11 @@ export async function appendEntries(tx: Tx, entries: readonly NewEntry[], clock:
     const recordedAt = new Date(Math.floor((entry.recordedAt ?? now).getTime()))
     return { id: entry.id ?? randomUUID(), kind: entry.kind, subject: entry.subject, actor: entry.actor, recordedAt, payload, payloadSha256 }
   })
-  await tx.ledgerEntry.createMany({ data: rows })
+  // One set-based INSERT: the ORM's createMany cost about 0.25 ms of CPU per row (bench:ingest).
+  await tx.$executeRaw`
+    INSERT INTO ledger_entry (id, kind, subject, actor, recorded_at, payload, payload_sha256)
+    SELECT * FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.kind)}::text[], ${rows.map((r) => r.subject)}::text[],
+                         ${rows.map((r) => r.actor)}::text[], ${rows.map((r) => r.recordedAt)}::timestamptz[],
+                         ${rows.map((r) => r.payload)}::text[], ${rows.map((r) => r.payloadSha256)}::bpchar[])`
   return rows.map(({ id, kind, subject, recordedAt, payloadSha256 }) => ({ id, kind, subject, recordedAt, payloadSha256 }))
 }
