@@ -15,6 +15,10 @@ import { webhookRoutes } from './webhooks/routes.js'
 import { commentRoutes } from './comments/routes.js'
 import { PolicyResolver } from './policy/effective.js'
 import { policyRoutes } from './policy/routes.js'
+import { runDueJobs, startWorker } from './moderation/jobs.js'
+import { moderationRoutes } from './moderation/routes.js'
+import { transparencyRoutes } from './moderation/transparency-routes.js'
+import type { Runner } from 'graphile-worker'
 import { PROJECT_ROOT } from './paths.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin from './plugins/errors.js'
@@ -28,6 +32,7 @@ declare module 'fastify' {
     clock: Clock
     ledger: { signingKey: LedgerSigningKey; sealer: Sealer | null }
     policy: { resolver: PolicyResolver }
+    jobs: { runner: Runner | null; runDue(): Promise<void> }
   }
 }
 
@@ -91,6 +96,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('clock', clock)
   app.decorate('ledger', { signingKey, sealer: null })
   app.decorate('policy', { resolver: new PolicyResolver() })
+  const jobDeps = { prisma: db.prisma, config, clock, log: app.log.child({ component: 'jobs' }) }
+  app.decorate('jobs', { runner: null, runDue: () => runDueJobs(jobDeps) })
+  if (config.jobs.enabled) {
+    app.addHook('onReady', async () => {
+      app.jobs.runner = await startWorker(jobDeps)
+    })
+  }
   if (config.ledger.sealer) {
     app.addHook('onReady', async () => {
       app.ledger.sealer = startSealer({
@@ -104,6 +116,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
   // One hook, so the order is explicit: the sealer finishes its pass before the pool closes.
   app.addHook('onClose', async () => {
+    await app.jobs.runner?.stop()
     await app.ledger.sealer?.stop()
     if (!options.database) await db.close()
   })
@@ -124,6 +137,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await v1.register(webhookRoutes)
       await v1.register(commentRoutes)
       await v1.register(policyRoutes)
+      await v1.register(moderationRoutes)
+      await v1.register(transparencyRoutes)
     },
     { prefix: '/v1' },
   )

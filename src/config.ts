@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
+import type { PlatformApiConfig } from './moderation/platform-clients.js'
 import { PROJECT_ROOT } from './paths.js'
 
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/townsquare'
@@ -68,6 +69,25 @@ export const EnvSchema = z
     WEBHOOK_BODY_LIMIT_BYTES: z
       .preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).default(4 * 1_048_576))
       .describe('Largest webhook delivery accepted, in bytes (Meta batches up to 1,000 changes); larger ones get 413.'),
+    FACEBOOK_GRAPH_URL: z.preprocess(emptyAsUndefined, z.url().default('https://graph.facebook.com/v21.0')).describe('Graph API base URL for acting on Facebook comments.'),
+    FACEBOOK_PAGE_ID: optionalString.describe("The city's Facebook Page id (private replies are sent from it)."),
+    FACEBOOK_PAGE_TOKEN: optionalString.describe('Page access token with pages_manage_engagement. Unset: Facebook actions fail and surface in the queue.'),
+    INSTAGRAM_GRAPH_URL: z.preprocess(emptyAsUndefined, z.url().default('https://graph.facebook.com/v21.0')).describe('Graph API base URL for Instagram comments.'),
+    INSTAGRAM_ACCESS_TOKEN: optionalString.describe('Instagram access token with instagram_manage_comments.'),
+    X_API_URL: z.preprocess(emptyAsUndefined, z.url().default('https://api.x.com')).describe('X API base URL.'),
+    X_USER_TOKEN: optionalString.describe("OAuth 2 user-context token of the city's X account (hide replies, post replies)."),
+    LINKEDIN_API_URL: z.preprocess(emptyAsUndefined, z.url().default('https://api.linkedin.com')).describe('LinkedIn API base URL.'),
+    LINKEDIN_ACCESS_TOKEN: optionalString.describe('LinkedIn access token with w_organization_social.'),
+    LINKEDIN_ORGANIZATION_URN: optionalString.describe("The city's organization URN, e.g. urn:li:organization:12345."),
+    WEBSITE_API_URL: z.preprocess(emptyAsUndefined, z.url().optional()).describe("The city website's moderation API base URL (docs/moderation.md)."),
+    WEBSITE_API_TOKEN: optionalString.describe("Bearer token for the city website's moderation API."),
+    SMTP_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^smtp$/ }).optional()).describe('smtp://user:pass@host:port for notices e-mailed to website authors. Unset: no e-mail.'),
+    NOTICE_FROM_EMAIL: z.preprocess(emptyAsUndefined, z.email().default('no-reply@townsquare.invalid')).describe('From address of e-mailed notices.'),
+    MODERATION_CLAIM_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(240).default(15)).describe('How long a claim on a review item lasts.'),
+    APPEAL_WINDOW_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(365).default(30)).describe('How long after a decision its author may appeal.'),
+    JOBS: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')).describe('Run the job worker (platform actions, notices) in this instance.'),
+    JOB_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(50).default(4)).describe('Jobs run at once by this instance.'),
+    JOB_MAX_ATTEMPTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(25).default(6)).describe('Attempts of a platform action before it is surfaced in the queue as failed.'),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.META_APP_SECRET) !== Boolean(env.META_VERIFY_TOKEN)) {
@@ -115,6 +135,10 @@ export interface Config {
     websiteSecret: string | null
     bodyLimitBytes: number
   }
+  platforms: PlatformApiConfig
+  smtp: { url: string; from: string } | null
+  moderation: { claimMinutes: number; appealWindowDays: number }
+  jobs: { enabled: boolean; concurrency: number; maxAttempts: number }
   ledger: {
     origin: string
     /** PEM, or undefined in development (then generated in dataDir). */
@@ -178,6 +202,19 @@ export function loadConfig(
       websiteSecret: env.WEBSITE_WEBHOOK_SECRET ?? null,
       bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
     },
+    platforms: {
+      facebook: env.FACEBOOK_PAGE_TOKEN && env.FACEBOOK_PAGE_ID ? { baseUrl: env.FACEBOOK_GRAPH_URL, pageId: env.FACEBOOK_PAGE_ID, pageToken: env.FACEBOOK_PAGE_TOKEN } : null,
+      instagram: env.INSTAGRAM_ACCESS_TOKEN ? { baseUrl: env.INSTAGRAM_GRAPH_URL, accessToken: env.INSTAGRAM_ACCESS_TOKEN } : null,
+      x: env.X_USER_TOKEN ? { baseUrl: env.X_API_URL, bearerToken: env.X_USER_TOKEN } : null,
+      linkedin:
+        env.LINKEDIN_ACCESS_TOKEN && env.LINKEDIN_ORGANIZATION_URN
+          ? { baseUrl: env.LINKEDIN_API_URL, accessToken: env.LINKEDIN_ACCESS_TOKEN, organizationUrn: env.LINKEDIN_ORGANIZATION_URN }
+          : null,
+      website: env.WEBSITE_API_URL && env.WEBSITE_API_TOKEN ? { baseUrl: env.WEBSITE_API_URL, token: env.WEBSITE_API_TOKEN } : null,
+    },
+    smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.NOTICE_FROM_EMAIL } : null,
+    moderation: { claimMinutes: env.MODERATION_CLAIM_MINUTES, appealWindowDays: env.APPEAL_WINDOW_DAYS },
+    jobs: { enabled: env.JOBS === 'on', concurrency: env.JOB_CONCURRENCY, maxAttempts: env.JOB_MAX_ATTEMPTS },
     ledger: {
       origin: env.LEDGER_ORIGIN,
       signingKeyPem: env.LEDGER_SIGNING_KEY?.replace(/\\n/g, '\n'),

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { Logger, runMigrations } from 'graphile-worker'
 import pg from 'pg'
 
 /** The advisory lock key Prisma Migrate itself takes, so our migrator and Prisma's exclude each other. */
@@ -169,12 +170,34 @@ export async function migrate(
       log(`applied migration ${file.name}`)
       applied.push(file.name)
     }
+    await installJobQueue(client, url)
     return { applied }
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATE_LOCK]).catch(() => {})
     await client.end()
   }
 }
+
+/**
+ * graphile-worker keeps its own schema (graphile_worker) and versions it with its own migrations,
+ * which it applies under its own lock. They run here, with the schema owner's connection, so the
+ * service itself never needs DDL rights; the runtime role gets what the worker uses.
+ */
+async function installJobQueue(client: pg.Client, url: string): Promise<void> {
+  await runMigrations({ connectionString: url, logger: silentLogger })
+  // The role comes with the first migration; a database without it (migrator tests) skips this.
+  await client.query(`
+    DO $$ BEGIN
+      IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'townsquare_runtime') THEN
+        GRANT USAGE ON SCHEMA graphile_worker TO townsquare_runtime;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA graphile_worker TO townsquare_runtime;
+        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA graphile_worker TO townsquare_runtime;
+        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA graphile_worker TO townsquare_runtime;
+      END IF;
+    END $$;`)
+}
+
+const silentLogger = new Logger(() => () => {})
 
 /** Creates the database named in `url` when it does not exist (`npm start` on a fresh machine). */
 export async function ensureDatabaseExists(url: string): Promise<boolean> {

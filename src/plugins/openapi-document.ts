@@ -11,7 +11,7 @@ export const OPENAPI_PATH = join(PROJECT_ROOT, 'openapi', 'openapi.json')
  */
 export async function generateOpenApi(): Promise<string> {
   const app = await buildApp(
-    loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: 'openapi-generation-only-secret-000000' }),
+    loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: 'openapi-generation-only-secret-000000', JOBS: 'off', LEDGER_SEALER: 'off' }),
   )
   try {
     await app.ready()

@@ -7,6 +7,8 @@ import type { Access } from './auth.js'
 
 // The route schemas are the single source of the OpenAPI document; `npm run openapi` writes it to
 // openapi/openapi.json, and a test fails when the committed copy is stale.
+// Component ids (.meta({ id })) never end in "Input": the zod registry names the input form of a
+// schema `<id>Input`, and a collision stops generation (request schemas end in "Request").
 async function openapiPlugin(app: FastifyInstance, options: { version: string }) {
   await app.register(swagger, {
     openapi: {

@@ -83,7 +83,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
         error.issues.map((i) => ({ path: `body:${i.path}`, message: i.message })),
       )
     }
-    const result = await inTransaction(app.db.prisma, (tx) => ingestDelivery(tx, delivery, normalized, { clock: app.clock, resolver: app.policy.resolver }))
+    const result = await inTransaction(app.db.prisma, (tx) => ingestDelivery(tx, delivery, normalized, { clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts }))
     stats.accepted(source, result.duplicateDelivery, now)
     request.log.info({ source, deliveryId: result.deliveryId, accepted: result.accepted, duplicates: result.duplicates }, 'webhook delivery stored')
     return result

@@ -29,6 +29,8 @@ export function testConfig(overrides: Record<string, string | undefined> = {}, o
       DATA_DIR: '.data/test',
       // Tests seal on demand (app.ledger.sealer.sealNow()) rather than on the timer.
       LEDGER_CHECKPOINT_INTERVAL_MS: '60000',
+      // Tests run jobs on demand (app.jobs.runDue()).
+      JOBS: 'off',
       ...TEST_WEBHOOK_SECRETS,
       ...overrides,
     },
@@ -46,12 +48,15 @@ export interface TestApp {
 /** The real app on a private database; closed and dropped when the test ends. */
 export async function testApp(
   t: Test,
-  options: { env?: Record<string, string | undefined>; extend?: (app: FastifyInstance) => void | Promise<void> } = {},
+  options: { env?: Record<string, string | undefined>; extend?: (app: FastifyInstance) => unknown; clock?: () => Date } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase()
   const config = testConfig({ DATABASE_URL: database.url, ...options.env })
   // TEST_LOG=1 shows the app's logs (the sealer's included) while debugging a test.
-  const app = await buildApp(config, process.env.TEST_LOG ? { logger: loggerOptions({ logLevel: 'debug' }) } : {})
+  const app = await buildApp(config, {
+    ...(process.env.TEST_LOG ? { logger: loggerOptions({ logLevel: 'debug' }) } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  })
   await options.extend?.(app)
   t.teardown(async () => {
     await app.close()

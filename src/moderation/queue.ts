@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto'
+import type { Prisma } from '../generated/prisma/client.js'
+import type { Tx } from '../db/tx.js'
+import { ConflictError, NotFoundError } from '../plugins/errors.js'
+
+export type ReviewReason = 'flagged' | 'unevaluated' | 'action_failed'
+
+/** Opens the comment's review item, or updates the one already open (one open item per comment). */
+export async function openReviewItem(
+  tx: Tx,
+  item: { commentId: string; eventId: string; policyVersionId: string | null; ruleCodes: string[]; evidence: unknown; reason: ReviewReason },
+  now: Date,
+): Promise<void> {
+  await tx.$executeRaw`
+    INSERT INTO review_item (id, comment_id, event_id, policy_version_id, rule_codes, evidence, reason, status, created_at)
+    VALUES (${randomUUID()}::uuid, ${item.commentId}::uuid, ${item.eventId}::uuid, ${item.policyVersionId}::uuid, ${item.ruleCodes}::text[],
+            ${JSON.stringify(item.evidence)}::jsonb, ${item.reason}, 'open', ${now})
+    ON CONFLICT (comment_id) WHERE status = 'open'
+    DO UPDATE SET event_id = EXCLUDED.event_id, policy_version_id = COALESCE(EXCLUDED.policy_version_id, review_item.policy_version_id),
+                  rule_codes = EXCLUDED.rule_codes, evidence = EXCLUDED.evidence, reason = EXCLUDED.reason`
+}
+
+export class ClaimConflictError extends ConflictError {
+  constructor(by: string, until: Date) {
+    super(`The item is claimed by ${by} until ${until.toISOString()}.`, 'claimed')
+  }
+}
+
+export interface QueueFilter {
+  platform?: string
+  ruleCode?: string
+  postId?: string
+  reason?: ReviewReason
+  /** Only items waiting at least this long. */
+  olderThanMinutes?: number
+}
+
+/** Open items, oldest first, with their comment and the evidence that put them here. */
+export async function listQueue(tx: Tx, filter: QueueFilter, page: { limit: number; after?: { createdAt: Date; id: string } }, now: Date) {
+  const where: Prisma.ReviewItemWhereInput = {
+    status: 'open',
+    ...(filter.reason ? { reason: filter.reason } : {}),
+    ...(filter.ruleCode ? { ruleCodes: { has: filter.ruleCode } } : {}),
+    ...(filter.olderThanMinutes ? { createdAt: { lte: new Date(now.getTime() - filter.olderThanMinutes * 60_000) } } : {}),
+    ...(page.after ? { OR: [{ createdAt: { gt: page.after.createdAt } }, { createdAt: page.after.createdAt, id: { gt: page.after.id } }] } : {}),
+  }
+  if (filter.platform || filter.postId) where.comment = { ...(filter.platform ? { platform: filter.platform } : {}), ...(filter.postId ? { postId: filter.postId } : {}) }
+  const items = await tx.reviewItem.findMany({ where, include: { comment: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: page.limit + 1 })
+  return { items: items.slice(0, page.limit), more: items.length > page.limit }
+}
+
+async function requireOpenItem(tx: Tx, itemId: string) {
+  const item = await tx.reviewItem.findUnique({ where: { id: itemId } })
+  if (!item) throw new NotFoundError(`No review item ${itemId}.`)
+  if (item.status !== 'open') throw new ConflictError(`Review item ${itemId} is closed: the comment was decided.`, 'review-item-closed')
+  return item
+}
+
+/** Claims an item for `actor` until now + minutes; renewing one's own claim is allowed. */
+export async function claimItem(tx: Tx, actor: string, itemId: string, minutes: number, now: Date) {
+  await tx.$executeRaw`SELECT 1 FROM review_item WHERE id = ${itemId}::uuid FOR UPDATE`
+  const item = await requireOpenItem(tx, itemId)
+  if (item.claimedBy && item.claimedBy !== actor && item.claimExpiresAt && item.claimExpiresAt > now) throw new ClaimConflictError(item.claimedBy, item.claimExpiresAt)
+  return tx.reviewItem.update({ where: { id: itemId }, data: { claimedBy: actor, claimExpiresAt: new Date(now.getTime() + minutes * 60_000) } })
+}
+
+export async function releaseItem(tx: Tx, actor: string, itemId: string, now: Date) {
+  await tx.$executeRaw`SELECT 1 FROM review_item WHERE id = ${itemId}::uuid FOR UPDATE`
+  const item = await requireOpenItem(tx, itemId)
+  if (item.claimedBy && item.claimedBy !== actor && item.claimExpiresAt && item.claimExpiresAt > now) throw new ClaimConflictError(item.claimedBy, item.claimExpiresAt)
+  return tx.reviewItem.update({ where: { id: itemId }, data: { claimedBy: null, claimExpiresAt: null } })
+}
+
+/** Refuses a decision on a comment whose open item someone else holds. */
+export async function assertNotClaimedByOther(tx: Tx, actor: string, commentId: string, now: Date): Promise<void> {
+  const rows = await tx.$queryRaw<Array<{ claimed_by: string | null; claim_expires_at: Date | null }>>`
+    SELECT claimed_by, claim_expires_at FROM review_item WHERE comment_id = ${commentId}::uuid AND status = 'open' FOR UPDATE`
+  const item = rows[0]
+  if (item?.claimed_by && item.claimed_by !== actor && item.claim_expires_at && item.claim_expires_at > now) throw new ClaimConflictError(item.claimed_by, item.claim_expires_at)
+}

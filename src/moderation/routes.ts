@@ -1,0 +1,205 @@
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyRequest } from 'fastify'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { z } from 'zod'
+import { toSummary } from '../comments/queries.js'
+import { inTransaction } from '../db/tx.js'
+import type { Appeal as AppealRow, ModerationDecision, PlatformAction } from '../generated/prisma/client.js'
+import { decodeCursor, encodeCursor } from '../http/cursor.js'
+import { actorOf, type Role } from '../plugins/auth.js'
+import { NotFoundError, Problem } from '../plugins/errors.js'
+import { decideAppeal, fileAppeal } from './appeals.js'
+import { decide } from './decisions.js'
+import { claimItem, listQueue, releaseItem } from './queue.js'
+import * as S from './schemas.js'
+
+const MODERATORS: readonly Role[] = ['tst_moderator', 'tst_admin']
+const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
+const iso = (d: Date | null) => d?.toISOString() ?? null
+
+function decisionBody(d: ModerationDecision, actions: PlatformAction[]): z.infer<typeof S.Decision> {
+  return {
+    id: d.id,
+    commentId: d.commentId,
+    versionId: d.eventId,
+    actor: d.actor,
+    automatic: d.automatic,
+    action: d.action as z.infer<typeof S.Decision>['action'],
+    platformAction: d.platformAction as z.infer<typeof S.Decision>['platformAction'],
+    policyVersionId: d.policyVersionId,
+    ruleCodes: d.ruleCodes,
+    note: d.note,
+    noticeText: d.noticeText,
+    ledgerEntryId: d.ledgerEntryId,
+    decidedAt: d.decidedAt.toISOString(),
+    actions: actions
+      .filter((a) => a.decisionId === d.id)
+      .map((a) => ({ id: a.id, operation: a.operation as never, status: a.status as never, attempts: a.attempts, lastError: a.lastError })),
+  }
+}
+
+function appealBody(a: AppealRow): z.infer<typeof S.Appeal> {
+  return {
+    id: a.id,
+    decisionId: a.decisionId,
+    commentId: a.commentId,
+    contact: a.contact,
+    statement: a.statement,
+    status: a.status as z.infer<typeof S.Appeal>['status'],
+    filedAt: a.filedAt.toISOString(),
+    decidedAt: iso(a.decidedAt),
+    decidedBy: a.decidedBy,
+    reason: a.reason,
+    reversalDecisionId: a.reversalDecisionId,
+  }
+}
+
+export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
+  const prisma = app.db.prisma
+  const actor = (request: FastifyRequest) => `user:${actorOf(request).sub}`
+  const deps = () => ({ clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts })
+  // Public routes that write (appeals) are rate limited per client address.
+  await app.register(rateLimit, { global: false })
+
+  app.get(
+    '/moderation/queue',
+    {
+      config: { access: MODERATORS },
+      schema: {
+        tags: ['moderation'],
+        summary: 'Comments waiting for a person (flagged, unevaluated, or a failed platform action), oldest first',
+        querystring: S.QueueQuery,
+        response: { 200: S.Queue, ...errors },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query
+      const after = cursor ? decodeCursor(cursor, ['createdAt', 'id']) : null
+      const page = await listQueue(prisma, filter, { limit, ...(after ? { after: { createdAt: new Date(after.createdAt), id: after.id } } : {}) }, app.clock())
+      const last = page.items[page.items.length - 1]
+      return {
+        items: page.items.map((item) => ({
+          id: item.id,
+          reason: item.reason as z.infer<typeof S.ReviewReason>,
+          versionId: item.eventId,
+          policyVersionId: item.policyVersionId,
+          ruleCodes: item.ruleCodes,
+          evidence: item.evidence,
+          createdAt: item.createdAt.toISOString(),
+          claimedBy: item.claimedBy,
+          claimExpiresAt: iso(item.claimExpiresAt),
+          comment: toSummary(item.comment),
+        })),
+        nextCursor: page.more && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null,
+      }
+    },
+  )
+
+  const claimResponse = (item: { id: string; claimedBy: string | null; claimExpiresAt: Date | null }) => ({ id: item.id, claimedBy: item.claimedBy, claimExpiresAt: iso(item.claimExpiresAt) })
+
+  app.post(
+    '/moderation/queue/:itemId/claim',
+    {
+      config: { access: MODERATORS },
+      schema: {
+        tags: ['moderation'],
+        summary: `Claim an item for ${app.config.moderation.claimMinutes} minutes, so no one else decides it meanwhile (renewable)`,
+        params: S.ItemParams,
+        response: { 200: S.ReviewItem.pick({ id: true, claimedBy: true, claimExpiresAt: true }), 409: Problem, ...errors },
+      },
+    },
+    async (request) => claimResponse(await inTransaction(prisma, (tx) => claimItem(tx, actor(request), request.params.itemId, app.config.moderation.claimMinutes, app.clock()))),
+  )
+
+  app.delete(
+    '/moderation/queue/:itemId/claim',
+    {
+      config: { access: MODERATORS },
+      schema: { tags: ['moderation'], summary: 'Release a claim', params: S.ItemParams, response: { 200: S.ReviewItem.pick({ id: true, claimedBy: true, claimExpiresAt: true }), 409: Problem, ...errors } },
+    },
+    async (request) => claimResponse(await inTransaction(prisma, (tx) => releaseItem(tx, actor(request), request.params.itemId, app.clock()))),
+  )
+
+  app.post(
+    '/comments/:id/decisions',
+    {
+      config: { access: MODERATORS, idempotent: true },
+      schema: {
+        tags: ['moderation'],
+        summary: 'Decide a comment: remove, hide, approve or restore; recorded in the ledger and carried out on the platform',
+        params: S.CommentParams,
+        body: S.DecisionInput,
+        response: { 201: S.Decision, 409: Problem, 422: Problem, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const result = await inTransaction(prisma, async (tx) => {
+        const recorded = await decide(tx, actor(request), request.params.id, request.body, deps())
+        const decision = await tx.moderationDecision.findUniqueOrThrow({ where: { id: recorded.decisionId } })
+        const actions = await tx.platformAction.findMany({ where: { decisionId: decision.id }, orderBy: { createdAt: 'asc' } })
+        return decisionBody(decision, actions)
+      })
+      return reply.status(201).send(result)
+    },
+  )
+
+  app.get(
+    '/comments/:id/decisions',
+    {
+      config: { access: [...MODERATORS, 'records_clerk', 'auditor'] },
+      schema: { tags: ['moderation'], summary: "Every decision on a comment, with its platform actions' status", params: S.CommentParams, response: { 200: S.DecisionList, ...errors } },
+    },
+    async (request) => {
+      const comment = await prisma.comment.findUnique({ where: { id: request.params.id } })
+      if (!comment) throw new NotFoundError(`No comment ${request.params.id}.`)
+      const decisions = await prisma.moderationDecision.findMany({ where: { commentId: comment.id }, orderBy: { decidedAt: 'asc' } })
+      const actions = await prisma.platformAction.findMany({ where: { commentId: comment.id }, orderBy: { createdAt: 'asc' } })
+      return { items: decisions.map((d) => decisionBody(d, actions)) }
+    },
+  )
+
+  app.post(
+    '/appeals',
+    {
+      config: { access: 'public', idempotent: true, rateLimit: { max: 10, timeWindow: '1 hour' } },
+      schema: {
+        tags: ['appeals'],
+        summary: `Appeal a removal, within ${app.config.moderation.appealWindowDays} days (public; one appeal per decision)`,
+        body: S.AppealInput,
+        response: { 201: S.AppealReceipt, 409: Problem, 429: Problem, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { decisionId, platform, commentId, contact, statement } = request.body
+      const target = decisionId ? { decisionId } : { platform: platform!, commentId: commentId! }
+      const appeal = await inTransaction(prisma, (tx) => fileAppeal(tx, { target, contact, statement }, { clock: app.clock, windowDays: app.config.moderation.appealWindowDays }))
+      return reply.status(201).send({ id: appeal.id, status: 'open' as const, filedAt: appeal.filedAt.toISOString() })
+    },
+  )
+
+  app.get(
+    '/appeals',
+    {
+      config: { access: ['tst_admin'] },
+      schema: { tags: ['appeals'], summary: 'Appeals, oldest first', querystring: S.AppealQuery, response: { 200: S.AppealList, ...errors } },
+    },
+    async (request) => ({
+      items: (await prisma.appeal.findMany({ where: request.query.status ? { status: request.query.status } : {}, orderBy: { filedAt: 'asc' }, take: 500 })).map(appealBody),
+    }),
+  )
+
+  app.post(
+    '/appeals/:id/decision',
+    {
+      config: { access: ['tst_admin'] },
+      schema: {
+        tags: ['appeals'],
+        summary: 'Uphold or reverse a removal; a reversal restores the comment and notifies the author',
+        params: S.AppealParams,
+        body: S.AppealDecisionInput,
+        response: { 200: S.Appeal, 409: Problem, ...errors },
+      },
+    },
+    async (request) => appealBody(await inTransaction(prisma, (tx) => decideAppeal(tx, actor(request), request.params.id, request.body, deps()))),
+  )
+}

@@ -1,0 +1,108 @@
+import { z } from 'zod'
+import { CommentSummary, Platform } from '../comments/schemas.js'
+
+export const ReviewReason = z.enum(['flagged', 'unevaluated', 'action_failed'])
+
+export const QueueQuery = z.object({
+  platform: Platform.optional(),
+  ruleCode: z.string().optional(),
+  postId: z.string().optional(),
+  reason: ReviewReason.optional(),
+  olderThanMinutes: z.coerce.number().int().min(0).optional().describe('Only items waiting at least this long'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().optional(),
+})
+
+export const ReviewItem = z
+  .object({
+    id: z.uuid(),
+    reason: ReviewReason,
+    versionId: z.uuid().describe('The comment version that put it here; pass it as versionId when deciding'),
+    policyVersionId: z.uuid().nullable(),
+    ruleCodes: z.array(z.string()),
+    evidence: z.unknown().describe('What the rules matched (offsets into the text), or the failed platform action'),
+    createdAt: z.iso.datetime(),
+    claimedBy: z.string().nullable(),
+    claimExpiresAt: z.iso.datetime().nullable(),
+    comment: CommentSummary,
+  })
+  .meta({ id: 'ReviewItem' })
+
+export const Queue = z.object({ items: z.array(ReviewItem), nextCursor: z.string().nullable() }).meta({ id: 'ReviewQueue' })
+export const ItemParams = z.object({ itemId: z.uuid() })
+export const CommentParams = z.object({ id: z.uuid() })
+
+export const DecisionInput = z
+  .object({
+    action: z.enum(['remove', 'hide', 'approve', 'restore']).describe('remove deletes where the platform allows it; hide where it supports hiding'),
+    versionId: z.uuid().describe('The comment version decided on (from the queue or the comment); a newer version makes the decision stale (409)'),
+    ruleCodes: z.array(z.string().min(1)).max(20).optional().describe('Required for remove and hide: rules of the version in force when the comment was posted'),
+    note: z.string().max(5000).optional().describe('For the record'),
+  })
+  .meta({ id: 'DecisionRequest' })
+
+const PlatformActionSummary = z.object({
+  id: z.uuid(),
+  operation: z.enum(['delete', 'hide', 'unhide', 'reply', 'email']),
+  status: z.enum(['pending', 'succeeded', 'failed']),
+  attempts: z.number().int(),
+  lastError: z.string().nullable(),
+})
+
+export const Decision = z
+  .object({
+    id: z.uuid(),
+    commentId: z.uuid(),
+    versionId: z.uuid(),
+    actor: z.string(),
+    automatic: z.boolean(),
+    action: z.enum(['remove', 'hide', 'approve', 'restore']),
+    platformAction: z.enum(['delete', 'hide', 'unhide', 'none']),
+    policyVersionId: z.uuid().nullable(),
+    ruleCodes: z.array(z.string()),
+    note: z.string().nullable(),
+    noticeText: z.string().nullable().describe('The exact notice sent to the author'),
+    ledgerEntryId: z.uuid(),
+    decidedAt: z.iso.datetime(),
+    actions: z.array(PlatformActionSummary).describe('Carrying it out on the platform, and the notices'),
+  })
+  .meta({ id: 'ModerationDecision' })
+
+export const DecisionList = z.object({ items: z.array(Decision) })
+
+export const AppealInput = z
+  .object({
+    decisionId: z.uuid().optional().describe('The reference in the notice'),
+    platform: Platform.optional(),
+    commentId: z.string().optional().describe("The comment's id on its platform, when the decision reference is not at hand"),
+    contact: z.string().min(3).max(320).describe('How the city can answer: an e-mail address or a phone number'),
+    statement: z.string().min(1).max(5000).describe('Why the removal should be reversed'),
+  })
+  .refine((a) => a.decisionId !== undefined || (a.platform !== undefined && a.commentId !== undefined), {
+    message: 'give decisionId, or platform and commentId',
+    path: ['decisionId'],
+  })
+  .meta({ id: 'AppealRequest' })
+
+export const AppealReceipt = z.object({ id: z.uuid(), status: z.literal('open'), filedAt: z.iso.datetime() }).meta({ id: 'AppealReceipt' })
+
+export const Appeal = z
+  .object({
+    id: z.uuid(),
+    decisionId: z.uuid(),
+    commentId: z.uuid(),
+    contact: z.string(),
+    statement: z.string(),
+    status: z.enum(['open', 'upheld', 'reversed']),
+    filedAt: z.iso.datetime(),
+    decidedAt: z.iso.datetime().nullable(),
+    decidedBy: z.string().nullable(),
+    reason: z.string().nullable(),
+    reversalDecisionId: z.uuid().nullable(),
+  })
+  .meta({ id: 'Appeal' })
+
+export const AppealList = z.object({ items: z.array(Appeal) })
+export const AppealQuery = z.object({ status: z.enum(['open', 'upheld', 'reversed']).optional() })
+export const AppealParams = z.object({ id: z.uuid() })
+export const AppealDecisionInput = z.object({ outcome: z.enum(['uphold', 'reverse']), reason: z.string().min(1).max(5000) }).meta({ id: 'AppealDecisionRequest' })
