@@ -34,7 +34,7 @@ t.test('npm start path: migrates, listens, and on SIGTERM finishes in-flight req
   child.stderr.on('data', (chunk) => (output += chunk))
   t.teardown(() => void child.kill('SIGKILL'))
   const base = `http://127.0.0.1:${port}`
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 300; i++) {
     const ready = await fetch(`${base}/readyz`).catch(() => null)
     if (ready?.status === 200) break
     await new Promise((resolve) => setTimeout(resolve, 200))

@@ -5,13 +5,20 @@ import { testApp } from '../helpers/app.js'
 
 let created = 0
 let failNext = false
+// Holds a request inside the handler until the test releases it, so "in progress" does not depend on timing.
+let hold: { entered: () => void; release: Promise<void> } | null = null
 const extend = (app: FastifyInstance) => {
   app.post('/test/things', { config: { access: ['tst_admin'], idempotent: true } }, async (request, reply) => {
     if (failNext) {
       failNext = false
       throw new Error('transient failure')
     }
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    if (hold) {
+      const h = hold
+      hold = null
+      h.entered()
+      await h.release
+    }
     created++
     return reply.status(201).send({ id: randomUUID(), n: created, body: request.body })
   })
@@ -46,8 +53,18 @@ t.test('Idempotency-Key: a repeat replays the first outcome and creates nothing'
   await post(undefined, { name: 'c' })
   t.equal(created, 4, 'without a key every request creates')
 
-  const [one, two] = await Promise.all([post('key-2', { name: 'd' }), post('key-2', { name: 'd' })])
-  t.same([one.statusCode, two.statusCode].sort(), [201, 409], 'a concurrent repeat is told the first is in progress')
+  let release!: () => void
+  const entered = new Promise<void>((resolve) => {
+    hold = { entered: resolve, release: new Promise<void>((r) => (release = r)) }
+  })
+  const inProgress = post('key-2', { name: 'd' })
+  await entered
+  const repeat = await post('key-2', { name: 'd' })
+  t.equal(repeat.statusCode, 409, 'a repeat while the first is in progress is told so')
+  t.match(repeat.json(), { type: '/problems/idempotency-in-progress' })
+  release()
+  t.equal((await inProgress).statusCode, 201)
+  t.equal((await post('key-2', { name: 'd' })).headers['idempotent-replayed'], 'true', 'once done, a repeat is replayed')
   t.equal(created, 5)
 
   failNext = true
