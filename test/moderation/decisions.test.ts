@@ -102,10 +102,22 @@ t.test('remove with notice, on each platform: the exact requests the platforms r
   t.equal(smtp.messages.length, 1, 'the website author, whose address is known, is e-mailed too')
   t.match(smtp.messages[0], { rcptTo: ['pat@example.org'] })
 
-  const linkedin = await current(app, moderator, (await app.db.prisma.comment.findFirstOrThrow({ where: { platform: 'linkedin' } })).externalId)
+  const linkedin = await current(app, moderator, 'urn:li:comment:(urn:li:activity:7100000000000000001,7100000000000000002)')
   const refused = await decide(app, moderator, linkedin.id, { action: 'hide', versionId: linkedin.versionId, ruleCodes: ['4.a'] })
   t.equal(refused.statusCode, 422)
   t.match(refused.json(), { type: '/problems/unsupported-platform-action', detail: /linkedin cannot hide.*it can remove/ })
+  fake.reset()
+  t.equal((await decide(app, moderator, linkedin.id, { action: 'remove', versionId: linkedin.versionId, ruleCodes: ['4.a'] })).statusCode, 201)
+  await runJobs(app)
+  const [liDelete, liReply] = fake.requests
+  t.match(liDelete, {
+    method: 'DELETE',
+    path: `/rest/socialActions/${encodeURIComponent('urn:li:share:7100000000000000000')}/comments/7100000000000000002`,
+    query: `actor=${encodeURIComponent('urn:li:organization:12345')}`,
+    headers: { authorization: 'Bearer li-token', 'x-restli-protocol-version': '2.0.0' },
+  })
+  t.match(liReply, { method: 'POST', path: /^\/rest\/socialActions\/.*\/comments$/, headers: { authorization: 'Bearer li-token' } })
+  t.match(JSON.parse(liReply!.body), { actor: 'urn:li:organization:12345', message: { text: /4\.a/ } }, 'the notice is a reply from the city')
   const xComment = await current(app, moderator, '1901234567890123456')
   t.match((await decide(app, moderator, xComment.id, { action: 'approve', versionId: xComment.versionId })).statusCode, 201)
 })
