@@ -3,11 +3,9 @@
 // secret generated in DATA_DIR on first start.
 import { parseArgs } from 'node:util'
 import { createSigner } from 'fast-jwt'
-import { loadConfig, loadDotEnv } from '../src/config.js'
-import { devJwtSecret } from '../src/dev-secrets.js'
+import { loadConfigOrExit } from '../src/cli.js'
 import { ROLES } from '../src/plugins/auth.js'
 
-loadDotEnv()
 const { values } = parseArgs({
   options: {
     sub: { type: 'string' },
@@ -21,7 +19,7 @@ if (!values.sub || values.role.length === 0 || unknown.length > 0) {
   if (unknown.length) console.error(`unknown role(s): ${unknown.join(', ')}`)
   process.exit(2)
 }
-const config = loadConfig(process.env, { devJwtSecret: devJwtSecret(process.env.DATA_DIR || '.data') })
+const config = loadConfigOrExit()
 if (config.jwt.verification.mode !== 'hs256') {
   console.error('npm run token mints development tokens only; this configuration verifies tokens from an identity provider.')
   process.exit(2)

@@ -1,19 +1,8 @@
 import { buildApp, loggerOptions } from './app.js'
-import { ConfigError, loadConfig, loadDotEnv } from './config.js'
+import { loadConfigOrExit } from './cli.js'
 import { ensureDatabaseExists, migrate } from './db/migrate.js'
-import { devJwtSecret } from './dev-secrets.js'
 
-loadDotEnv()
-
-let config
-try {
-  const dataDir = process.env.DATA_DIR || '.data'
-  const production = process.env.NODE_ENV === 'production'
-  config = loadConfig(process.env, production ? {} : { devJwtSecret: devJwtSecret(dataDir) })
-} catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error)
-  process.exit(1)
-}
+const config = loadConfigOrExit()
 
 try {
   await ensureDatabaseExists(config.migrationDatabaseUrl)
