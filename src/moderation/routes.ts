@@ -16,6 +16,7 @@ import * as S from './schemas.js'
 const MODERATORS: readonly Role[] = ['tst_moderator', 'tst_admin']
 const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
 const iso = (d: Date | null) => d?.toISOString() ?? null
+type ActionSummary = z.infer<typeof S.Decision>['actions'][number]
 
 function decisionBody(d: ModerationDecision, actions: PlatformAction[]): z.infer<typeof S.Decision> {
   return {
@@ -34,7 +35,7 @@ function decisionBody(d: ModerationDecision, actions: PlatformAction[]): z.infer
     decidedAt: d.decidedAt.toISOString(),
     actions: actions
       .filter((a) => a.decisionId === d.id)
-      .map((a) => ({ id: a.id, operation: a.operation as never, status: a.status as never, attempts: a.attempts, lastError: a.lastError })),
+      .map((a) => ({ id: a.id, operation: a.operation as ActionSummary['operation'], status: a.status as ActionSummary['status'], attempts: a.attempts, lastError: a.lastError })),
   }
 }
 
