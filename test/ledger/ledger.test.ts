@@ -160,3 +160,24 @@ t.test('only one sealer is active per database; another takes over when it stops
   const takeover = await second.ledger.sealer!.sealNow()
   t.match(takeover, { sealed: 1, treeSize: 3 }, 'the standby takes over and continues the same tree')
 })
+
+t.test('verification while appends and sealing go on never reports a false divergence', async (t) => {
+  const { app } = await testApp(t, { env: { DATABASE_POOL_SIZE: '12' } })
+  await appendCommitted(app, 5)
+  await sealNow(app)
+  let running = true
+  const appender = (async () => {
+    while (running) await appendCommitted(app, 2)
+  })()
+  const sealer = (async () => {
+    while (running) await sealNow(app)
+  })()
+  const { verifyLedger } = await import('../../src/ledger/verify.js')
+  const reports = []
+  for (let i = 0; i < 25; i++) reports.push(await verifyLedger(app.db.pool, { batchSize: 3 }))
+  running = false
+  await Promise.all([appender, sealer])
+  const failed = reports.filter((r) => !r.ok)
+  t.same(failed, [], 'every report is ok')
+  t.ok(reports.at(-1)!.treeSize > reports[0]!.treeSize, 'the tree grew while it was being verified')
+})
