@@ -46,7 +46,7 @@ const opts = {
   entries: Math.floor(args.number('entries', quick ? 20_000 : 1_000_000)),
   /** Seconds of appends per sealer mode (section 1), split into segments of --segment seconds. */
   durationS: args.number('duration', quick ? 3 : 20),
-  segmentS: args.number('segment', quick ? 3 : 5),
+  segmentS: args.number('segment', quick ? 1.5 : 2.5),
   concurrency: Math.max(1, Math.floor(args.number('concurrency', 8))),
   /** Entries per transaction, like one webhook delivery. */
   perTx: Math.max(1, Math.floor(args.number('per-tx', 1))),
@@ -205,7 +205,10 @@ interface ModeFigures {
   /** Sealing of the segment's last entries after the load stopped, charged to the sealer-on time. */
   tailSealMs: number
 }
-type ThroughputFigures = Record<'off' | 'on', ModeFigures>
+type ThroughputFigures = Record<'off' | 'on', ModeFigures> & {
+  /** on/off throughput of each adjacent (off, on) pair of segments, in run order. */
+  pairRatios: number[]
+}
 
 async function appendThroughput(db: Database, url: string): Promise<ThroughputFigures> {
   const segmentMs = (opts.durationS * 1000 * 2) / SEGMENT_ORDER.length
@@ -213,7 +216,8 @@ async function appendThroughput(db: Database, url: string): Promise<ThroughputFi
   await closedLoop(db, quick ? 2000 : 5000)
   await drain(db, url)
   const mode = (): ModeFigures => ({ entries: 0, ms: 0, latencies: [], segments: [], tailSealMs: 0 })
-  const figures: ThroughputFigures = { off: mode(), on: mode() }
+  const figures: ThroughputFigures = { off: mode(), on: mode(), pairRatios: [] }
+  const pair: Partial<Record<'off' | 'on', number>> = {}
   for (const [i, m] of SEGMENT_ORDER.entries()) {
     progress(`section 1: segment ${i + 1}/${SEGMENT_ORDER.length}, sealer ${m}, ${fmtMs(segmentMs)}`)
     const sealer = m === 'on' ? runSealer(url) : null
@@ -239,6 +243,12 @@ async function appendThroughput(db: Database, url: string): Promise<ThroughputFi
     f.tailSealMs += tailMs
     f.latencies.push(result.latency)
     f.segments.push((result.entries * 1000) / (result.elapsedMs + tailMs))
+    pair[m] = f.segments[f.segments.length - 1]!
+    if (i % 2 === 1) {
+      figures.pairRatios.push(pair.on! / pair.off!)
+      delete pair.on
+      delete pair.off
+    }
     progress(`  ${fmtInt(result.entries)} entries in ${fmtMs(result.elapsedMs + tailMs)} = ${fmtRate((result.entries * 1000) / (result.elapsedMs + tailMs))}; tx latency p50 ${fmtMs(result.latency.p50)} p99 ${fmtMs(result.latency.p99)}`)
     await drain(db, url)
   }
@@ -543,6 +553,12 @@ async function verifyFull(pool: pg.Pool, n: number): Promise<{ ms: number; repor
 
 const verdict = (pass: boolean) => (pass ? 'PASS' : 'MISS')
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
 async function main(): Promise<void> {
   const server = await serverInfo()
   const machine = [
@@ -599,7 +615,11 @@ async function main(): Promise<void> {
   const n = opts.entries
   const offRate = (throughput.off.entries * 1000) / throughput.off.ms
   const onRate = (throughput.on.entries * 1000) / throughput.on.ms
-  const ratio = onRate / offRate
+  const pooledRatio = onRate / offRate
+  // The headline ratio is the median over adjacent (off, on) pairs: a noisy segment (another
+  // process on the machine) then moves one pair, not the result.
+  const ratio = median(throughput.pairRatios)
+  const sealRate = (n * 1000) / tree.sealMs
   const p99Of = (s: Summary[]) => Math.max(...s.map((x) => x.p99))
   const p50Of = (s: Summary[]) => s.map((x) => x.p50).sort((a, b) => a - b)[Math.floor(s.length / 2)]!
   const naiveMs = naive.fetchMs + naive.hashMs
@@ -609,7 +629,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [
     ['1', 'Append throughput, sealer off', fmtRate(offRate, ' entries/s'), '', '', `${fmtInt(throughput.off.entries)} in ${fmtMs(throughput.off.ms)}; segments ${throughput.off.segments.map((r) => fmtInt(r)).join(', ')}/s; tx p50 ${fmtMs(p50Of(throughput.off.latencies))}, p99 ${fmtMs(p99Of(throughput.off.latencies))}`],
     ['1', 'Append throughput, sealer on', fmtRate(onRate, ' entries/s'), '', '', `${fmtInt(throughput.on.entries)} in ${fmtMs(throughput.on.ms)} (incl. ${fmtMs(throughput.on.tailSealMs)} sealing segment tails); segments ${throughput.on.segments.map((r) => fmtInt(r)).join(', ')}/s; tx p50 ${fmtMs(p50Of(throughput.on.latencies))}, p99 ${fmtMs(p99Of(throughput.on.latencies))}`],
-    ['1', 'Throughput ratio on/off', ratio.toFixed(3), `>= ${TARGETS.sealingCostRatio}`, verdict(ratio >= TARGETS.sealingCostRatio), `sealing costs ${((1 - ratio) * 100).toFixed(1)}% of throughput`],
+    ['1', 'Throughput ratio on/off (median of pairs)', ratio.toFixed(3), `>= ${TARGETS.sealingCostRatio}`, verdict(ratio >= TARGETS.sealingCostRatio), `sealing costs ${((1 - ratio) * 100).toFixed(1)}%; pairs ${throughput.pairRatios.map((r) => r.toFixed(2)).join(', ')}; pooled ${pooledRatio.toFixed(3)}`],
+    ['1', 'Sealing work per second of appends', `${((onRate / sealRate) * 100).toFixed(1)}%`, '', '', `cross-check: sealer-on rate / bulk sealing rate = seconds of sealing per second of appends`],
     ...lags.flatMap((lag, i): Row[] => {
       const id = lags.length > 1 ? `2${'abc'[i] ?? i}` : '2'
       const per = `${lag.perTx} entr${lag.perTx === 1 ? 'y' : 'ies'}/tx`
@@ -620,7 +641,7 @@ async function main(): Promise<void> {
       ]
     }),
     ['3', `Bulk fill (SQL), ${fmtInt(n)} entries`, fmtRate((n * 1000) / tree.fillMs, ' entries/s'), '', '', `${fmtMs(tree.fillMs)} (setup, not the service's code)`],
-    ['3', `Bulk sealing rate, ${fmtInt(n)} entries`, fmtRate((n * 1000) / tree.sealMs, ' entries/s'), '', '', `${fmtMs(tree.sealMs)} with the real sealer (sealNow)`],
+    ['3', `Bulk sealing rate, ${fmtInt(n)} entries`, fmtRate(sealRate, ' entries/s'), '', '', `${fmtMs(tree.sealMs)} with the real sealer (sealNow)`],
     ['3', 'Inclusion proof p50 (first touch)', fmtMs(tree.proof.p50), `< ${TARGETS.proofMs} ms`, verdict(tree.proof.p50 < TARGETS.proofMs), `entryWithProof, ${fmtInt(tree.proof.count)} random entries at N = ${fmtInt(n)}; all ${fmtInt(tree.proofsChecked)} proofs verified`],
     ['3', 'Inclusion proof p99 (first touch)', fmtMs(tree.proof.p99), `< ${TARGETS.proofMs} ms`, verdict(tree.proof.p99 < TARGETS.proofMs), `max ${fmtMs(tree.proof.max)}`],
     ['3', 'Inclusion proof p99 (same entries again)', fmtMs(tree.proofWarm.p99), `< ${TARGETS.proofMs} ms`, verdict(tree.proofWarm.p99 < TARGETS.proofMs), `p50 ${fmtMs(tree.proofWarm.p50)}, max ${fmtMs(tree.proofWarm.max)}: pages cached`],
@@ -633,7 +654,7 @@ async function main(): Promise<void> {
   out.push('')
   out.push(`Townsquare ledger benchmark, ${new Date().toISOString().slice(0, 10)} (${quick ? '--quick' : 'full run'})`)
   for (const line of machine) out.push(`  ${line}`)
-  out.push(`  section 1: ${SEGMENT_ORDER.length} segments of ${segSeconds} s (${SEGMENT_ORDER.join(', ')}); section 2: ${opts.lagDurationS} s open loop at ${fmtInt(opts.rate)} entries/s (${[...new Set([opts.perTx, opts.lagBatch])].join(' and ')} per tx); section 3: ${fmtInt(opts.proofs)} proofs`)
+  out.push(`  section 1: ${SEGMENT_ORDER.length} segments of ${segSeconds} s in (off, on) and (on, off) pairs; section 2: ${opts.lagDurationS} s open loop at ${fmtInt(opts.rate)} entries/s (${[...new Set([opts.perTx, opts.lagBatch])].join(' and ')} per tx); section 3: ${fmtInt(opts.proofs)} proofs`)
   out.push('')
   out.push(renderTable(['#', 'Figure', 'Value', 'Target', 'Result', 'Notes'], rows, { rightAlign: [2] }))
   out.push('')
