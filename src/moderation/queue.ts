@@ -59,15 +59,13 @@ async function requireOpenItem(tx: Tx, itemId: string) {
 /** Claims an item for `actor` until now + minutes; renewing one's own claim is allowed. */
 export async function claimItem(tx: Tx, actor: string, itemId: string, minutes: number, now: Date) {
   await tx.$executeRaw`SELECT 1 FROM review_item WHERE id = ${itemId}::uuid FOR UPDATE`
-  const item = await requireOpenItem(tx, itemId)
-  if (item.claimedBy && item.claimedBy !== actor && item.claimExpiresAt && item.claimExpiresAt > now) throw new ClaimConflictError(item.claimedBy, item.claimExpiresAt)
+  assertNotHeldByOther(await requireOpenItem(tx, itemId), actor, now)
   return tx.reviewItem.update({ where: { id: itemId }, data: { claimedBy: actor, claimExpiresAt: new Date(now.getTime() + minutes * 60_000) } })
 }
 
 export async function releaseItem(tx: Tx, actor: string, itemId: string, now: Date) {
   await tx.$executeRaw`SELECT 1 FROM review_item WHERE id = ${itemId}::uuid FOR UPDATE`
-  const item = await requireOpenItem(tx, itemId)
-  if (item.claimedBy && item.claimedBy !== actor && item.claimExpiresAt && item.claimExpiresAt > now) throw new ClaimConflictError(item.claimedBy, item.claimExpiresAt)
+  assertNotHeldByOther(await requireOpenItem(tx, itemId), actor, now)
   return tx.reviewItem.update({ where: { id: itemId }, data: { claimedBy: null, claimExpiresAt: null } })
 }
 
@@ -75,6 +73,12 @@ export async function releaseItem(tx: Tx, actor: string, itemId: string, now: Da
 export async function assertNotClaimedByOther(tx: Tx, actor: string, commentId: string, now: Date): Promise<void> {
   const rows = await tx.$queryRaw<Array<{ claimed_by: string | null; claim_expires_at: Date | null }>>`
     SELECT claimed_by, claim_expires_at FROM review_item WHERE comment_id = ${commentId}::uuid AND status = 'open' FOR UPDATE`
-  const item = rows[0]
-  if (item?.claimed_by && item.claimed_by !== actor && item.claim_expires_at && item.claim_expires_at > now) throw new ClaimConflictError(item.claimed_by, item.claim_expires_at)
+  if (rows[0]) assertNotHeldByOther({ claimedBy: rows[0].claimed_by, claimExpiresAt: rows[0].claim_expires_at }, actor, now)
+}
+
+/** A claim binds until it expires; one's own claim never stands in one's way. */
+function assertNotHeldByOther(item: { claimedBy: string | null; claimExpiresAt: Date | null }, actor: string, now: Date): void {
+  if (item.claimedBy && item.claimedBy !== actor && item.claimExpiresAt && item.claimExpiresAt > now) {
+    throw new ClaimConflictError(item.claimedBy, item.claimExpiresAt)
+  }
 }
