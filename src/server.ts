@@ -1,14 +1,31 @@
+import { pino } from 'pino'
 import { buildApp, loggerOptions } from './app.js'
 import { loadConfigOrExit } from './cli.js'
+import { resolveDatabase } from './config.js'
+import { startEmbedded, type EmbeddedDatabase } from './db/embedded.js'
 import { ensureDatabaseExists, migrate } from './db/migrate.js'
 
-const config = loadConfigOrExit()
+const loaded = loadConfigOrExit()
+// Messages before the app exists (embedded database, migrations) go through the same JSON logger.
+const log = pino(loggerOptions(loaded) as pino.LoggerOptions)
 
+let embedded: EmbeddedDatabase | null = null
+if (loaded.embedded) {
+  // The first line says it, so nobody mistakes an evaluation for a production setup.
+  log.warn(
+    { database: 'embedded', dataDir: loaded.embedded.dataDir },
+    `running on the embedded PostgreSQL (PGlite) in ${loaded.embedded.dataDir}: for evaluation only, one process, not for production; set DATABASE_URL to use a PostgreSQL server`,
+  )
+}
+let config
 try {
-  await ensureDatabaseExists(config.migrationDatabaseUrl)
-  await migrate(config.migrationDatabaseUrl, config.migrationsDir, (m) => console.log(m))
+  if (loaded.embedded) embedded = await startEmbedded(loaded.embedded.dataDir)
+  config = resolveDatabase(loaded, embedded?.url)
+  if (!embedded) await ensureDatabaseExists(config.migrationDatabaseUrl)
+  await migrate(config.migrationDatabaseUrl, config.migrationsDir, (m) => log.info(m))
 } catch (error) {
-  console.error(`Cannot prepare the database: ${error instanceof Error ? error.message : String(error)}`)
+  log.fatal(`Cannot prepare the database: ${error instanceof Error ? error.message : String(error)}`)
+  await embedded?.stop().catch(() => {})
   process.exit(1)
 }
 
@@ -30,6 +47,8 @@ async function shutdown(signal: string) {
   force.unref()
   try {
     await app.close()
+    // After the app: the sealer and the worker finish their work on it first.
+    await embedded?.stop()
     process.exit(0)
   } catch (error) {
     app.log.error({ err: error }, 'error while closing')
