@@ -1,39 +1,14 @@
-import { pino } from 'pino'
-import { buildApp, loggerOptions } from './app.js'
 import { loadConfigOrExit } from './cli.js'
-import { resolveDatabase } from './config.js'
-import { startEmbedded, type EmbeddedDatabase } from './db/embedded.js'
-import { ensureDatabaseExists, migrate } from './db/migrate.js'
+import { startService, type Service } from './service.js'
 
-const loaded = loadConfigOrExit()
-// Messages before the app exists (embedded database, migrations) go through the same JSON logger.
-const log = pino(loggerOptions(loaded) as pino.LoggerOptions)
-
-let embedded: EmbeddedDatabase | null = null
-if (loaded.embedded) {
-  // The first line says it, so nobody mistakes an evaluation for a production setup.
-  log.warn(
-    { database: 'embedded', dataDir: loaded.embedded.dataDir },
-    `running on the embedded PostgreSQL (PGlite) in ${loaded.embedded.dataDir}: for evaluation only, one process, not for production; set DATABASE_URL to use a PostgreSQL server`,
-  )
-}
-let config
+let service: Service
 try {
-  if (loaded.embedded) embedded = await startEmbedded(loaded.embedded.dataDir)
-  config = resolveDatabase(loaded, embedded?.url)
-  if (!embedded) await ensureDatabaseExists(config.migrationDatabaseUrl)
-  await migrate(config.migrationDatabaseUrl, config.migrationsDir, (m) => log.info(m))
+  service = await startService(loadConfigOrExit())
 } catch (error) {
-  log.fatal(`Cannot prepare the database: ${error instanceof Error ? error.message : String(error)}`)
-  await embedded?.stop().catch(() => {})
+  console.error(error instanceof Error ? error.message : String(error))
   process.exit(1)
 }
-
-const app = await buildApp(config, { logger: loggerOptions(config) })
-// Explicit timeouts: a slow or stalled client must not hold a connection forever.
-app.server.requestTimeout = 30_000
-app.server.headersTimeout = 10_000
-app.server.keepAliveTimeout = 5_000
+const { app } = service
 
 let closing = false
 async function shutdown(signal: string) {
@@ -46,9 +21,7 @@ async function shutdown(signal: string) {
   }, 25_000)
   force.unref()
   try {
-    await app.close()
-    // After the app: the sealer and the worker finish their work on it first.
-    await embedded?.stop()
+    await service.close()
     process.exit(0)
   } catch (error) {
     app.log.error({ err: error }, 'error while closing')
@@ -57,10 +30,3 @@ async function shutdown(signal: string) {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
 process.on('SIGINT', () => void shutdown('SIGINT'))
-
-try {
-  await app.listen({ host: config.host, port: config.port })
-} catch (error) {
-  app.log.fatal({ err: error }, 'cannot listen')
-  process.exit(1)
-}
