@@ -153,7 +153,7 @@ function lockDataDir(dataDir: string): { publish(url: string): void; unlock(): v
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     }
     const lock = readLock(dataDir)
-    if (lock && lock.pid !== process.pid && isAlive(lock.pid)) {
+    if (lock && isAlive(lock.pid)) {
       throw new Error(
         `the embedded database in ${dataDir} is in use by process ${lock.pid}; stop it first, or set DATABASE_URL to share a PostgreSQL server between processes`,
       )
