@@ -18,7 +18,7 @@ const booleanFlag = z.preprocess(
 
 /**
  * The whole environment of the service. Each key is documented here (`describe`) and in
- * `.env.example`; docs/configuration.md is generated from this schema.
+ * `.env.example`; the reference in docs/operations.md is generated from this schema (npm run docs:config).
  */
 export const EnvSchema = z
   .object({

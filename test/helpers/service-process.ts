@@ -1,10 +1,11 @@
 // The service as a real child process (node --import tsx src/server.ts), for tests that kill it,
 // run several instances, or start it without DATABASE_URL.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
+import type { Readable } from 'node:stream'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { PROJECT_ROOT } from '../../src/paths.js'
@@ -20,7 +21,7 @@ export async function freePort(): Promise<number> {
 }
 
 export interface ServiceProcess {
-  child: ChildProcessWithoutNullStreams
+  child: ChildProcessByStdio<null, Readable, Readable>
   base: string
   port: number
   /** Everything it printed so far. */
