@@ -18,7 +18,7 @@ const booleanFlag = z.preprocess(
 
 /**
  * The whole environment of the service. Each key is documented here (`describe`) and in
- * `.env.example`; docs/configuration.md is generated from this schema.
+ * `.env.example`; the reference in docs/operations.md is generated from this schema (npm run docs:config).
  */
 export const EnvSchema = z
   .object({
@@ -31,15 +31,20 @@ export const EnvSchema = z
       .preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
       .describe('pino log level.'),
     DATABASE_URL: z
-      .preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).default(DEFAULT_DATABASE_URL))
-      .describe('PostgreSQL connection URL used by the running service (may be the restricted runtime role).'),
+      .preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional())
+      .describe(
+        'PostgreSQL connection URL used by the running service (may be the restricted runtime role), e.g. ' +
+          DEFAULT_DATABASE_URL +
+          '. Unset: an embedded PostgreSQL (PGlite) in EMBEDDED_DATA_DIR, for evaluation only; required in production.',
+      ),
     MIGRATION_DATABASE_URL: z
       .preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional())
       .describe('PostgreSQL URL of the role that owns the schema and applies migrations. Defaults to DATABASE_URL.'),
     DATABASE_POOL_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(200).default(10)).describe('Connections in the pg pool.'),
     DATA_DIR: z
       .preprocess(emptyAsUndefined, z.string().default('.data'))
-      .describe('Directory for local state outside the repository (development secrets and keys).'),
+      .describe('Directory for local state outside the repository (development secrets and keys, the embedded database).'),
+    EMBEDDED_DATA_DIR: optionalString.describe('Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset. Default: DATA_DIR/embedded.'),
     JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()).describe('HS256 secret for development tokens (at least 32 characters). Not allowed in production.'),
     JWT_PUBLIC_KEY: optionalString.describe('PEM public key (RSA or EC P-256) that verifies RS256/ES256 tokens in production.'),
     JWT_JWKS_URL: z.preprocess(emptyAsUndefined, z.url().optional()).describe('JWKS URL of the identity provider (RS256/ES256).'),
@@ -96,7 +101,11 @@ export const EnvSchema = z
     if (env.JWT_PUBLIC_KEY && env.JWT_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'set JWT_PUBLIC_KEY or JWT_JWKS_URL, not both' })
     }
+    if (env.MIGRATION_DATABASE_URL && !env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'required when MIGRATION_DATABASE_URL is set' })
+    }
     if (env.NODE_ENV === 'production') {
+      if (!env.DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'required in production (the embedded database is for evaluation only)' })
       if (env.JWT_SECRET) {
         ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'HS256 development tokens are not accepted in production; use JWT_PUBLIC_KEY or JWT_JWKS_URL' })
       }
@@ -123,6 +132,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL']
   databaseUrl: string
   migrationDatabaseUrl: string
+  /** Set when the service runs on the embedded PostgreSQL (no DATABASE_URL). */
+  embedded: { dataDir: string } | null
   poolSize: number
   dataDir: string
   bodyLimitBytes: number
@@ -153,6 +164,22 @@ export interface Config {
   }
 }
 
+/**
+ * The configuration as read from the environment: without DATABASE_URL the database URLs are
+ * null until the embedded PostgreSQL is started (src/db/embedded.ts, resolveDatabase).
+ */
+export type LoadedConfig = Omit<Config, 'databaseUrl' | 'migrationDatabaseUrl'> & {
+  databaseUrl: string | null
+  migrationDatabaseUrl: string | null
+}
+
+/** The configuration with its database known: the server's, or the embedded one's `url`. */
+export function resolveDatabase(config: LoadedConfig, embeddedUrl?: string): Config {
+  if (config.databaseUrl !== null) return { ...config, databaseUrl: config.databaseUrl, migrationDatabaseUrl: config.migrationDatabaseUrl ?? config.databaseUrl }
+  if (!embeddedUrl || !config.embedded) throw new ConfigError(['DATABASE_URL: not set, and no embedded database was started'])
+  return { ...config, databaseUrl: embeddedUrl, migrationDatabaseUrl: embeddedUrl }
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
@@ -170,7 +197,7 @@ export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'prisma', 'migrations')
 export function loadConfig(
   source: Record<string, string | undefined> = process.env,
   options: { devJwtSecret?: () => string; migrationsDir?: string } = {},
-): Config {
+): LoadedConfig {
   const parsed = EnvSchema.safeParse(source)
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`))
@@ -188,8 +215,9 @@ export function loadConfig(
     host: env.HOST,
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
-    databaseUrl: env.DATABASE_URL,
-    migrationDatabaseUrl: env.MIGRATION_DATABASE_URL ?? env.DATABASE_URL,
+    databaseUrl: env.DATABASE_URL ?? null,
+    migrationDatabaseUrl: env.MIGRATION_DATABASE_URL ?? env.DATABASE_URL ?? null,
+    embedded: env.DATABASE_URL ? null : { dataDir: env.EMBEDDED_DATA_DIR ?? join(env.DATA_DIR, 'embedded') },
     poolSize: env.DATABASE_POOL_SIZE,
     dataDir: env.DATA_DIR,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,

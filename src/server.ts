@@ -1,22 +1,14 @@
-import { buildApp, loggerOptions } from './app.js'
 import { loadConfigOrExit } from './cli.js'
-import { ensureDatabaseExists, migrate } from './db/migrate.js'
+import { startService, type Service } from './service.js'
 
-const config = loadConfigOrExit()
-
+let service: Service
 try {
-  await ensureDatabaseExists(config.migrationDatabaseUrl)
-  await migrate(config.migrationDatabaseUrl, config.migrationsDir, (m) => console.log(m))
+  service = await startService(loadConfigOrExit())
 } catch (error) {
-  console.error(`Cannot prepare the database: ${error instanceof Error ? error.message : String(error)}`)
+  console.error(error instanceof Error ? error.message : String(error))
   process.exit(1)
 }
-
-const app = await buildApp(config, { logger: loggerOptions(config) })
-// Explicit timeouts: a slow or stalled client must not hold a connection forever.
-app.server.requestTimeout = 30_000
-app.server.headersTimeout = 10_000
-app.server.keepAliveTimeout = 5_000
+const { app } = service
 
 let closing = false
 async function shutdown(signal: string) {
@@ -29,7 +21,7 @@ async function shutdown(signal: string) {
   }, 25_000)
   force.unref()
   try {
-    await app.close()
+    await service.close()
     process.exit(0)
   } catch (error) {
     app.log.error({ err: error }, 'error while closing')
@@ -38,10 +30,3 @@ async function shutdown(signal: string) {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'))
 process.on('SIGINT', () => void shutdown('SIGINT'))
-
-try {
-  await app.listen({ host: config.host, port: config.port })
-} catch (error) {
-  app.log.fatal({ err: error }, 'cannot listen')
-  process.exit(1)
-}

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { ConfigError, DEFAULT_DATABASE_URL, loadConfig } from '../src/config.js'
+import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, resolveDatabase } from '../src/config.js'
 
 const secret = 'x'.repeat(32)
 
@@ -7,8 +7,14 @@ t.test('defaults give a runnable development configuration', async (t) => {
   const config = loadConfig({ JWT_SECRET: secret })
   t.equal(config.port, 3000)
   t.equal(config.host, '127.0.0.1')
-  t.equal(config.databaseUrl, DEFAULT_DATABASE_URL)
-  t.equal(config.migrationDatabaseUrl, DEFAULT_DATABASE_URL)
+  // No DATABASE_URL: the embedded PostgreSQL, started by the server (src/db/embedded.ts).
+  t.equal(config.databaseUrl, null)
+  t.same(config.embedded, { dataDir: '.data/embedded' })
+  t.same(resolveDatabase(config, 'postgresql://postgres@127.0.0.1:40000/postgres').migrationDatabaseUrl, 'postgresql://postgres@127.0.0.1:40000/postgres')
+  t.throws(() => resolveDatabase(config), /DATABASE_URL/)
+  const server = loadConfig({ JWT_SECRET: secret, DATABASE_URL: DEFAULT_DATABASE_URL, EMBEDDED_DATA_DIR: '/ignored' })
+  t.equal(server.embedded, null)
+  t.equal(resolveDatabase(server).migrationDatabaseUrl, DEFAULT_DATABASE_URL)
   t.same(config.jwt, { verification: { mode: 'hs256', secret }, issuer: 'townsquare-dev', audience: 'townsquare' })
 })
 
@@ -25,12 +31,16 @@ t.test('every problem is reported at once', async (t) => {
 t.test('production refuses development conveniences and requires issuer and audience', async (t) => {
   const error = t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }, { devJwtSecret: () => secret })) as ConfigError
   const fields = error.problems.map((p) => p.split(':')[0]).sort()
-  t.same(fields, ['JWT_AUDIENCE', 'JWT_ISSUER', 'JWT_PUBLIC_KEY', 'JWT_SECRET', 'LEDGER_SIGNING_KEY'])
+  t.same(fields, ['DATABASE_URL', 'JWT_AUDIENCE', 'JWT_ISSUER', 'JWT_PUBLIC_KEY', 'JWT_SECRET', 'LEDGER_SIGNING_KEY'])
+})
+
+t.test('a migration URL needs a DATABASE_URL: the embedded database has no separate owner', async (t) => {
+  t.throws(() => loadConfig({ JWT_SECRET: secret, MIGRATION_DATABASE_URL: DEFAULT_DATABASE_URL }), /DATABASE_URL: required when MIGRATION_DATABASE_URL/)
 })
 
 t.test('a public key or a JWKS URL selects asymmetric verification', async (t) => {
   const pem = '-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----'
-  const base = { NODE_ENV: 'production', JWT_ISSUER: 'https://idp.city.example', JWT_AUDIENCE: 'townsquare', LEDGER_SIGNING_KEY: 'pem' }
+  const base = { NODE_ENV: 'production', DATABASE_URL: DEFAULT_DATABASE_URL, JWT_ISSUER: 'https://idp.city.example', JWT_AUDIENCE: 'townsquare', LEDGER_SIGNING_KEY: 'pem' }
   t.same(loadConfig({ ...base, JWT_PUBLIC_KEY: pem }).jwt.verification, {
     mode: 'public-key',
     publicKey: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----',

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { buildApp } from '../app.js'
-import { loadConfig } from '../config.js'
+import { DEFAULT_DATABASE_URL, loadConfig, resolveDatabase } from '../config.js'
 import { PROJECT_ROOT } from '../paths.js'
 
 export const OPENAPI_PATH = join(PROJECT_ROOT, 'openapi', 'openapi.json')
@@ -11,7 +11,16 @@ export const OPENAPI_PATH = join(PROJECT_ROOT, 'openapi', 'openapi.json')
  */
 export async function generateOpenApi(): Promise<string> {
   const app = await buildApp(
-    loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', JWT_SECRET: 'openapi-generation-only-secret-000000', JOBS: 'off', LEDGER_SEALER: 'off' }),
+    resolveDatabase(
+      loadConfig({
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: DEFAULT_DATABASE_URL,
+        JWT_SECRET: 'openapi-generation-only-secret-000000',
+        JOBS: 'off',
+        LEDGER_SEALER: 'off',
+      }),
+    ),
   )
   try {
     await app.ready()

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import { buildApp, loggerOptions } from '../../src/app.js'
-import { loadConfig, type Config } from '../../src/config.js'
+import { loadConfig, resolveDatabase, type Config } from '../../src/config.js'
 import type { Role } from '../../src/plugins/auth.js'
 import { createTestDatabase } from './db.js'
 
@@ -20,8 +20,9 @@ export const TEST_WEBHOOK_SECRETS = {
 /** A checkpoint signing key for tests that configure production mode. */
 export const TEST_LEDGER_KEY_PEM = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
 
+/** Tests always name their database (a real server): `resolveDatabase` refuses the embedded default. */
 export function testConfig(overrides: Record<string, string | undefined> = {}, options: { migrationsDir?: string } = {}): Config {
-  return loadConfig(
+  return resolveDatabase(loadConfig(
     {
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
@@ -35,7 +36,7 @@ export function testConfig(overrides: Record<string, string | undefined> = {}, o
       ...overrides,
     },
     options,
-  )
+  ))
 }
 
 export interface TestApp {
