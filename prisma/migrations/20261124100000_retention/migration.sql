@@ -187,7 +187,7 @@ $$;
 
 -- The only way content is destroyed. Runs as the schema owner; checks everything itself, in the
 -- caller's transaction, under the retention lock:
---   * the disposal's approval is recorded (row and ledger entry) and its notice period has passed;
+--   * the disposal's approval is recorded in the ledger and its notice period has passed;
 --   * no pending record is under an active legal hold, or had platform activity since listing;
 --   * p_entry is this disposal's `disposal` ledger entry and lists exactly the ledger entries whose
 --     payloads are nulled (with their hashes) and the raw deliveries whose bodies are destroyed;
@@ -198,6 +198,7 @@ DECLARE
   d disposal%ROWTYPE;
   entry_payload JSONB;
   entry_at TIMESTAMPTZ;
+  notice_ends TIMESTAMPTZ;
   ids UUID[];
   expected JSONB;
   listed JSONB;
@@ -207,12 +208,18 @@ BEGIN
   PERFORM retention_lock();
   SELECT * INTO d FROM disposal WHERE id = p_disposal FOR UPDATE;
   IF NOT FOUND THEN RAISE EXCEPTION 'no disposal %', p_disposal USING ERRCODE = 'no_data_found'; END IF;
-  IF d.status <> 'approved' OR NOT EXISTS (
-       SELECT 1 FROM ledger_entry WHERE id = d.approval_entry_id AND kind = 'disposal.approved' AND subject = p_disposal::text) THEN
+  -- The approval and the notice period are read from the ledger (immutable), not from the
+  -- disposal row, which the service updates: the period runs from the approval entry's time for
+  -- the number of days the listing entry announced.
+  SELECT a.recorded_at + make_interval(days => (l.payload::jsonb ->> 'noticeDays')::int) INTO notice_ends
+    FROM ledger_entry a, ledger_entry l
+   WHERE a.id = d.approval_entry_id AND a.kind = 'disposal.approved' AND a.subject = p_disposal::text AND a.payload IS NOT NULL
+     AND l.id = d.listed_entry_id AND l.kind = 'disposal.listed' AND l.subject = p_disposal::text AND l.payload IS NOT NULL;
+  IF d.status <> 'approved' OR notice_ends IS NULL THEN
     RAISE EXCEPTION 'disposal % has no recorded approval (status %)', p_disposal, d.status USING ERRCODE = 'insufficient_privilege';
   END IF;
-  IF now() < d.notice_ends_at THEN
-    RAISE EXCEPTION 'the notice period of disposal % ends at %', p_disposal, d.notice_ends_at USING ERRCODE = 'insufficient_privilege';
+  IF now() < notice_ends THEN
+    RAISE EXCEPTION 'the notice period of disposal % ends at %', p_disposal, notice_ends USING ERRCODE = 'insufficient_privilege';
   END IF;
 
   SELECT coalesce(array_agg(comment_id ORDER BY comment_id), '{}') INTO ids
@@ -275,6 +282,24 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION "dispose_records"(UUID, UUID) FROM PUBLIC;
+
+-- A disposal moves forward only (listed, approved, executed) and what was recorded at each step
+-- stays as recorded.
+CREATE FUNCTION "disposal_forward_only"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.id <> OLD.id OR NEW.notice_days <> OLD.notice_days OR NEW.created_by <> OLD.created_by OR NEW.created_at <> OLD.created_at
+     OR NEW.listed_entry_id <> OLD.listed_entry_id
+     OR (OLD.status <> 'listed' AND (NEW.approved_by, NEW.approved_at, NEW.approved_on, NEW.approval_reference, NEW.approval_entry_id, NEW.notice_ends_at)
+                                    IS DISTINCT FROM (OLD.approved_by, OLD.approved_at, OLD.approved_on, OLD.approval_reference, OLD.approval_entry_id, OLD.notice_ends_at))
+     OR (OLD.status = 'executed' AND NEW IS DISTINCT FROM OLD)
+     OR (OLD.status = 'approved' AND NEW.status = 'listed') THEN
+    RAISE EXCEPTION 'disposal %: a recorded step cannot be changed', OLD.id USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER "disposal_forward_only" BEFORE UPDATE ON "disposal" FOR EACH ROW EXECUTE FUNCTION disposal_forward_only();
+CREATE TRIGGER "disposal_no_delete" BEFORE DELETE ON "disposal" FOR EACH ROW EXECUTE FUNCTION ledger_reject_change();
 GRANT EXECUTE ON FUNCTION "dispose_records"(UUID, UUID) TO "townsquare_runtime";
 
 GRANT SELECT, INSERT, UPDATE ON "retention_schedule", "legal_hold", "disposal", "disposal_record" TO "townsquare_runtime";
