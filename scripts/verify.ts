@@ -19,7 +19,8 @@ if (!trustedKeys) {
 for (const p of report.problems) console.log(`FAIL ${p.item}: ${p.problem}`)
 console.log(
   report.ok
-    ? `OK: ${report.entriesVerified} entries and ${report.checkpointsVerified} checkpoint(s) verified against the signed tree of size ${report.treeSize}`
+    ? `OK: ${report.entriesVerified} entries and ${report.checkpointsVerified} checkpoint(s) verified against the signed tree of size ${report.treeSize}` +
+        (report.entriesDisposed > 0 ? ` (${report.entriesDisposed} with payloads destroyed by a recorded disposal)` : '')
     : `FAILED: ${report.problems.length} problem(s); ${report.entriesVerified} entries verified`,
 )
 process.exit(report.ok ? 0 : 1)

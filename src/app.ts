@@ -23,6 +23,7 @@ import idempotencyPlugin from './plugins/idempotency.js'
 import openapiPlugin from './plugins/openapi.js'
 import { PolicyResolver } from './policy/effective.js'
 import { policyRoutes } from './policy/routes.js'
+import { retentionRoutes } from './retention/routes.js'
 import { webhookRoutes } from './webhooks/routes.js'
 
 declare module 'fastify' {
@@ -139,6 +140,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await v1.register(policyRoutes)
       await v1.register(moderationRoutes)
       await v1.register(transparencyRoutes)
+      await v1.register(retentionRoutes)
     },
     { prefix: '/v1' },
   )

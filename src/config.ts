@@ -90,6 +90,9 @@ export const EnvSchema = z
     NOTICE_FROM_EMAIL: z.preprocess(emptyAsUndefined, z.email().default('no-reply@townsquare.invalid')).describe('From address of e-mailed notices.'),
     MODERATION_CLAIM_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(240).default(15)).describe('How long a claim on a review item lasts.'),
     APPEAL_WINDOW_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(365).default(30)).describe('How long after a decision its author may appeal.'),
+    DISPOSAL_NOTICE_DAYS: z
+      .preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(365).default(30))
+      .describe('Days between recording a disposal\'s approval and destroying its records (Local Records Act practice: 30); docs/retention.md.'),
     JOBS: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')).describe('Run the job worker (platform actions, notices) in this instance.'),
     JOB_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(50).default(4)).describe('Jobs run at once by this instance.'),
     JOB_MAX_ATTEMPTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(25).default(6)).describe('Attempts of a platform action before it is surfaced in the queue as failed.'),
@@ -149,6 +152,7 @@ export interface Config {
   platforms: PlatformApiConfig
   smtp: { url: string; from: string } | null
   moderation: { claimMinutes: number; appealWindowDays: number }
+  retention: { disposalNoticeDays: number }
   jobs: { enabled: boolean; concurrency: number; maxAttempts: number }
   ledger: {
     origin: string
@@ -242,6 +246,7 @@ export function loadConfig(
     },
     smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.NOTICE_FROM_EMAIL } : null,
     moderation: { claimMinutes: env.MODERATION_CLAIM_MINUTES, appealWindowDays: env.APPEAL_WINDOW_DAYS },
+    retention: { disposalNoticeDays: env.DISPOSAL_NOTICE_DAYS },
     jobs: { enabled: env.JOBS === 'on', concurrency: env.JOB_CONCURRENCY, maxAttempts: env.JOB_MAX_ATTEMPTS },
     ledger: {
       origin: env.LEDGER_ORIGIN,

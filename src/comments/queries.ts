@@ -20,6 +20,8 @@ export function toSummary(c: Comment): Summary {
     versionCount: c.versionCount,
     firstPlatformAt: c.firstPlatformAt.toISOString(),
     lastPlatformAt: c.lastPlatformAt.toISOString(),
+    disposedAt: c.disposedAt?.toISOString() ?? null,
+    disposalId: c.disposalId,
   }
 }
 

@@ -28,10 +28,12 @@ export const CommentSummary = z
     author: z.object({ id: z.string().nullable(), name: z.string().nullable() }),
     byCity: z.boolean(),
     status: CommentStatus,
-    text: z.string().nullable().describe('The current version'),
+    text: z.string().nullable().describe('The current version; null once disposed'),
     versionCount: z.number().int(),
     firstPlatformAt: z.iso.datetime(),
     lastPlatformAt: z.iso.datetime(),
+    disposedAt: z.iso.datetime().nullable().describe('When a disposal destroyed its text and author details (docs/retention.md); ids, times and hashes remain'),
+    disposalId: z.uuid().nullable().describe('GET /v1/disposals/{id}'),
   })
   .meta({ id: 'CommentSummary' })
 
@@ -43,7 +45,7 @@ export const CommentEvent = z
     kind: z.enum(['created', 'edited', 'deleted_by_author', 'hidden_on_platform', 'unhidden_on_platform']),
     platformTime: z.iso.datetime(),
     receivedAt: z.iso.datetime(),
-    text: z.string().nullable(),
+    text: z.string().nullable().describe('Null for state changes, and once disposed'),
     deliveryId: z.uuid(),
     ledgerEntryId: z.uuid().describe('GET /v1/ledger/entries/{id} proves it'),
   })

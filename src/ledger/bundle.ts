@@ -27,7 +27,10 @@ export interface BundleEntryLine {
   leafIndex: number
   /** The envelope whose canonical JSON is the leaf (RFC 9162 §2.1.1: leaf hash = SHA-256(0x00 || bytes)). */
   entry: { v: number; id: string; kind: string; subject: string; actor: string; recordedAt: string; payloadSha256: string }
-  /** The payload, or null where it was withheld (its hash still binds it). */
+  /**
+   * The payload, or null where a disposal destroyed it (its hash still binds it): the bundle then
+   * holds the `disposal` entry that lists it (docs/retention.md).
+   */
   payload: unknown
   inclusionProof: string[]
 }
@@ -80,7 +83,7 @@ function fileDigest(path: string): Promise<{ sha256: string; bytes: number }> {
 async function* entryLines(db: Queryable, checkpoint: StoredCheckpoint, selection: EntrySelection, batchSize = 1000): AsyncGenerator<string> {
   const size = checkpoint.treeSize
   for (let after = -1; ; ) {
-    const { rows } = await db.query<{ leaf_index: string; id: string; kind: string; subject: string; actor: string; recorded_at: Date; payload: string; payload_sha256: string }>(
+    const { rows } = await db.query<{ leaf_index: string; id: string; kind: string; subject: string; actor: string; recorded_at: Date; payload: string | null; payload_sha256: string }>(
       `SELECT l.leaf_index::text, e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.payload_sha256
          FROM ledger_leaf l JOIN ledger_entry e ON e.id = l.entry_id
         WHERE l.leaf_index > $1 AND l.leaf_index < $2 ${'ids' in selection ? 'AND e.id = ANY($4::uuid[])' : ''}
@@ -103,7 +106,7 @@ async function* entryLines(db: Queryable, checkpoint: StoredCheckpoint, selectio
           recordedAt: row.recorded_at.toISOString(),
           payloadSha256: row.payload_sha256,
         },
-        payload: JSON.parse(row.payload) as unknown,
+        payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
         inclusionProof: proofs[i]!.map((h) => h.toString('hex')),
       }
       yield JSON.stringify(line)
@@ -125,6 +128,7 @@ export async function writeLedgerBundle(
 ): Promise<Manifest> {
   const checkpoint = options.treeSize === undefined ? await latestCheckpoint(db) : await checkpointAt(db, options.treeSize)
   if (!checkpoint) throw new NoCheckpointYetError()
+  const selection = await withDisposalEntries(db, options.selection)
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`${dir} is not empty`)
   mkdirSync(dir, { recursive: true })
 
@@ -149,7 +153,7 @@ export async function writeLedgerBundle(
 
   let count = 0
   const counted = async function* () {
-    for await (const line of entryLines(db, checkpoint, options.selection)) {
+    for await (const line of entryLines(db, checkpoint, selection)) {
       count++
       yield line
     }
@@ -172,6 +176,17 @@ export async function writeLedgerBundle(
   return manifest
 }
 
+/** A selection of entries, plus the `disposal` entries that destroyed any of their payloads. */
+async function withDisposalEntries(db: Queryable, selection: EntrySelection): Promise<EntrySelection> {
+  if (!('ids' in selection)) return selection
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT DISTINCT d.id::text FROM ledger_entry d CROSS JOIN LATERAL jsonb_array_elements(d.payload::jsonb -> 'ledgerEntries') x
+      WHERE d.kind = 'disposal' AND d.payload IS NOT NULL AND x ->> 'id' = ANY($1::text[])`,
+    [selection.ids],
+  )
+  return { ids: [...new Set([...selection.ids, ...rows.map((r) => r.id)])] }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Offline verification: files and a public key only.
 
@@ -185,6 +200,8 @@ export interface BundleReport {
   ok: boolean
   treeSize: number | null
   entriesVerified: number
+  /** Verified entries whose payload was destroyed by a disposal listed in the bundle. */
+  entriesDisposed: number
   checkpointsVerified: number
   problems: BundleProblem[]
 }
@@ -202,10 +219,11 @@ function asHashes(value: unknown): Buffer[] | null {
  */
 export async function verifyLedgerBundle(dir: string, options: { trustedKeys?: string[] } = {}): Promise<BundleReport> {
   const problems: BundleProblem[] = []
-  const report = (treeSize: number | null, entriesVerified = 0, checkpointsVerified = 0): BundleReport => ({
+  const report = (treeSize: number | null, entriesVerified = 0, checkpointsVerified = 0, entriesDisposed = 0): BundleReport => ({
     ok: problems.length === 0,
     treeSize,
     entriesVerified,
+    entriesDisposed,
     checkpointsVerified,
     problems,
   })
@@ -286,7 +304,10 @@ export async function verifyLedgerBundle(dir: string, options: { trustedKeys?: s
     }
   }
 
-  const checkEntry = (text: string): string | null => {
+  // Null payloads are settled at the end: the disposal entry that covers one comes later in the tree.
+  const nullPayloads: Array<{ item: string; id: string; payloadSha256: string }> = []
+  const disposedBy = new Map<string, { payloadSha256: string; disposalEntryId: string }>()
+  const checkEntry = (text: string, item: string): string | null => {
     const line = JSON.parse(text) as BundleEntryLine
     const { entry } = line
     if (!entry || entry.v !== ENTRY_FORMAT_VERSION) return `unknown entry format ${JSON.stringify(entry?.v)}`
@@ -299,6 +320,11 @@ export async function verifyLedgerBundle(dir: string, options: { trustedKeys?: s
     if (!proof || !Number.isSafeInteger(line.leafIndex) || !verifyInclusion(leafHash, line.leafIndex, treeSize, proof, rootHash)) {
       return `entry ${entry.id}: not proven to be leaf ${line.leafIndex} of the signed tree of size ${treeSize}`
     }
+    if (entry.kind === 'disposal' && line.payload !== null && typeof line.payload === 'object') {
+      const listed = (line.payload as { ledgerEntries?: Array<{ id: string; payloadSha256: string }> }).ledgerEntries ?? []
+      for (const d of listed) disposedBy.set(d.id, { payloadSha256: d.payloadSha256, disposalEntryId: entry.id })
+    }
+    if (line.payload === null || line.payload === undefined) nullPayloads.push({ item, id: entry.id, payloadSha256: entry.payloadSha256 })
     return null
   }
   let entriesVerified = 0
@@ -310,15 +336,24 @@ export async function verifyLedgerBundle(dir: string, options: { trustedKeys?: s
     entryLines++
     let problem: string | null
     try {
-      problem = checkEntry(text)
+      problem = checkEntry(text, `${BUNDLE_FILES.entries}:${lineNo}`)
     } catch (error) {
       problem = `unreadable: ${(error as Error).message}`
     }
     if (problem) problems.push({ item: `${BUNDLE_FILES.entries}:${lineNo}`, problem })
     else entriesVerified++
   }
+  let entriesDisposed = 0
+  for (const n of nullPayloads) {
+    const by = disposedBy.get(n.id)
+    if (by && by.payloadSha256 === n.payloadSha256) entriesDisposed++
+    else {
+      problems.push({ item: n.item, problem: `entry ${n.id}: payload missing, and no disposal entry in the bundle lists it with hash ${n.payloadSha256}` })
+      entriesVerified--
+    }
+  }
   if (manifest.entries !== entryLines) {
     problems.push({ item: BUNDLE_FILES.manifest, problem: `lists ${manifest.entries} entries, ${BUNDLE_FILES.entries} has ${entryLines}` })
   }
-  return report(treeSize, entriesVerified, checkpointsVerified)
+  return report(treeSize, entriesVerified, checkpointsVerified, entriesDisposed)
 }

@@ -13,8 +13,11 @@ export const LEDGER_KINDS = [
   'notice.delivery',
   'appeal.filed',
   'appeal.decided',
+  'retention.schedule_set',
   'hold.placed',
   'hold.released',
+  'disposal.listed',
+  'disposal.approved',
   'disposal',
   'foia.production',
 ] as const

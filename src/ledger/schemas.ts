@@ -40,7 +40,7 @@ export const LedgerEntry = z
     subject: z.string(),
     actor: z.string(),
     recordedAt: z.iso.datetime(),
-    payload: z.unknown().describe('The payload; its canonical JSON (RFC 8785) hashes to payloadSha256'),
+    payload: z.unknown().describe('The payload; its canonical JSON (RFC 8785) hashes to payloadSha256. Null once disposed: a `disposal` entry lists this entry with that hash (docs/retention.md)'),
     payloadSha256: Hex,
   })
   .meta({ id: 'LedgerEntry' })
@@ -77,9 +77,10 @@ export const VerificationReport = z
     treeSize: z.number().int().describe('Leaves checked in order (up to the divergence when not ok)'),
     checkpointsChecked: z.number().int(),
     unsealedEntries: z.number().int(),
+    disposedEntries: z.number().int().describe('Entries whose payload a disposal destroyed, each covered by the `disposal` entry that lists its hash (docs/retention.md)'),
     divergence: z
       .object({
-        kind: z.enum(['leaf_missing', 'entry_missing', 'payload_hash', 'leaf_hash', 'tree_node', 'checkpoint_root', 'checkpoint_signature', 'checkpoint_beyond_tree']),
+        kind: z.enum(['leaf_missing', 'entry_missing', 'payload_hash', 'payload_missing', 'leaf_hash', 'tree_node', 'checkpoint_root', 'checkpoint_signature', 'checkpoint_beyond_tree']),
         leafIndex: z.number().int().optional(),
         entryId: z.string().optional(),
         treeSize: z.number().int().optional(),

@@ -10,6 +10,7 @@ export type DivergenceKind =
   | 'leaf_missing'
   | 'entry_missing'
   | 'payload_hash'
+  | 'payload_missing'
   | 'leaf_hash'
   | 'tree_node'
   | 'checkpoint_root'
@@ -33,6 +34,8 @@ export interface VerificationReport {
   checkpointsChecked: number
   /** Appended entries the sealer has not reached yet (committed recently or still in flight). */
   unsealedEntries: number
+  /** Checked entries whose payload a `disposal` entry destroyed (docs/retention.md): their hash still binds them. */
+  disposedEntries: number
   divergence: Divergence | null
 }
 
@@ -86,6 +89,8 @@ async function verifyInSnapshot(db: Queryable, options: { batchSize?: number }):
   )
   const unsealedEntries = Number(unsealed[0]!.n)
 
+  const disposed = await disposedPayloads(db)
+  let disposedEntries = 0
   const range = new CompactRange()
   let checkpointsChecked = 0
   let pendingCheckpoints: CheckpointRow[] = []
@@ -95,6 +100,7 @@ async function verifyInSnapshot(db: Queryable, options: { batchSize?: number }):
     treeSize: range.size,
     checkpointsChecked,
     unsealedEntries,
+    disposedEntries,
     divergence,
   })
 
@@ -142,7 +148,7 @@ async function verifyInSnapshot(db: Queryable, options: { batchSize?: number }):
       subject: string
       actor: string
       recorded_at: Date
-      payload: string
+      payload: string | null
       payload_sha256: string
     }>(
       `SELECT l.leaf_index::text, l.leaf_hash, l.entry_id, e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.payload_sha256
@@ -162,7 +168,22 @@ async function verifyInSnapshot(db: Queryable, options: { batchSize?: number }):
       if (row.id === null) {
         return report({ kind: 'entry_missing', leafIndex, entryId: row.entry_id, expected: `entry ${row.entry_id}`, found: 'nothing', detail: `leaf ${leafIndex} seals entry ${row.entry_id}, which is missing` })
       }
-      const payloadHash = sha256Hex(row.payload)
+      if (row.payload === null) {
+        // Only a disposal may destroy a payload, and its entry names this one with the same hash.
+        const by = disposed.get(row.id)
+        if (!by || by.payloadSha256 !== row.payload_sha256) {
+          return report({
+            kind: 'payload_missing',
+            leafIndex,
+            entryId: row.id,
+            expected: by ? `payload with SHA-256 ${by.payloadSha256}` : 'a payload, or a disposal entry that destroyed it',
+            found: 'null',
+            detail: `the payload of entry ${row.id} is missing and no disposal entry covers it`,
+          })
+        }
+        disposedEntries++
+      }
+      const payloadHash = row.payload === null ? row.payload_sha256 : sha256Hex(row.payload)
       if (payloadHash !== row.payload_sha256) {
         return report({ kind: 'payload_hash', leafIndex, entryId: row.id, expected: row.payload_sha256, found: payloadHash, detail: `the payload of entry ${row.id} does not hash to its recorded SHA-256` })
       }
@@ -205,4 +226,17 @@ async function verifyInSnapshot(db: Queryable, options: { batchSize?: number }):
     })
   }
   return report(null)
+}
+
+/**
+ * Every ledger entry a `disposal` entry says it destroyed, with the hash it listed and the disposal
+ * entry's id. A null payload is accepted only when it is here.
+ */
+export async function disposedPayloads(db: Queryable): Promise<Map<string, { payloadSha256: string; disposalEntryId: string }>> {
+  const { rows } = await db.query<{ id: string; disposal_entry_id: string; payload_sha256: string }>(
+    `SELECT x ->> 'id' AS id, d.id::text AS disposal_entry_id, x ->> 'payloadSha256' AS payload_sha256
+       FROM ledger_entry d CROSS JOIN LATERAL jsonb_array_elements(d.payload::jsonb -> 'ledgerEntries') x
+      WHERE d.kind = 'disposal' AND d.payload IS NOT NULL`,
+  )
+  return new Map(rows.map((r) => [r.id, { payloadSha256: r.payload_sha256, disposalEntryId: r.disposal_entry_id }]))
 }

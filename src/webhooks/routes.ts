@@ -248,10 +248,11 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const r = await app.db.prisma.webhookDelivery.findUnique({ where: { id: request.params.id } })
       if (!r) throw new NotFoundError(`No webhook delivery ${request.params.id}.`)
-      const body = Buffer.from(r.body)
+      // Null once every comment it carried was disposed (docs/retention.md).
+      const body = r.body === null ? null : Buffer.from(r.body)
       let bodyText: string | null
       try {
-        bodyText = new TextDecoder('utf-8', { fatal: true }).decode(body)
+        bodyText = body === null ? null : new TextDecoder('utf-8', { fatal: true }).decode(body)
       } catch {
         bodyText = null
       }
@@ -261,14 +262,14 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
         receivedAt: r.receivedAt.toISOString(),
         outcome: r.outcome,
         bodySha256: r.bodySha256,
-        bytes: body.length,
+        bytes: body?.length ?? 0,
         eventCount: r.eventCount,
         signatureVariant: r.signatureVariant,
         problems: (r.problems as Array<{ path: string; message: string }> | null) ?? null,
         headers: r.headers as Record<string, string>,
-        body: body.toString('base64'),
+        body: body?.toString('base64') ?? null,
         bodyText,
-        skipped: r.skipped as Array<{ reason: string; raw: unknown }>,
+        skipped: r.skipped as Array<{ reason: string; raw: unknown }> | null,
       }
     },
   )

@@ -149,8 +149,8 @@ const DeliverySummary = z.object({
 export const DeliveryList = z.object({ items: z.array(DeliverySummary), nextCursor: z.string().nullable() }).meta({ id: 'DeliveryList' })
 export const DeliveryDetail = DeliverySummary.extend({
   headers: z.record(z.string(), z.string()),
-  body: z.string().describe('The exact bytes received, base64'),
+  body: z.string().nullable().describe('The exact bytes received, base64; null once every comment it carried was disposed (docs/retention.md)'),
   bodyText: z.string().nullable().describe('The body as UTF-8 text, when it is valid UTF-8'),
-  skipped: z.array(z.object({ reason: z.string(), raw: z.unknown() })),
+  skipped: z.array(z.object({ reason: z.string(), raw: z.unknown() })).nullable().describe('Null once the delivery was disposed'),
 }).meta({ id: 'DeliveryDetail' })
 export const DeliveryParams = z.object({ id: z.uuid() })

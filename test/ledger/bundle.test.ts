@@ -41,7 +41,7 @@ t.test('a bundle verifies offline, and one changed byte in any file is caught', 
   const all = fresh()
   const manifest = await writeLedgerBundle(app.db.pool, all, { selection: { all: true } })
   t.match(manifest, { treeSize: 27, entries: 27 })
-  t.same(await verifyLedgerBundle(all, { trustedKeys: trusted }), { ok: true, treeSize: 27, entriesVerified: 27, checkpointsVerified: 3, problems: [] })
+  t.same(await verifyLedgerBundle(all, { trustedKeys: trusted }), { ok: true, treeSize: 27, entriesVerified: 27, entriesDisposed: 0, checkpointsVerified: 3, problems: [] })
 
   const some = fresh()
   const chosen = [entries[0]!.id, entries[13]!.id, entries[26]!.id]

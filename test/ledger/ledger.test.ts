@@ -76,7 +76,7 @@ t.test('appended entries are sealed, checkpointed, and proven', async (t) => {
   t.match(unsealed, { leafIndex: null, inclusion: null, sealedAt: null }, 'an entry not sealed yet has no proof')
 
   const verification = await app.inject({ method: 'POST', url: '/v1/ledger/verify', headers: auth })
-  t.same(verification.json(), { ok: true, treeSize: 13, checkpointsChecked: 2, unsealedEntries: 1, divergence: null })
+  t.same(verification.json(), { ok: true, treeSize: 13, checkpointsChecked: 2, unsealedEntries: 1, disposedEntries: 0, divergence: null })
 })
 
 t.test('sealing order is commit-safe: a late commit is sealed after, never skipped', async (t) => {

@@ -52,7 +52,7 @@ t.test('new comment versions are evaluated against the policy in force at their 
   t.match(decision.noticeText, /comment-appeals/, 'and says how to appeal')
   const entry = await app.db.prisma.ledgerEntry.findUniqueOrThrow({ where: { id: decision.ledgerEntryId } })
   t.equal(entry.kind, 'moderation.decision')
-  const payload = JSON.parse(entry.payload)
+  const payload = JSON.parse(entry.payload!)
   t.match(payload, { automatic: true, action: 'remove', ruleCodes: ['4.d'], noticeText: decision.noticeText, policyVersion: 1 })
   t.same(payload.evidence[0].evidence[0].text, '123-45-6789', 'the evidence cites the matched text')
 

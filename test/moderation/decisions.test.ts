@@ -97,7 +97,7 @@ t.test('remove with notice, on each platform: the exact requests the platforms r
   t.match(sent.message.text, /4\.c/, 'the private reply carries the notice')
 
   const xRequests = await app.db.prisma.ledgerEntry.findMany({ where: { kind: { in: ['platform.action', 'notice.delivery'] } } })
-  t.ok(xRequests.every((e) => !e.payload.includes('token')), 'no token ever reaches the ledger')
+  t.ok(xRequests.every((e) => !e.payload!.includes('token')), 'no token ever reaches the ledger')
 
   t.equal(smtp.messages.length, 1, 'the website author, whose address is known, is e-mailed too')
   t.match(smtp.messages[0], { rcptTo: ['pat@example.org'] })
@@ -159,7 +159,7 @@ t.test('a platform failure is retried; a permanent one surfaces in the queue', a
   await runJobs(app)
   deletion = await app.db.prisma.platformAction.findFirstOrThrow({ where: { id: deletion.id } })
   t.match(deletion, { status: 'succeeded', attempts: 2 }, 'the retry succeeded')
-  const attempts = (await app.db.prisma.ledgerEntry.findMany({ where: { subject: a.id, kind: 'platform.action' }, orderBy: { seq: 'asc' } })).map((e) => JSON.parse(e.payload).outcome)
+  const attempts = (await app.db.prisma.ledgerEntry.findMany({ where: { subject: a.id, kind: 'platform.action' }, orderBy: { seq: 'asc' } })).map((e) => JSON.parse(e.payload!).outcome)
   t.same(attempts, ['failed_will_retry', 'succeeded'], 'each attempt is in the ledger')
 
   fake.respondWith((r) => r.method === 'DELETE' && r.path.endsWith('990002'), { status: 403, body: { error: { message: 'Permissions error', code: 200 } } })

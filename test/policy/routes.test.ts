@@ -65,7 +65,7 @@ t.test('policies and versions: drafts edit, publishing freezes and records, the 
   t.match(published.json(), { status: 'published', publishedBy: 'user:jsmith', ledgerEntryId: /^[0-9a-f-]{36}$/ })
   const entry = await app.db.prisma.ledgerEntry.findUniqueOrThrow({ where: { id: published.json().ledgerEntryId } })
   t.equal(entry.kind, 'policy.published')
-  t.match(JSON.parse(entry.payload), { version: 1, policyName: 'City of Kankakee Social Media Comment Policy', content: { rules: [{ code: '4.a' }] } })
+  t.match(JSON.parse(entry.payload!), { version: 1, policyName: 'City of Kankakee Social Media Comment Policy', content: { rules: [{ code: '4.a' }] } })
 
   t.match((await call('POST', `/v1/policies/${policyId}/versions/1/publish`, {})).json(), { status: 409, type: '/problems/policy-version-published' }, 'publishing twice')
   t.match((await call('PUT', `/v1/policies/${policyId}/versions/1`, { content: content([rule('4.a', ['x'])]) })).json(), { status: 409 }, 'editing a published version')

@@ -48,7 +48,7 @@ t.test('every fixture is accepted through its signed route, stored once, and red
   t.same(await counts(app), stored, 'redelivery of every fixture stored nothing')
 
   const raw = await app.db.prisma.webhookDelivery.findFirst({ where: { source: 'meta' }, orderBy: { receivedAt: 'asc' } })
-  t.same(Buffer.from(raw!.body), fixture('meta-facebook-batch.json'), 'the exact bytes are kept')
+  t.same(Buffer.from(raw!.body!), fixture('meta-facebook-batch.json'), 'the exact bytes are kept')
   t.match(raw!.headers, { 'x-hub-signature-256': /^sha256=/, 'content-type': 'application/json' })
 
   const status = await app.inject({ url: '/v1/webhooks/status', headers: { authorization: `Bearer ${token('tst_admin')}` } })
@@ -78,7 +78,7 @@ t.test('a Facebook comment, its edit and its removal: versions kept, state curre
   ])
   const entries = await app.db.prisma.ledgerEntry.findMany({ where: { subject: comment.id }, orderBy: { seq: 'asc' } })
   t.same(entries.map((e) => e.kind), ['comment.version', 'comment.version'])
-  t.match(JSON.parse(entries[1]!.payload), { kind: 'edited', text: 'The streetlight on Elm St is out again (third week)', platform: 'facebook', actor: undefined })
+  t.match(JSON.parse(entries[1]!.payload!), { kind: 'edited', text: 'The streetlight on Elm St is out again (third week)', platform: 'facebook', actor: undefined })
   t.equal(entries[0]!.actor, 'platform:facebook')
 
   await deliver(app, 'meta', fixture('meta-facebook-comment-remove.json'))

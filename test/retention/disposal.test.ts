@@ -1,0 +1,183 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { verifyLedgerBundle, writeLedgerBundle } from '../../src/ledger/bundle.js'
+import { adoptSchedules, call, DAY, deliverComments, manualClock, tablesContaining } from '../factories/retention.js'
+import { publishedVersion } from '../factories/moderation.js'
+import { sealNow } from '../factories/ledger.js'
+import { testApp } from '../helpers/app.js'
+
+const MARKER = 'Zqxv7731wq'
+const AUTHOR = 'Marlowe Ptarmiganfield'
+
+t.test('schedules: examples until adopted, adoption recorded in the ledger, bad input refused', async (t) => {
+  const { app, token } = await testApp(t)
+  const clerk = token('records_clerk', 'clerk-a')
+  const before = (await call(app, clerk, 'GET', '/v1/retention/schedules')).json()
+  t.match(before.items, [{ recordKind: 'comment', adopted: false, retentionDays: 730, scheduleReference: null }, { recordKind: 'removed_comment', adopted: false }, { recordKind: 'city_comment', adopted: false }])
+  const bad = await call(app, clerk, 'PUT', '/v1/retention/schedules/comment', { retentionDays: 0, scheduleReference: '' })
+  t.equal(bad.statusCode, 400)
+  t.equal((await call(app, clerk, 'PUT', '/v1/retention/schedules/tweets', { retentionDays: 10, scheduleReference: 'x' })).statusCode, 400, 'unknown kind')
+  t.equal(await app.db.prisma.retentionSchedule.count(), 0, 'nothing changed')
+  const set = await call(app, clerk, 'PUT', '/v1/retention/schedules/comment', { retentionDays: 1095, scheduleReference: 'LRC 26-0001 item 3' })
+  t.equal(set.statusCode, 200)
+  t.match(set.json(), { recordKind: 'comment', adopted: true, retentionDays: 1095, scheduleReference: 'LRC 26-0001 item 3', updatedBy: 'user:clerk-a' })
+  const entry = await app.db.prisma.ledgerEntry.findUnique({ where: { id: set.json().ledgerEntryId } })
+  t.match(JSON.parse(entry!.payload!), { recordKind: 'comment', retentionDays: 1095, previous: null })
+  t.equal(entry!.kind, 'retention.schedule_set')
+  const auditor = await call(app, token('auditor'), 'GET', '/v1/retention/schedules')
+  t.equal(auditor.statusCode, 200)
+  t.equal((await call(app, token('auditor'), 'PUT', '/v1/retention/schedules/comment', { retentionDays: 5, scheduleReference: 'x' })).statusCode, 403)
+})
+
+t.test('the disposal workflow: eligibility, listing, approval, notice period, execution, verification', async (t) => {
+  const realNow = new Date()
+  const start = new Date(realNow.getTime() - 1000 * DAY)
+  const clock = manualClock(start)
+  const { app, token } = await testApp(t, { clock })
+  const prisma = app.db.prisma
+  const clerkA = token('records_clerk', 'clerk-a')
+  const clerkB = token('records_clerk', 'clerk-b')
+
+  // A policy that removes "term-R9", so the comment has an evaluation, a decision with evidence and notices.
+  await publishedVersion(prisma, { version: 1, effectiveFrom: new Date(start.getTime() - 10 * DAY), rules: [{ code: 'R9', title: 'Spam', category: 'spam_or_commercial_solicitation', action: 'remove' }] })
+  const [old, kept] = await deliverComments(app, [{ n: 1, text: `Bridge is late term-R9 ${MARKER}`, name: AUTHOR, at: new Date(start.getTime() - DAY) }])
+    .then(async ([a]) => [a!, (await deliverComments(app, [{ n: 2, text: 'Please fix Court Street', at: new Date(start.getTime() + 300 * DAY) }]))[0]!])
+  t.ok(await prisma.moderationDecision.findFirst({ where: { commentId: old } }), 'the comment was removed automatically (decision with evidence)')
+  t.same(await tablesContaining(app.db.pool, MARKER).then((x) => x.length > 0), true, 'the marker is stored before disposal')
+
+  clock.set(new Date(start.getTime() + 400 * DAY))
+  t.equal((await call(app, clerkA, 'GET', '/v1/retention/eligible')).json().items.length, 0, 'no adopted schedule: nothing eligible')
+  t.equal((await call(app, clerkA, 'POST', '/v1/disposals', {})).statusCode, 409, 'nothing to list')
+  await adoptSchedules(app, clerkA, 365)
+  const eligible = (await call(app, clerkA, 'GET', '/v1/retention/eligible')).json()
+  t.same(eligible.items.map((r: { recordId: string }) => r.recordId), [old], 'only the comment past its 365 days is eligible')
+  t.match(eligible.items[0], { recordKind: 'removed_comment', scheduleReference: 'LRC application 26-0001, item removed_comment' })
+
+  const created = await call(app, clerkA, 'POST', '/v1/disposals', { note: 'FY2024 comments' })
+  t.equal(created.statusCode, 201)
+  const disposal = created.json()
+  t.match(disposal, { status: 'listed', noticeDays: 30, createdBy: 'user:clerk-a', records: [{ recordId: old, outcome: 'pending' }] })
+  t.equal((await call(app, clerkA, 'GET', '/v1/retention/eligible')).json().items.length, 0, 'a listed record is not listed twice')
+  const csv = await call(app, clerkA, 'GET', `/v1/disposals/${disposal.id}/certificate?format=csv`)
+  t.match(csv.headers['content-type'], /text\/csv/)
+  t.match(csv.body, new RegExp(`^"?record_id"?,.*\\r\\n"${old}","removed_comment","facebook"`))
+  t.notMatch(csv.body, MARKER, 'the certificate lists ids and dates, not content')
+
+  // Approval is required and must be recorded by someone else.
+  t.equal((await call(app, clerkA, 'POST', `/v1/disposals/${disposal.id}/execute`)).statusCode, 409, 'no approval: refused')
+  t.match((await call(app, clerkA, 'POST', `/v1/disposals/${disposal.id}/approval`, { approvalReference: 'LRC cert 2026-117', approvedOn: '2024-01-01' })).json(), { type: '/problems/same-person-approval' })
+  t.equal((await call(app, clerkB, 'POST', `/v1/disposals/${disposal.id}/approval`, { approvalReference: '', approvedOn: 'tomorrow' })).statusCode, 400)
+
+  // Approved 40 days ago: the 30-day notice period is over.
+  clock.set(new Date(realNow.getTime() - 40 * DAY))
+  const approved = await call(app, clerkB, 'POST', `/v1/disposals/${disposal.id}/approval`, { approvalReference: 'LRC cert 2026-117', approvedOn: clock().toISOString().slice(0, 10) })
+  t.equal(approved.statusCode, 200)
+  t.match(approved.json(), { status: 'approved', approvedBy: 'user:clerk-b', approvalReference: 'LRC cert 2026-117' })
+  t.equal((await call(app, clerkB, 'POST', `/v1/disposals/${disposal.id}/approval`, { approvalReference: 'again', approvedOn: '2024-01-01' })).statusCode, 409, 'approved once')
+  clock.set(new Date())
+  await sealNow(app)
+  const executed = await call(app, clerkA, 'POST', `/v1/disposals/${disposal.id}/execute`)
+  t.equal(executed.statusCode, 200, executed.body)
+  const report = executed.json()
+  t.match(report, { replayed: false, disposed: [old], skipped: [], disposal: { status: 'executed' } })
+  t.ok(report.destroyedLedgerEntries >= 2, 'the comment version and the decision lost their payloads')
+  t.equal(report.destroyedDeliveries, 1, 'its raw delivery carried only it')
+
+  t.same(await tablesContaining(app.db.pool, MARKER), [], 'no trace of the text in any column of any table, raw bytes included')
+  t.same(await tablesContaining(app.db.pool, AUTHOR), [], 'no trace of the author')
+  const evaluation = await prisma.commentEvaluation.findFirst({ where: { commentId: old } })
+  t.notMatch(JSON.stringify(evaluation!.matches), /"text"/, 'evaluation evidence keeps offsets, not words')
+  t.match(evaluation!.matches, [{ ruleCode: 'R9', evidence: [{ start: Number, end: Number }] }])
+
+  const comment = (await call(app, clerkA, 'GET', `/v1/comments/${old}`)).json()
+  t.match(comment, { id: old, text: null, author: { id: null, name: null }, disposalId: disposal.id, disposedAt: String, versions: [{ text: null }] })
+  t.match((await call(app, clerkA, 'GET', `/v1/comments/${kept}`)).json(), { text: 'Please fix Court Street', disposedAt: null }, 'the other comment is untouched')
+
+  // The ledger still verifies, on the server and offline from an exported bundle.
+  await sealNow(app)
+  const verified = await call(app, token('auditor'), 'POST', '/v1/ledger/verify')
+  t.match(verified.json(), { ok: true, divergence: null })
+  t.equal(verified.json().disposedEntries, report.destroyedLedgerEntries)
+  const dir = mkdtempSync(join(tmpdir(), 'retention-bundle-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  await writeLedgerBundle(app.db.pool, join(dir, 'all'), { selection: { all: true } })
+  const offline = await verifyLedgerBundle(join(dir, 'all'))
+  t.match(offline, { ok: true, problems: [], entriesDisposed: report.destroyedLedgerEntries })
+  const versionEntry = (await prisma.commentEvent.findFirst({ where: { commentId: old } }))!.ledgerEntryId
+  await writeLedgerBundle(app.db.pool, join(dir, 'one'), { selection: { ids: [versionEntry] } })
+  t.match(await verifyLedgerBundle(join(dir, 'one')), { ok: true, entriesVerified: 2, entriesDisposed: 1 }, 'a bundle of one disposed entry brings its disposal entry')
+
+  const disposalEntry = await prisma.ledgerEntry.findUnique({ where: { id: report.disposal.executionEntryId } })
+  t.match(JSON.parse(disposalEntry!.payload!), { disposalId: disposal.id, disposed: [old], approvalReference: 'LRC cert 2026-117', ledgerEntries: Array })
+
+  // Executing again changes nothing and reports the first outcome.
+  const again = await call(app, clerkA, 'POST', `/v1/disposals/${disposal.id}/execute`)
+  t.match(again.json(), { replayed: true, disposed: [old], destroyedLedgerEntries: report.destroyedLedgerEntries })
+  t.equal(await prisma.ledgerEntry.count({ where: { kind: 'disposal' } }), 1, 'one disposal entry')
+
+  // A payload nulled without a disposal is tampering, on the server and offline.
+  const keptEntry = (await prisma.commentEvent.findFirst({ where: { commentId: kept } }))!.ledgerEntryId
+  const client = await app.db.pool.connect()
+  try {
+    await client.query('BEGIN')
+    await client.query('SET LOCAL session_replication_role = replica')
+    await client.query('UPDATE ledger_entry SET payload = NULL WHERE id = $1', [keptEntry])
+    await client.query('COMMIT')
+  } finally {
+    client.release()
+  }
+  const tampered = await call(app, token('auditor'), 'POST', '/v1/ledger/verify')
+  t.match(tampered.json(), { ok: false, divergence: { kind: 'payload_missing', entryId: keptEntry } })
+  await writeLedgerBundle(app.db.pool, join(dir, 'tampered'), { selection: { all: true } })
+  const offlineTampered = await verifyLedgerBundle(join(dir, 'tampered'))
+  t.equal(offlineTampered.ok, false)
+  t.match(offlineTampered.problems, [{ problem: new RegExp(`entry ${keptEntry}: payload missing`) }])
+})
+
+t.test('a raw delivery carrying a retained comment keeps its body', async (t) => {
+  const realNow = new Date()
+  const clock = manualClock(new Date(realNow.getTime() - 800 * DAY))
+  const { app, token } = await testApp(t, { clock })
+  const clerkA = token('records_clerk', 'clerk-a')
+  const clerkB = token('records_clerk', 'clerk-b')
+  const [a, b] = await deliverComments(app, [
+    { n: 11, text: `Old remark ${MARKER}`, at: new Date(clock().getTime() - DAY) },
+    { n: 12, text: 'Remark under hold', at: new Date(clock().getTime() - DAY) },
+  ])
+  await adoptSchedules(app, clerkA, 365)
+  clock.set(new Date(realNow.getTime() - 100 * DAY))
+  const hold = await call(app, clerkA, 'POST', '/v1/holds', { reason: 'Case 26-L-0042', recordIds: [b] })
+  t.equal(hold.statusCode, 201)
+  const disposal = (await call(app, clerkA, 'POST', '/v1/disposals', {})).json()
+  t.same(disposal.records.map((r: { recordId: string }) => r.recordId), [a], 'the held record is not eligible')
+  await call(app, clerkB, 'POST', `/v1/disposals/${disposal.id}/approval`, { approvalReference: 'LRC cert 7', approvedOn: '2025-01-01' })
+  clock.set(new Date())
+  const report = (await call(app, clerkA, 'POST', `/v1/disposals/${disposal.id}/execute`)).json()
+  t.match(report, { disposed: [a], destroyedDeliveries: 0, keptDeliveries: [{ retainedFor: [b] }] })
+  t.same(await tablesContaining(app.db.pool, MARKER), ['"public"."webhook_delivery".body (bytes)'], 'only the shared raw delivery still holds the text')
+  t.match((await call(app, clerkA, 'GET', `/v1/comments/${a}`)).json(), { text: null, disposalId: disposal.id })
+})
+
+t.test('the notice period is enforced by the service and by the database', async (t) => {
+  const realNow = new Date()
+  const clock = manualClock(new Date(realNow.getTime() - 800 * DAY))
+  const { app, token } = await testApp(t, { clock })
+  const clerkA = token('records_clerk', 'clerk-a')
+  await deliverComments(app, [{ n: 21, text: 'An old remark', at: new Date(clock().getTime() - DAY) }])
+  await adoptSchedules(app, clerkA, 365)
+  clock.set(new Date(realNow.getTime() - 5 * DAY))
+  const disposal = (await call(app, clerkA, 'POST', '/v1/disposals', {})).json()
+  const approved = (await call(app, token('records_clerk', 'clerk-b'), 'POST', `/v1/disposals/${disposal.id}/approval`, { approvalReference: 'LRC cert 8', approvedOn: '2025-01-01' })).json()
+  t.equal(approved.noticeEndsAt, new Date(clock().getTime() + 30 * DAY).toISOString())
+  clock.set(new Date())
+  const early = await call(app, clerkA, 'POST', `/v1/disposals/${disposal.id}/execute`)
+  t.equal(early.statusCode, 409)
+  t.match(early.json(), { type: '/problems/notice-period', detail: new RegExp(approved.noticeEndsAt) })
+  // Moving the date in the disposal row does not move it for the database: it reads the ledger.
+  await t.rejects(app.db.pool.query(`UPDATE disposal SET notice_ends_at = now() - interval '1 day' WHERE id = $1`, [disposal.id]), /recorded step cannot be changed/)
+  const entry = await app.db.pool.query(`INSERT INTO ledger_entry (id, kind, subject, actor, recorded_at, payload, payload_sha256) VALUES (gen_random_uuid(), 'disposal', $1, 'x', now(), '{}', repeat('0', 64)) RETURNING id`, [disposal.id])
+  await t.rejects(app.db.pool.query('SELECT dispose_records($1, $2)', [disposal.id, entry.rows[0].id]), /notice period/)
+  t.equal((await app.db.prisma.comment.findFirst())!.disposedAt, null, 'nothing disposed')
+})
