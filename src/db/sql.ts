@@ -60,9 +60,16 @@ export function pgSql(client: pg.ClientBase): SqlClient {
  */
 export async function inPgTransaction<T>(pool: pg.Pool, work: (sql: SqlClient) => Promise<T>): Promise<T> {
   const client = await pool.connect()
-  // Set when the connection's state is unknown (BEGIN, COMMIT or ROLLBACK failed): it is then
-  // destroyed instead of going back to the pool inside a transaction.
+  // Set when the connection's state is unknown (BEGIN, COMMIT or ROLLBACK failed, or the
+  // connection died): it is then destroyed instead of going back to the pool.
   let broken: Error | undefined
+  // A checked-out client has no 'error' listener of the pool's: without this one, a connection
+  // lost mid-transaction (server restart) would be an uncaught 'error' event and end the process.
+  // The statement in flight is rejected with the same error, so the caller still sees it.
+  const onError = (error: Error) => {
+    broken = error
+  }
+  client.on('error', onError)
   try {
     try {
       await client.query('BEGIN')
@@ -89,6 +96,7 @@ export async function inPgTransaction<T>(pool: pg.Pool, work: (sql: SqlClient) =
     }
     return result
   } finally {
+    client.removeListener('error', onError)
     client.release(broken)
   }
 }
