@@ -166,3 +166,40 @@ t.test('a policy version published by another instance is used by the next deliv
   t.equal(await status('c-1'), 'unevaluated', 'before the publication: no policy in force')
   t.equal(await status('c-2'), 'removed', 'after it: evaluated against the version the other instance published')
 })
+
+t.test("an automatic removal's decision, platform actions and jobs commit or roll back with the delivery", async (t) => {
+  const { app } = await testApp(t)
+  await inTransaction(app.db.prisma, (tx) => seedDefaultPolicy(tx, app.clock))
+  const website = (id: string) =>
+    Buffer.from(
+      JSON.stringify({ events: [{ id: `evt-${id}`, type: 'comment.created', commentId: id, pageUrl: 'https://www.citykankakee-il.gov/', author: { id: `u-${id}`, name: 'Pat' }, text: 'My SSN is 123-45-6789', occurredAt: new Date().toISOString() }] }),
+    )
+  const moderation = async () => {
+    const [row] = await app.db.prisma.$queryRaw<Array<Record<string, number>>>`
+      SELECT (SELECT count(*)::int FROM moderation_decision) AS decisions, (SELECT count(*)::int FROM platform_action) AS actions,
+             (SELECT count(*)::int FROM graphile_worker._private_jobs) AS jobs, (SELECT count(*)::int FROM comment) AS comments`
+    return row!
+  }
+
+  // Fail at the last statement of the decision (closing open review items), after its jobs were added.
+  const body = website('c-fail')
+  const failing = (sql: SqlClient): SqlClient => ({
+    query(statement, values) {
+      const text = typeof statement === 'string' ? statement : statement.text
+      if (text.startsWith('UPDATE review_item')) throw new Error('injected failure')
+      return sql.query(statement, values)
+    },
+  })
+  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3 }
+  await t.rejects(inPgTransaction(app.db.pool, (sql) => ingestDelivery(failing(sql), { source: 'website', body, headers: {}, signatureVariant: 'standard' }, platformAdapters.website.normalize(body), deps)), /injected failure/)
+  t.same(await moderation(), { decisions: 0, actions: 0, jobs: 0, comments: 0 }, 'nothing of the failed delivery, jobs included')
+
+  t.equal((await deliver(app, 'website', website('c-ok'))).statusCode, 200)
+  const comment = await app.db.prisma.comment.findFirstOrThrow({ where: { externalId: 'c-ok' } })
+  t.equal(comment.moderationStatus, 'removed')
+  const actions = await app.db.prisma.platformAction.findMany({ where: { commentId: comment.id } })
+  t.ok(actions.length > 0, 'the removal has platform actions')
+  const [jobs] = await app.db.prisma.$queryRaw<Array<{ n: number }>>`
+    SELECT count(*)::int AS n FROM graphile_worker._private_jobs WHERE payload->>'actionId' = ANY(${actions.map((a) => a.id)}::text[])`
+  t.equal(jobs!.n, actions.length, 'one job per platform action, committed with the delivery')
+})
