@@ -58,7 +58,10 @@ export function pgSql(client: pg.ClientBase): SqlClient {
  * committed when it returns, rolled back when it throws. Same isolation as `inTransaction` (the
  * database default, READ COMMITTED). Nothing a caller acknowledges may happen before this resolves.
  */
-export async function inPgTransaction<T>(pool: pg.Pool, work: (sql: SqlClient) => Promise<T>): Promise<T> {
+export async function inPgTransaction<T>(pool: pg.Pool, work: (sql: SqlClient) => Promise<T>, options: { statementTimeoutMs?: number } = {}): Promise<T> {
+  // Bounds a statement stuck on a lock, as Prisma's 30 s transaction timeout did; sent with BEGIN
+  // in one message, so it costs no round trip.
+  const timeoutMs = Math.floor(options.statementTimeoutMs ?? 30_000)
   const client = await pool.connect()
   // Set when the connection's state is unknown (BEGIN, COMMIT or ROLLBACK failed, or the
   // connection died): it is then destroyed instead of going back to the pool.
@@ -72,7 +75,7 @@ export async function inPgTransaction<T>(pool: pg.Pool, work: (sql: SqlClient) =
   client.on('error', onError)
   try {
     try {
-      await client.query('BEGIN')
+      await client.query(`BEGIN; SET LOCAL statement_timeout = ${timeoutMs}`)
     } catch (error) {
       broken = error as Error
       throw error

@@ -38,4 +38,18 @@ t.test('inPgTransaction: committed on return, rolled back on throw, connection l
   )
   t.equal(await count(), 1, 'nothing of the interrupted transaction is kept')
   t.equal(await inPgTransaction(db.pool, async (sql) => (await sql.query<{ one: number }>('SELECT 1 AS one'))[0]!.one), 1, 'the pool still serves')
+
+  // A statement that runs past the timeout is cancelled and the transaction rolled back.
+  await t.rejects(
+    inPgTransaction(
+      db.pool,
+      async (sql) => {
+        await sql.query('INSERT INTO probe VALUES (4)')
+        await sql.query('SELECT pg_sleep(5)')
+      },
+      { statementTimeoutMs: 50 },
+    ),
+    { code: '57014' },
+  )
+  t.equal(await count(), 1, 'nothing of the cancelled transaction is kept')
 })
