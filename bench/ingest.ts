@@ -17,7 +17,9 @@
 //
 // Options: --quick, --duration <s>, --warmup <s>, --connections <n>, --batch <n>, --rate <n>,
 // --phases a,b,c, --no-baseline, --from-source (tsx instead of the compiled build),
-// --profile (service under --cpu-prof; prints where its CPU time went), --keep-profile <dir>.
+// --profile (service under --cpu-prof; prints where its CPU time went), --keep-profile <dir>,
+// --policy (publish the default policy in the service's database first, so every comment is
+// evaluated, as in production; without it no policy is in force and each comment is queued for review).
 import { createHmac, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
@@ -26,6 +28,9 @@ import { execFileSync, spawn } from 'node:child_process'
 import autocannon from 'autocannon'
 import pg from 'pg'
 import { EnvSchema } from '../src/config.js'
+import { createDatabase } from '../src/db/client.js'
+import { inTransaction } from '../src/db/tx.js'
+import { seedDefaultPolicy } from '../src/policy/seed.js'
 import { PROJECT_ROOT } from '../src/paths.js'
 import { metaBatch } from '../test/factories/webhooks.js'
 import { Args } from './lib/args.js'
@@ -39,7 +44,7 @@ import { renderTable, type Row } from './lib/table.js'
 // Options
 
 const args = new Args()
-const KNOWN = ['quick', 'duration', 'warmup', 'connections', 'batch', 'rate', 'phases', 'no-baseline', 'from-source', 'profile', 'keep-profile']
+const KNOWN = ['quick', 'duration', 'warmup', 'connections', 'batch', 'rate', 'phases', 'no-baseline', 'from-source', 'profile', 'keep-profile', 'policy']
 const unknownFlags = args.unknown(KNOWN)
 if (unknownFlags.length > 0) {
   console.error(`unknown option(s): ${unknownFlags.map((f) => `--${f}`).join(', ')}; known: ${KNOWN.map((f) => `--${f}`).join(' ')}`)
@@ -63,6 +68,7 @@ const opts = {
   fromSource: args.flag('from-source'),
   profile: args.flag('profile') || args.string('keep-profile', '') !== '',
   keepProfile: args.string('keep-profile', ''),
+  policy: args.flag('policy'),
 }
 
 const TARGETS = {
@@ -502,7 +508,8 @@ async function main(): Promise<void> {
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')}`,
     `mode: ${quick ? '--quick' : 'full'}; ${opts.durationS} s per phase after a ${opts.warmupS} s warm-up; ${opts.connections} connections, pipelining 1; ` +
-      `service ${opts.fromSource ? 'from source (tsx)' : 'compiled (dist/src/server.js)'}, DATABASE_POOL_SIZE 10 (default), sealer on; baseline pg.Pool max 10`,
+      `service ${opts.fromSource ? 'from source (tsx)' : 'compiled (dist/src/server.js)'}, DATABASE_POOL_SIZE 10 (default), sealer on; ` +
+      `${opts.policy ? 'default policy published (every comment evaluated)' : 'no policy published (every comment queued as unevaluated)'}; baseline pg.Pool max 10`,
     `code: ${codeState()}`,
   ]
   for (const line of machine) progress(line)
@@ -526,6 +533,17 @@ async function main(): Promise<void> {
   const t0 = nowMs()
   const serviceServer = await startService(serviceUrl, entry, profileDir)
   progress(`service ready on ${serviceServer.baseUrl} in ${fmtMs(nowMs() - t0)} (pid ${serviceServer.pid}; migrated its database itself)`)
+  if (opts.policy) {
+    // In force from before the comments' platform times (metaBatch dates them 2026-01-01); the
+    // service sees the new version at its next delivery (PolicyResolver checks the count).
+    const db = createDatabase(serviceUrl, { poolSize: 1 })
+    try {
+      await inTransaction(db.prisma, (tx) => seedDefaultPolicy(tx, () => new Date('2025-12-01T00:00:00Z')))
+    } finally {
+      await db.close()
+    }
+    progress('published the default policy, in force from 2025-12-01')
+  }
   const targets: Target[] = [
     { name: 'service', server: serviceServer, dbName: serviceDb, pool: new pg.Pool({ connectionString: serviceUrl, max: 2, application_name: 'townsquare-bench' }), ackedDeliveries: 0, ackedComments: 0, redeliveredComments: 0 },
   ]

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Tx } from '../db/tx.js'
+import { asSql, type Queryable } from '../db/sql.js'
 import { appendEntries, type Clock } from '../ledger/append.js'
 import type { PolicyResolver } from '../policy/effective.js'
 import { ConflictError, NotFoundError, ProblemError, ValidationProblem } from '../plugins/errors.js'
@@ -49,7 +50,7 @@ const STATUS_AFTER: Record<DecisionAction, string> = { remove: 'removed', hide: 
  * the decision row, and the platform actions and notices to carry out, each enqueued as a job in
  * the same transaction, so a decision is never recorded without its follow-up or the reverse.
  */
-export async function recordDecision(tx: Tx, d: DecisionRecord, deps: { clock: Clock; maxAttempts: number }): Promise<RecordedDecision> {
+export async function recordDecision(tx: Queryable, d: DecisionRecord, deps: { clock: Clock; maxAttempts: number }): Promise<RecordedDecision> {
   const now = deps.clock()
   const decisionId = randomUUID()
   const [entry] = await appendEntries(
@@ -80,24 +81,28 @@ export async function recordDecision(tx: Tx, d: DecisionRecord, deps: { clock: C
     ],
     () => now,
   )
-  await tx.moderationDecision.create({
-    data: {
-      id: decisionId,
-      commentId: d.commentId,
-      eventId: d.eventId,
-      policyVersionId: d.policyVersionId,
-      actor: d.actor,
-      automatic: d.automatic,
-      action: d.action,
-      platformAction: d.platformAction,
-      ruleCodes: d.ruleCodes,
-      evidence: d.evidence as object,
-      note: d.note,
-      noticeText: d.noticeText,
-      ledgerEntryId: entry!.id,
-      decidedAt: now,
-    },
-  })
+  const sql = asSql(tx)
+  await sql.query(
+    `INSERT INTO moderation_decision (id, comment_id, event_id, policy_version_id, actor, automatic, action, platform_action, rule_codes,
+                                      evidence, note, notice_text, ledger_entry_id, decided_at)
+     VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6, $7, $8, $9::text[], $10::jsonb, $11, $12, $13::uuid, $14)`,
+    [
+      decisionId,
+      d.commentId,
+      d.eventId,
+      d.policyVersionId,
+      d.actor,
+      d.automatic,
+      d.action,
+      d.platformAction,
+      d.ruleCodes,
+      JSON.stringify(d.evidence),
+      d.note,
+      d.noticeText,
+      entry!.id,
+      now,
+    ],
+  )
 
   const operations: string[] = []
   if (d.platformAction !== 'none') operations.push(d.platformAction)
@@ -108,15 +113,20 @@ export async function recordDecision(tx: Tx, d: DecisionRecord, deps: { clock: C
   const actionIds: string[] = []
   for (const operation of operations) {
     const id = randomUUID()
-    await tx.platformAction.create({
-      data: { id, decisionId, commentId: d.commentId, platform: d.platform, operation, status: 'pending', createdAt: now },
-    })
+    await sql.query(
+      `INSERT INTO platform_action (id, decision_id, comment_id, platform, operation, status, created_at)
+       VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, 'pending', $6)`,
+      [id, decisionId, d.commentId, d.platform, operation, now],
+    )
     await enqueuePlatformAction(tx, id, deps.maxAttempts)
     actionIds.push(id)
   }
 
-  await tx.comment.update({ where: { id: d.commentId }, data: { moderationStatus: STATUS_AFTER[d.action], updatedAt: now } })
-  await tx.reviewItem.updateMany({ where: { commentId: d.commentId, status: 'open' }, data: { status: 'closed', closedAt: now, claimedBy: null, claimExpiresAt: null } })
+  await sql.query(`UPDATE comment SET moderation_status = $2, updated_at = $3 WHERE id = $1::uuid`, [d.commentId, STATUS_AFTER[d.action], now])
+  await sql.query(
+    `UPDATE review_item SET status = 'closed', closed_at = $2, claimed_by = NULL, claim_expires_at = NULL WHERE comment_id = $1::uuid AND status = 'open'`,
+    [d.commentId, now],
+  )
   return { decisionId, ledgerEntryId: entry!.id, actionIds }
 }
 

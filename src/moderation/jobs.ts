@@ -2,7 +2,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import { Logger, run, runOnce, type Runner, type TaskList } from 'graphile-worker'
 import type { PrismaClient } from '../generated/prisma/client.js'
 import type { Config } from '../config.js'
-import { inTransaction, type Tx } from '../db/tx.js'
+import { inTransaction } from '../db/tx.js'
+import { asSql, type Queryable } from '../db/sql.js'
 import { appendEntries, type Clock } from '../ledger/append.js'
 import type { Platform } from '../webhooks/platforms/index.js'
 import { sendNoticeEmail } from './notice-delivery.js'
@@ -12,8 +13,13 @@ import { performPlatformAction, PlatformNotConfiguredError, replyToAuthor, Unsup
 export const PLATFORM_ACTION_TASK = 'platform-action'
 
 /** Enqueues the job that carries out a platform action, in the caller's transaction. */
-export async function enqueuePlatformAction(tx: Tx, actionId: string, maxAttempts: number): Promise<void> {
-  await tx.$queryRaw`SELECT graphile_worker.add_job(${PLATFORM_ACTION_TASK}, json_build_object('actionId', ${actionId}::text), max_attempts => ${maxAttempts}::int)`
+export async function enqueuePlatformAction(tx: Queryable, actionId: string, maxAttempts: number): Promise<void> {
+  // add_job returns the job row, which nobody here reads.
+  await asSql(tx).query(`SELECT 1 FROM graphile_worker.add_job($1, json_build_object('actionId', $2::text), max_attempts => $3::int)`, [
+    PLATFORM_ACTION_TASK,
+    actionId,
+    maxAttempts,
+  ])
 }
 
 export interface JobDeps {

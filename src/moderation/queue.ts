@@ -1,23 +1,62 @@
 import { randomUUID } from 'node:crypto'
 import type { Prisma } from '../generated/prisma/client.js'
 import type { Tx } from '../db/tx.js'
+import { asSql, prepared, type Queryable } from '../db/sql.js'
 import { ConflictError, NotFoundError } from '../plugins/errors.js'
 
 export type ReviewReason = 'flagged' | 'unevaluated' | 'action_failed'
 
+export interface ReviewItemInput {
+  commentId: string
+  eventId: string
+  policyVersionId: string | null
+  ruleCodes: string[]
+  evidence: unknown
+  reason: ReviewReason
+}
+
 /** Opens the comment's review item, or updates the one already open (one open item per comment). */
-export async function openReviewItem(
-  tx: Tx,
-  item: { commentId: string; eventId: string; policyVersionId: string | null; ruleCodes: string[]; evidence: unknown; reason: ReviewReason },
-  now: Date,
-): Promise<void> {
-  await tx.$executeRaw`
-    INSERT INTO review_item (id, comment_id, event_id, policy_version_id, rule_codes, evidence, reason, status, created_at)
-    VALUES (${randomUUID()}::uuid, ${item.commentId}::uuid, ${item.eventId}::uuid, ${item.policyVersionId}::uuid, ${item.ruleCodes}::text[],
-            ${JSON.stringify(item.evidence)}::jsonb, ${item.reason}, 'open', ${now})
-    ON CONFLICT (comment_id) WHERE status = 'open'
-    DO UPDATE SET event_id = EXCLUDED.event_id, policy_version_id = COALESCE(EXCLUDED.policy_version_id, review_item.policy_version_id),
-                  rule_codes = EXCLUDED.rule_codes, evidence = EXCLUDED.evidence, reason = EXCLUDED.reason`
+export async function openReviewItem(tx: Queryable, item: ReviewItemInput, now: Date): Promise<void> {
+  await openReviewItems(tx, [item], now)
+}
+
+const OPEN_REVIEW_ITEMS = prepared(
+  'review_items_open',
+  // Rule codes travel as JSON arrays: unnest would flatten a two-dimensional text[].
+  `INSERT INTO review_item (id, comment_id, event_id, policy_version_id, rule_codes, evidence, reason, status, created_at)
+   SELECT i.id, i.comment_id, i.event_id, i.policy_version_id, ARRAY(SELECT jsonb_array_elements_text(i.rule_codes)),
+          i.evidence, i.reason, 'open', $7::timestamptz
+     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::jsonb[], $8::text[])
+          AS i(id, comment_id, event_id, policy_version_id, rule_codes, evidence, reason)
+   ON CONFLICT (comment_id) WHERE status = 'open'
+   DO UPDATE SET event_id = EXCLUDED.event_id, policy_version_id = COALESCE(EXCLUDED.policy_version_id, review_item.policy_version_id),
+                 rule_codes = EXCLUDED.rule_codes, evidence = EXCLUDED.evidence, reason = EXCLUDED.reason`,
+)
+
+/**
+ * openReviewItem for several items in one statement, with the same result as opening them one
+ * after the other in this order: one INSERT cannot touch the same open item twice, so items for one
+ * comment are first merged as the successive updates would leave them (the last item's fields; its
+ * policy version, or else the latest one given before it, or else the open item's).
+ */
+export async function openReviewItems(tx: Queryable, items: readonly ReviewItemInput[], now: Date): Promise<void> {
+  if (items.length === 0) return
+  const byComment = new Map<string, ReviewItemInput>()
+  for (const item of items) {
+    const earlier = byComment.get(item.commentId)
+    byComment.set(item.commentId, earlier ? { ...item, policyVersionId: item.policyVersionId ?? earlier.policyVersionId } : item)
+  }
+  const merged = [...byComment.values()]
+  await asSql(tx).query(OPEN_REVIEW_ITEMS, [
+    merged.map(() => randomUUID()),
+    merged.map((i) => i.commentId),
+    merged.map((i) => i.eventId),
+    merged.map((i) => i.policyVersionId),
+    merged.map((i) => JSON.stringify(i.ruleCodes)),
+    merged.map((i) => JSON.stringify(i.evidence)),
+    now,
+    merged.map((i) => i.reason),
+  ])
 }
 
 export class ClaimConflictError extends ConflictError {

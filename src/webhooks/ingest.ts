@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { Prisma } from '../generated/prisma/client.js'
-import type { Tx } from '../db/tx.js'
+import { asSql, type Queryable, type SqlClient } from '../db/sql.js'
 import { appendEntries, type Clock, type NewEntry } from '../ledger/append.js'
 import { canonicalJson, sha256Hex } from '../ledger/canonical-json.js'
 import type { LedgerKind } from '../ledger/entry.js'
@@ -50,31 +49,135 @@ export function eventKey(event: Pick<CommentEvent, 'kind' | 'text' | 'platformTi
 }
 
 async function insertDelivery(
-  tx: Tx,
+  sql: SqlClient,
   delivery: ReceivedDelivery,
   receivedAt: Date,
   outcome: 'accepted' | 'malformed',
   details: { eventCount: number; skipped: unknown; problems?: readonly DeliveryIssue[] },
 ): Promise<{ id: string; duplicate: boolean }> {
-  const id = randomUUID()
-  const digest = createHash('sha256').update(delivery.body).digest('hex')
-  const inserted = await tx.$queryRaw<Array<{ id: string }>>`
-    INSERT INTO webhook_delivery (id, source, received_at, body, body_sha256, headers, signature_variant, outcome, problems, event_count, skipped)
-    VALUES (${id}::uuid, ${delivery.source}, ${receivedAt}, ${delivery.body}, ${digest}, ${JSON.stringify(delivery.headers)}::jsonb,
-            ${delivery.signatureVariant}, ${outcome}, ${details.problems ? JSON.stringify(details.problems) : null}::jsonb,
-            ${details.eventCount}, ${JSON.stringify(details.skipped)}::jsonb)
-    ON CONFLICT (source, body_sha256) DO NOTHING
-    RETURNING id::text`
+  const digest = bodyDigest(delivery)
+  const inserted = await sql.query<{ id: string }>(
+    `INSERT INTO webhook_delivery (id, source, received_at, body, body_sha256, headers, signature_variant, outcome, problems, event_count, skipped)
+     VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, $7, $8, $9::jsonb, $10, $11::jsonb)
+     ON CONFLICT (source, body_sha256) DO NOTHING
+     RETURNING id::text`,
+    [
+      randomUUID(),
+      delivery.source,
+      receivedAt,
+      delivery.body,
+      digest,
+      JSON.stringify(delivery.headers),
+      delivery.signatureVariant,
+      outcome,
+      details.problems ? JSON.stringify(details.problems) : null,
+      details.eventCount,
+      JSON.stringify(details.skipped),
+    ],
+  )
   if (inserted[0]) return { id: inserted[0].id, duplicate: false }
-  const existing = await tx.$queryRaw<Array<{ id: string }>>`
-    SELECT id::text FROM webhook_delivery WHERE source = ${delivery.source} AND body_sha256 = ${digest}`
-  return { id: existing[0]!.id, duplicate: true }
+  return { id: await existingDeliveryId(sql, delivery.source, digest), duplicate: true }
+}
+
+const bodyDigest = (delivery: ReceivedDelivery) => createHash('sha256').update(delivery.body).digest('hex')
+
+async function existingDeliveryId(sql: SqlClient, source: WebhookSource, digest: string): Promise<string> {
+  const rows = await sql.query<{ id: string }>(`SELECT id::text FROM webhook_delivery WHERE source = $1 AND body_sha256 = $2`, [source, digest])
+  return rows[0]!.id
 }
 
 /** Keeps a delivery whose signature verified but whose body is not the platform's shape, for the TST to inspect. */
-export async function recordMalformedDelivery(tx: Tx, delivery: ReceivedDelivery, problems: readonly DeliveryIssue[], clock: Clock): Promise<string> {
-  const { id } = await insertDelivery(tx, delivery, clock(), 'malformed', { eventCount: 0, skipped: [], problems })
+export async function recordMalformedDelivery(tx: Queryable, delivery: ReceivedDelivery, problems: readonly DeliveryIssue[], clock: Clock): Promise<string> {
+  const { id } = await insertDelivery(asSql(tx), delivery, clock(), 'malformed', { eventCount: 0, skipped: [], problems })
   return id
+}
+
+/**
+ * One statement stores a delivery with its comments and events, so the common case (a new delivery)
+ * costs one round trip instead of three:
+ * - the raw delivery, once per distinct body (nothing else happens for a body seen before);
+ * - one row per comment, upserted in a fixed order so concurrent deliveries cannot deadlock. A new
+ *   comment gets the projection its single event gives (see `projectionAtInsert`) and its parent
+ *   when the parent is already stored; replies stored earlier that wait for it as their parent are
+ *   linked to it (rows of this delivery are left to refreshComments, so no row is changed twice);
+ * - every event not already stored for its comment (comment_id, event_key).
+ * It returns a row per comment (`c`), a row per new event (`e`), and the number of published
+ * policy versions this transaction sees (`p`; PolicyResolver.versionsAt).
+ */
+const STORE_DELIVERY = `
+WITH delivery AS (
+  INSERT INTO webhook_delivery (id, source, received_at, body, body_sha256, headers, signature_variant, outcome, problems, event_count, skipped)
+  VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, $7, 'accepted', NULL, $8, $9::jsonb)
+  ON CONFLICT (source, body_sha256) DO NOTHING
+  RETURNING id
+),
+input AS (
+  SELECT * FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
+                       $19::boolean[], $20::text[], $21::text[], $22::int[], $23::timestamptz[], $24::timestamptz[])
+         WITH ORDINALITY AS c(id, platform, account, external_id, post_id, parent_external_id, author_id, author_name, author_email,
+                              by_city, status, current_text, version_count, first_at, last_at, ord)
+),
+upserted AS (
+  INSERT INTO comment (id, platform, account, external_id, post_id, parent_external_id, parent_id, author_id, author_name, author_email,
+                       by_city, status, current_text, version_count, first_platform_at, last_platform_at)
+  SELECT c.id, c.platform, c.account, c.external_id, c.post_id, c.parent_external_id,
+         (SELECT p.id FROM comment p WHERE p.platform = c.platform AND p.external_id = c.parent_external_id),
+         c.author_id, c.author_name, c.author_email, c.by_city, c.status, c.current_text, c.version_count, c.first_at, c.last_at
+    FROM input c
+   WHERE EXISTS (SELECT 1 FROM delivery)
+   ORDER BY c.ord
+  ON CONFLICT (platform, external_id) DO UPDATE SET
+    post_id = COALESCE(comment.post_id, EXCLUDED.post_id),
+    parent_external_id = COALESCE(comment.parent_external_id, EXCLUDED.parent_external_id),
+    author_id = COALESCE(comment.author_id, EXCLUDED.author_id),
+    author_name = COALESCE(comment.author_name, EXCLUDED.author_name),
+    author_email = COALESCE(comment.author_email, EXCLUDED.author_email),
+    by_city = comment.by_city OR EXCLUDED.by_city
+  RETURNING id, platform, external_id
+),
+events AS (
+  INSERT INTO comment_event (id, comment_id, kind, platform_time, text, event_key, delivery_id, ledger_entry_id, received_at)
+  SELECT e.id, u.id, e.kind, e.platform_time, e.text, e.event_key, $1::uuid, e.ledger_entry_id, $3
+    FROM unnest($25::uuid[], $26::text[], $27::text[], $28::text[], $29::timestamptz[], $30::text[], $31::text[], $32::uuid[])
+         WITH ORDINALITY AS e(id, platform, external_id, kind, platform_time, text, event_key, ledger_entry_id, ord)
+    JOIN upserted u ON u.platform = e.platform AND u.external_id = e.external_id
+   ORDER BY e.ord
+  ON CONFLICT (comment_id, event_key) DO NOTHING
+  RETURNING id
+),
+linked AS (
+  UPDATE comment c SET parent_id = u.id
+    FROM upserted u JOIN input n ON n.id = u.id
+   WHERE c.parent_id IS NULL AND c.platform = u.platform AND c.parent_external_id = u.external_id
+     AND NOT EXISTS (SELECT 1 FROM input x WHERE x.platform = c.platform AND x.external_id = c.external_id)
+)
+SELECT 'c' AS row, u.id::text AS id, u.platform, u.external_id FROM upserted u
+UNION ALL
+SELECT 'e', e.id::text, NULL, NULL FROM events e
+UNION ALL
+SELECT 'p', count(*)::text, NULL, NULL FROM policy_version WHERE status = 'published'`
+
+interface CommentInput {
+  id: string
+  key: string
+  /** Identity fields merged from the delivery's events for this comment. */
+  identity: CommentEvent
+  events: CommentEvent[]
+}
+
+const commentKey = (e: Pick<CommentEvent, 'platform' | 'externalId'>) => `${e.platform}\u0000${e.externalId}`
+
+/**
+ * What refreshComments would compute for a new comment whose only event is `event`, so it is
+ * inserted complete instead of inserted and updated again. With several events it is left to
+ * refreshComments (the insert then holds placeholders, as it always did).
+ */
+function projectionAtInsert(c: CommentInput) {
+  const event = c.events.length === 1 ? c.events[0]! : null
+  if (!event) return { status: 'active', currentText: null, versionCount: 0, firstAt: c.identity.platformTime, lastAt: c.identity.platformTime }
+  const version = event.kind === 'created' || event.kind === 'edited'
+  const status = event.kind === 'deleted_by_author' ? 'deleted_by_author' : event.kind === 'hidden_on_platform' ? 'hidden_on_platform' : 'active'
+  return { status, currentText: version ? event.text : null, versionCount: version ? 1 : 0, firstAt: event.platformTime, lastAt: event.platformTime }
 }
 
 /**
@@ -83,70 +186,82 @@ export async function recordMalformedDelivery(tx: Tx, delivery: ReceivedDelivery
  * nothing new. The caller acknowledges only after the transaction commits.
  */
 export async function ingestDelivery(
-  tx: Tx,
+  tx: Queryable,
   delivery: ReceivedDelivery,
   normalized: NormalizeResult,
   deps: { clock: Clock; resolver: PolicyResolver; maxAttempts: number },
 ): Promise<IngestResult> {
+  const sql = asSql(tx)
   const receivedAt = deps.clock()
-  const stored = await insertDelivery(tx, delivery, receivedAt, 'accepted', {
-    eventCount: normalized.events.length,
-    skipped: normalized.skipped,
-  })
-  const base = { deliveryId: stored.id, skipped: normalized.skipped.length, newEvents: [] }
-  if (stored.duplicate) return { ...base, duplicateDelivery: true, accepted: 0, duplicates: normalized.events.length }
-  if (normalized.events.length === 0) return { ...base, duplicateDelivery: false, accepted: 0, duplicates: 0 }
+  const details = { eventCount: normalized.events.length, skipped: normalized.skipped }
+  if (normalized.events.length === 0) {
+    const stored = await insertDelivery(sql, delivery, receivedAt, 'accepted', details)
+    return { deliveryId: stored.id, duplicateDelivery: stored.duplicate, accepted: 0, duplicates: 0, skipped: normalized.skipped.length, newEvents: [] }
+  }
 
-  // One row per comment, locked in a fixed order so concurrent deliveries cannot deadlock.
-  const byComment = new Map<string, CommentEvent>()
+  const byComment = new Map<string, CommentInput>()
   for (const event of normalized.events) {
-    const key = `${event.platform}\u0000${event.externalId}`
+    const key = commentKey(event)
     const known = byComment.get(key)
     // Identity fields (post, parent, author) from whichever event carries them.
-    byComment.set(key, known ? mergeIdentity(known, event) : event)
+    if (known) {
+      known.identity = mergeIdentity(known.identity, event)
+      known.events.push(event)
+    } else {
+      byComment.set(key, { id: randomUUID(), key, identity: event, events: [event] })
+    }
   }
-  const comments = [...byComment.values()].sort((a, b) => (a.platform + a.externalId < b.platform + b.externalId ? -1 : 1))
-  const commentRows = await tx.$queryRaw<Array<{ id: string; platform: string; external_id: string }>>`
-    INSERT INTO comment (id, platform, account, external_id, post_id, parent_external_id, author_id, author_name, author_email,
-                         by_city, status, version_count, first_platform_at, last_platform_at)
-    SELECT gen_random_uuid(), c.platform, c.account, c.external_id, c.post_id, c.parent_external_id, c.author_id, c.author_name,
-           c.author_email, c.by_city, 'active', 0, c.platform_time, c.platform_time
-      FROM unnest(${comments.map((c) => c.platform)}::text[], ${comments.map((c) => c.account)}::text[],
-                  ${comments.map((c) => c.externalId)}::text[], ${comments.map((c) => c.postId)}::text[],
-                  ${comments.map((c) => c.parentId)}::text[], ${comments.map((c) => c.author.id)}::text[],
-                  ${comments.map((c) => c.author.name)}::text[], ${comments.map((c) => c.author.email ?? null)}::text[],
-                  ${comments.map((c) => c.byCityAccount)}::boolean[], ${comments.map((c) => new Date(c.platformTime))}::timestamptz[])
-           WITH ORDINALITY AS c(platform, account, external_id, post_id, parent_external_id, author_id, author_name, author_email, by_city, platform_time, ord)
-     ORDER BY c.ord
-    ON CONFLICT (platform, external_id) DO UPDATE SET
-      post_id = COALESCE(comment.post_id, EXCLUDED.post_id),
-      parent_external_id = COALESCE(comment.parent_external_id, EXCLUDED.parent_external_id),
-      author_id = COALESCE(comment.author_id, EXCLUDED.author_id),
-      author_name = COALESCE(comment.author_name, EXCLUDED.author_name),
-      author_email = COALESCE(comment.author_email, EXCLUDED.author_email),
-      by_city = comment.by_city OR EXCLUDED.by_city
-    RETURNING id::text, platform, external_id`
-  const commentIds = new Map(commentRows.map((r) => [`${r.platform}\u0000${r.external_id}`, r.id]))
+  // Rows are locked in this order, the same in every delivery.
+  const comments = [...byComment.values()].sort((a, b) => (a.identity.platform + a.identity.externalId < b.identity.platform + b.identity.externalId ? -1 : 1))
+  const projections = comments.map(projectionAtInsert)
+  const candidates = normalized.events.map((event) => ({ event, eventId: randomUUID(), ledgerEntryId: randomUUID(), key: eventKey(event) }))
 
-  const candidates = normalized.events.map((event) => ({
-    event,
-    commentId: commentIds.get(`${event.platform}\u0000${event.externalId}`)!,
-    eventId: randomUUID(),
-    ledgerEntryId: randomUUID(),
-    key: eventKey(event),
-  }))
-  const inserted = await tx.$queryRaw<Array<{ id: string }>>`
-    INSERT INTO comment_event (id, comment_id, kind, platform_time, text, event_key, delivery_id, ledger_entry_id, received_at)
-    SELECT e.id, e.comment_id, e.kind, e.platform_time, e.text, e.event_key, ${stored.id}::uuid, e.ledger_entry_id, ${receivedAt}
-      FROM unnest(${candidates.map((c) => c.eventId)}::uuid[], ${candidates.map((c) => c.commentId)}::uuid[],
-                  ${candidates.map((c) => c.event.kind)}::text[], ${candidates.map((c) => new Date(c.event.platformTime))}::timestamptz[],
-                  ${candidates.map((c) => c.event.text)}::text[], ${candidates.map((c) => c.key)}::text[],
-                  ${candidates.map((c) => c.ledgerEntryId)}::uuid[])
-           AS e(id, comment_id, kind, platform_time, text, event_key, ledger_entry_id)
-    ON CONFLICT (comment_id, event_key) DO NOTHING
-    RETURNING id::text`
-  const insertedIds = new Set(inserted.map((r) => r.id))
-  const fresh = candidates.filter((c) => insertedIds.has(c.eventId))
+  const deliveryId = randomUUID()
+  const digest = bodyDigest(delivery)
+  const rows = await sql.query<{ row: 'c' | 'e' | 'p'; id: string; platform: string | null; external_id: string | null }>(STORE_DELIVERY, [
+    deliveryId,
+    delivery.source,
+    receivedAt,
+    delivery.body,
+    digest,
+    JSON.stringify(delivery.headers),
+    delivery.signatureVariant,
+    details.eventCount,
+    JSON.stringify(details.skipped),
+    comments.map((c) => c.id),
+    comments.map((c) => c.identity.platform),
+    comments.map((c) => c.identity.account),
+    comments.map((c) => c.identity.externalId),
+    comments.map((c) => c.identity.postId),
+    comments.map((c) => c.identity.parentId),
+    comments.map((c) => c.identity.author.id),
+    comments.map((c) => c.identity.author.name),
+    comments.map((c) => c.identity.author.email ?? null),
+    comments.map((c) => c.identity.byCityAccount),
+    projections.map((p) => p.status),
+    projections.map((p) => p.currentText),
+    projections.map((p) => p.versionCount),
+    projections.map((p) => new Date(p.firstAt)),
+    projections.map((p) => new Date(p.lastAt)),
+    candidates.map((c) => c.eventId),
+    candidates.map((c) => c.event.platform),
+    candidates.map((c) => c.event.externalId),
+    candidates.map((c) => c.event.kind),
+    candidates.map((c) => new Date(c.event.platformTime)),
+    candidates.map((c) => c.event.text),
+    candidates.map((c) => c.key),
+    candidates.map((c) => c.ledgerEntryId),
+  ])
+  const commentRows = rows.filter((r) => r.row === 'c')
+  const base = { skipped: normalized.skipped.length }
+  if (commentRows.length === 0) {
+    // The same bytes were stored before: nothing else was written.
+    return { ...base, deliveryId: await existingDeliveryId(sql, delivery.source, digest), duplicateDelivery: true, accepted: 0, duplicates: normalized.events.length, newEvents: [] }
+  }
+  const commentIds = new Map(commentRows.map((r) => [`${r.platform}\u0000${r.external_id}`, r.id]))
+  const freshIds = new Set(rows.filter((r) => r.row === 'e').map((r) => r.id))
+  const publishedCount = Number(rows.find((r) => r.row === 'p')!.id)
+  const fresh = candidates.filter((c) => freshIds.has(c.eventId)).map((c) => ({ ...c, commentId: commentIds.get(commentKey(c.event))! }))
 
   const entries: NewEntry[] = fresh.map(({ event, commentId, ledgerEntryId, key }) => ({
     id: ledgerEntryId,
@@ -154,7 +269,7 @@ export async function ingestDelivery(
     subject: commentId,
     actor: `platform:${event.platform}`,
     payload: {
-      deliveryId: stored.id,
+      deliveryId,
       platform: event.platform,
       account: event.account,
       externalId: event.externalId,
@@ -168,15 +283,23 @@ export async function ingestDelivery(
       eventKey: key,
     },
   }))
-  await appendEntries(tx, entries, () => receivedAt)
+  await appendEntries(sql, entries, () => receivedAt)
 
+  // Comments created by this statement already hold their projection and links, except those with
+  // several events here or whose parent arrived in the same delivery. When any comment existed
+  // before, every touched comment is refreshed, as it always was.
   const touched = [...new Set(fresh.map((c) => c.commentId))]
-  if (touched.length > 0) await refreshComments(tx, touched)
+  const allCreated = comments.every((c) => commentIds.get(c.key) === c.id)
+  const needsRefresh = (c: CommentInput) => c.events.length > 1 || (c.identity.parentId !== null && byComment.has(commentKey({ platform: c.identity.platform, externalId: c.identity.parentId })))
+  const refresh = allCreated ? comments.filter(needsRefresh).map((c) => c.id) : touched
+  if (refresh.length > 0) await refreshComments(sql, refresh)
+
   const newEvents = fresh.map(({ commentId, eventId, ledgerEntryId, event }) => ({ commentId, eventId, ledgerEntryId, event }))
-  await applyPolicy(tx, newEvents, deps)
+  await applyPolicy(sql, newEvents, { ...deps, publishedCount })
 
   return {
     ...base,
+    deliveryId,
     duplicateDelivery: false,
     accepted: fresh.length,
     duplicates: candidates.length - fresh.length,
@@ -200,39 +323,45 @@ function mergeIdentity(a: CommentEvent, b: CommentEvent): CommentEvent {
  * be rebuilt: the latest version by platform time is current; a deletion by the author is final;
  * otherwise the latest hide or unhide decides. Thread links are resolved in both directions.
  */
-export async function refreshComments(tx: Tx, commentIds: string[]): Promise<void> {
-  const ids = Prisma.sql`${commentIds}::uuid[]`
-  await tx.$executeRaw`
-    UPDATE comment c SET
-      current_text = e.current_text,
-      version_count = e.versions,
-      status = CASE WHEN e.deleted THEN 'deleted_by_author'
-                    WHEN e.last_visibility = 'hidden_on_platform' THEN 'hidden_on_platform'
-                    ELSE 'active' END,
-      first_platform_at = e.first_at,
-      last_platform_at = e.last_at,
-      updated_at = now()
-    FROM (
-      SELECT comment_id,
-             count(*) FILTER (WHERE kind IN ('created', 'edited'))::int AS versions,
-             (array_agg(text ORDER BY platform_time DESC, received_at DESC, id) FILTER (WHERE kind IN ('created', 'edited')))[1] AS current_text,
-             bool_or(kind = 'deleted_by_author') AS deleted,
-             (array_agg(kind ORDER BY platform_time DESC, received_at DESC, id) FILTER (WHERE kind IN ('hidden_on_platform', 'unhidden_on_platform')))[1] AS last_visibility,
-             min(platform_time) AS first_at,
-             max(platform_time) AS last_at
-        FROM comment_event WHERE comment_id = ANY(${ids}) GROUP BY comment_id
-    ) e
-    WHERE c.id = e.comment_id`
+export async function refreshComments(tx: Queryable, commentIds: string[]): Promise<void> {
+  const sql = asSql(tx)
+  await sql.query(
+    `UPDATE comment c SET
+       current_text = e.current_text,
+       version_count = e.versions,
+       status = CASE WHEN e.deleted THEN 'deleted_by_author'
+                     WHEN e.last_visibility = 'hidden_on_platform' THEN 'hidden_on_platform'
+                     ELSE 'active' END,
+       first_platform_at = e.first_at,
+       last_platform_at = e.last_at,
+       updated_at = now()
+     FROM (
+       SELECT comment_id,
+              count(*) FILTER (WHERE kind IN ('created', 'edited'))::int AS versions,
+              (array_agg(text ORDER BY platform_time DESC, received_at DESC, id) FILTER (WHERE kind IN ('created', 'edited')))[1] AS current_text,
+              bool_or(kind = 'deleted_by_author') AS deleted,
+              (array_agg(kind ORDER BY platform_time DESC, received_at DESC, id) FILTER (WHERE kind IN ('hidden_on_platform', 'unhidden_on_platform')))[1] AS last_visibility,
+              min(platform_time) AS first_at,
+              max(platform_time) AS last_at
+         FROM comment_event WHERE comment_id = ANY($1::uuid[]) GROUP BY comment_id
+     ) e
+     WHERE c.id = e.comment_id`,
+    [commentIds],
+  )
   // Two statements, each driven by an index: an OR across both sides of the join scanned the
   // whole table on every delivery (found by npm run bench:ingest).
-  await tx.$executeRaw`
-    UPDATE comment c SET parent_id = p.id
-      FROM comment p
-     WHERE c.id = ANY(${ids}) AND c.parent_id IS NULL AND c.parent_external_id IS NOT NULL
-       AND p.platform = c.platform AND p.external_id = c.parent_external_id`
-  await tx.$executeRaw`
-    UPDATE comment c SET parent_id = p.id
-      FROM comment p
-     WHERE p.id = ANY(${ids}) AND c.parent_id IS NULL
-       AND c.platform = p.platform AND c.parent_external_id = p.external_id`
+  await sql.query(
+    `UPDATE comment c SET parent_id = p.id
+       FROM comment p
+      WHERE c.id = ANY($1::uuid[]) AND c.parent_id IS NULL AND c.parent_external_id IS NOT NULL
+        AND p.platform = c.platform AND p.external_id = c.parent_external_id`,
+    [commentIds],
+  )
+  await sql.query(
+    `UPDATE comment c SET parent_id = p.id
+       FROM comment p
+      WHERE p.id = ANY($1::uuid[]) AND c.parent_id IS NULL
+        AND c.platform = p.platform AND c.parent_external_id = p.external_id`,
+    [commentIds],
+  )
 }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { inTransaction } from '../db/tx.js'
+import { inPgTransaction } from '../db/sql.js'
 import type { Role } from '../plugins/auth.js'
 import { NotFoundError, Problem, ProblemError, ValidationProblem } from '../plugins/errors.js'
 import { decodeCursor, encodeCursor } from '../http/cursor.js'
@@ -76,14 +76,17 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       normalized = adapter.normalize(body)
     } catch (error) {
       if (!(error instanceof MalformedDeliveryError)) throw error
-      const id = await inTransaction(app.db.prisma, (tx) => recordMalformedDelivery(tx, delivery, error.issues, app.clock))
+      const id = await inPgTransaction(app.db.pool, (sql) => recordMalformedDelivery(sql, delivery, error.issues, app.clock))
       stats.malformed(source)
       throw new ValidationProblem(
         `The ${source} delivery is signed but not in the platform's format; it was kept as delivery ${id} for the TST to inspect.`,
         error.issues.map((i) => ({ path: `body:${i.path}`, message: i.message })),
       )
     }
-    const result = await inTransaction(app.db.prisma, (tx) => ingestDelivery(tx, delivery, normalized, { clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts }))
+    // On a plain pg transaction rather than Prisma's: ingestion is the hot path (docs/performance.md).
+    const result = await inPgTransaction(app.db.pool, (sql) =>
+      ingestDelivery(sql, delivery, normalized, { clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts }),
+    )
     stats.accepted(source, result.duplicateDelivery, now)
     request.log.info({ source, deliveryId: result.deliveryId, accepted: result.accepted, duplicates: result.duplicates }, 'webhook delivery stored')
     return result

@@ -1,0 +1,205 @@
+import type { FastifyInstance } from 'fastify'
+import t from 'tap'
+import { buildApp } from '../../src/app.js'
+import { inTransaction } from '../../src/db/tx.js'
+import { inPgTransaction, type SqlClient } from '../../src/db/sql.js'
+import { seedDefaultPolicy } from '../../src/policy/seed.js'
+import { ingestDelivery, refreshComments } from '../../src/webhooks/ingest.js'
+import { platformAdapters } from '../../src/webhooks/platforms/index.js'
+import { testApp, testConfig } from '../helpers/app.js'
+import { deliver } from '../factories/webhooks.js'
+
+// Ingestion runs on a pg transaction with one statement for the delivery, its comments and events
+// (src/webhooks/ingest.ts). These tests cover what that change could break.
+
+const PAGE = '448242228374517'
+const POST = `${PAGE}_122131676912594941`
+
+interface Change {
+  id: string
+  verb?: 'add' | 'edited' | 'remove' | 'hide' | 'unhide'
+  parent?: string
+  message?: string
+  time?: number
+}
+
+/** A Meta page delivery of the given comment changes. */
+function metaDelivery(changes: Change[], entryTime = 1767225700): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      object: 'page',
+      entry: [
+        {
+          id: PAGE,
+          time: entryTime,
+          changes: changes.map((c) => ({
+            field: 'feed',
+            value: {
+              from: { id: '7000000001', name: 'Resident' },
+              message: c.message ?? `Comment ${c.id}`,
+              post_id: POST,
+              comment_id: c.id,
+              parent_id: c.parent ?? POST,
+              created_time: c.time ?? 1767225600,
+              item: 'comment',
+              verb: c.verb ?? 'add',
+            },
+          })),
+        },
+      ],
+    }),
+  )
+}
+
+async function counts(app: FastifyInstance) {
+  const [row] = await app.db.prisma.$queryRaw<Array<Record<string, number>>>`
+    SELECT (SELECT count(*)::int FROM webhook_delivery) AS deliveries, (SELECT count(*)::int FROM comment) AS comments,
+           (SELECT count(*)::int FROM comment_event) AS events, (SELECT count(*)::int FROM ledger_entry) AS entries,
+           (SELECT count(*)::int FROM review_item) AS items`
+  return row!
+}
+
+async function commentRows(app: FastifyInstance) {
+  const rows = await app.db.prisma.comment.findMany({ orderBy: { externalId: 'asc' }, omit: { updatedAt: true } })
+  return rows.map((r) => ({ ...r, seq: String(r.seq) }))
+}
+
+t.test('a failure at any statement after the first leaves nothing stored, and the delivery is stored when sent again', async (t) => {
+  const { app } = await testApp(t)
+  const body = metaDelivery([{ id: 'c-1' }, { id: 'c-2', parent: 'c-1' }, { id: 'c-2', verb: 'edited', message: 'changed' }])
+  const normalized = platformAdapters.meta.normalize(body)
+  const delivery = { source: 'meta' as const, body, headers: {}, signatureVariant: 'standard' }
+  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3 }
+  // Fail at the ledger insert, the projection refresh, and the review items (the last statement).
+  for (const failAt of ['INSERT INTO ledger_entry', 'UPDATE comment c SET', 'INSERT INTO review_item']) {
+    const failing = (sql: SqlClient): SqlClient => ({
+      query(statement, values) {
+        const text = typeof statement === 'string' ? statement : statement.text
+        if (text.trimStart().startsWith(failAt)) throw new Error(`injected failure at ${failAt}`)
+        return sql.query(statement, values)
+      },
+    })
+    await t.rejects(inPgTransaction(app.db.pool, (sql) => ingestDelivery(failing(sql), delivery, normalized, deps)), /injected failure/)
+    t.same(await counts(app), { deliveries: 0, comments: 0, events: 0, entries: 0, items: 0 }, `failure at ${failAt}: nothing stored`)
+  }
+  t.equal(app.db.pool.idleCount, app.db.pool.totalCount, 'every connection went back to the pool outside a transaction')
+
+  const res = await deliver(app, 'meta', body)
+  t.equal(res.statusCode, 200)
+  t.match(res.json(), { duplicateDelivery: false, accepted: 3 })
+  t.same(await counts(app), { deliveries: 1, comments: 2, events: 3, entries: 3, items: 2 })
+})
+
+t.test('concurrent deliveries of the same change store one version and one ledger entry', async (t) => {
+  const { app } = await testApp(t)
+  const at = new Date().toISOString()
+  // Different bytes (event ids), so each delivery is archived; the change itself is the same.
+  const bodies = Array.from({ length: 8 }, (_, i) =>
+    JSON.stringify({
+      events: [
+        { id: `evt-${i}`, type: 'comment.created', commentId: 'same-comment', pageUrl: 'https://www.citykankakee-il.gov/news/road-work', author: { id: 'u-1', name: 'Pat' }, text: 'Will Court St be closed?', occurredAt: at },
+      ],
+    }),
+  )
+  const receipts = await Promise.all(bodies.map((b) => deliver(app, 'website', b)))
+  t.same(
+    receipts.map((r) => r.statusCode),
+    bodies.map(() => 200),
+  )
+  t.equal(
+    receipts.reduce((sum, r) => sum + r.json().accepted, 0),
+    1,
+    'one delivery stored the version',
+  )
+  t.equal(
+    receipts.reduce((sum, r) => sum + r.json().duplicates, 0),
+    7,
+    'the others found it stored',
+  )
+  t.same(await counts(app), { deliveries: 8, comments: 1, events: 1, entries: 1, items: 1 })
+  const comment = await app.db.prisma.comment.findFirstOrThrow()
+  t.match(comment, { versionCount: 1, currentText: 'Will Court St be closed?', status: 'active' })
+})
+
+t.test('the projection written at insert is what refreshComments computes, threads included', async (t) => {
+  const { app } = await testApp(t)
+  const deliveries: Array<[string, Buffer]> = [
+    ['a new comment', metaDelivery([{ id: 'a1' }])],
+    ['a reply before its parent', metaDelivery([{ id: 'r1', parent: 'p1' }])],
+    ['the parent, linking the waiting reply', metaDelivery([{ id: 'p1' }])],
+    ['a reply to a stored comment', metaDelivery([{ id: 'r2', parent: 'a1' }])],
+    ['a parent and its reply together', metaDelivery([{ id: 'r3', parent: 'p2' }, { id: 'p2' }])],
+    ['a comment and its edit together', metaDelivery([{ id: 'b1' }, { id: 'b1', verb: 'edited', message: 'edited text' }], 1767225800)],
+    ['a new comment known only by its hide', metaDelivery([{ id: 'h1', verb: 'hide' }])],
+    ['a new comment known only by its removal', metaDelivery([{ id: 'x1', verb: 'remove' }])],
+    ['an edit of a stored comment', metaDelivery([{ id: 'a1', verb: 'edited', message: 'a1 edited' }], 1767225900)],
+    ['a stored comment and a new one', metaDelivery([{ id: 'a1', verb: 'hide' }, { id: 'n1' }], 1767226000)],
+  ]
+  for (const [what, body] of deliveries) t.equal((await deliver(app, 'meta', body)).statusCode, 200, what)
+
+  const stored = await commentRows(app)
+  const byExternal = new Map(stored.map((c) => [c.externalId, c]))
+  const parentOf = (id: string) => stored.find((c) => c.id === byExternal.get(id)!.parentId)?.externalId ?? null
+  t.same(['r1', 'r2', 'r3'].map(parentOf), ['p1', 'a1', 'p2'], 'every reply is linked to its parent')
+  t.match(byExternal.get('h1'), { status: 'hidden_on_platform', versionCount: 0, currentText: null })
+  t.match(byExternal.get('x1'), { status: 'deleted_by_author', versionCount: 0, currentText: null })
+  t.match(byExternal.get('b1'), { versionCount: 2, currentText: 'edited text' })
+  t.match(byExternal.get('a1'), { versionCount: 2, currentText: 'a1 edited', status: 'hidden_on_platform' })
+
+  await inPgTransaction(app.db.pool, (sql) => refreshComments(sql, stored.map((c) => c.id)))
+  t.same(await commentRows(app), stored, 'recomputing every comment from its events changes nothing')
+})
+
+t.test('a policy version published by another instance is used by the next delivery', async (t) => {
+  const { app, databaseUrl } = await testApp(t)
+  const other = await buildApp(testConfig({ DATABASE_URL: databaseUrl, LEDGER_SEALER: 'off' }))
+  t.teardown(() => other.close())
+  const website = (id: string, text: string) =>
+    JSON.stringify({ events: [{ id: `evt-${id}`, type: 'comment.created', commentId: id, pageUrl: 'https://www.citykankakee-il.gov/', author: { id: `u-${id}`, name: 'Pat' }, text, occurredAt: new Date().toISOString() }] })
+
+  // This instance has read the (empty) list of published versions.
+  t.equal((await deliver(app, 'website', website('c-1', 'My SSN is 123-45-6789'))).statusCode, 200)
+  await inTransaction(other.db.prisma, (tx) => seedDefaultPolicy(tx, other.clock))
+  t.equal((await deliver(app, 'website', website('c-2', 'My SSN is 123-45-6789'))).statusCode, 200)
+
+  const status = async (id: string) => (await app.db.prisma.comment.findFirstOrThrow({ where: { externalId: id } })).moderationStatus
+  t.equal(await status('c-1'), 'unevaluated', 'before the publication: no policy in force')
+  t.equal(await status('c-2'), 'removed', 'after it: evaluated against the version the other instance published')
+})
+
+t.test("an automatic removal's decision, platform actions and jobs commit or roll back with the delivery", async (t) => {
+  const { app } = await testApp(t)
+  await inTransaction(app.db.prisma, (tx) => seedDefaultPolicy(tx, app.clock))
+  const website = (id: string) =>
+    Buffer.from(
+      JSON.stringify({ events: [{ id: `evt-${id}`, type: 'comment.created', commentId: id, pageUrl: 'https://www.citykankakee-il.gov/', author: { id: `u-${id}`, name: 'Pat' }, text: 'My SSN is 123-45-6789', occurredAt: new Date().toISOString() }] }),
+    )
+  const moderation = async () => {
+    const [row] = await app.db.prisma.$queryRaw<Array<Record<string, number>>>`
+      SELECT (SELECT count(*)::int FROM moderation_decision) AS decisions, (SELECT count(*)::int FROM platform_action) AS actions,
+             (SELECT count(*)::int FROM graphile_worker._private_jobs) AS jobs, (SELECT count(*)::int FROM comment) AS comments`
+    return row!
+  }
+
+  // Fail at the last statement of the decision (closing open review items), after its jobs were added.
+  const body = website('c-fail')
+  const failing = (sql: SqlClient): SqlClient => ({
+    query(statement, values) {
+      const text = typeof statement === 'string' ? statement : statement.text
+      if (text.startsWith('UPDATE review_item')) throw new Error('injected failure')
+      return sql.query(statement, values)
+    },
+  })
+  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3 }
+  await t.rejects(inPgTransaction(app.db.pool, (sql) => ingestDelivery(failing(sql), { source: 'website', body, headers: {}, signatureVariant: 'standard' }, platformAdapters.website.normalize(body), deps)), /injected failure/)
+  t.same(await moderation(), { decisions: 0, actions: 0, jobs: 0, comments: 0 }, 'nothing of the failed delivery, jobs included')
+
+  t.equal((await deliver(app, 'website', website('c-ok'))).statusCode, 200)
+  const comment = await app.db.prisma.comment.findFirstOrThrow({ where: { externalId: 'c-ok' } })
+  t.equal(comment.moderationStatus, 'removed')
+  const actions = await app.db.prisma.platformAction.findMany({ where: { commentId: comment.id } })
+  t.ok(actions.length > 0, 'the removal has platform actions')
+  const [jobs] = await app.db.prisma.$queryRaw<Array<{ n: number }>>`
+    SELECT count(*)::int AS n FROM graphile_worker._private_jobs WHERE payload->>'actionId' = ANY(${actions.map((a) => a.id)}::text[])`
+  t.equal(jobs!.n, actions.length, 'one job per platform action, committed with the delivery')
+})
