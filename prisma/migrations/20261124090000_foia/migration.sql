@@ -39,7 +39,6 @@ CREATE TABLE "foia_search" (
     "id" UUID NOT NULL,
     "request_id" UUID NOT NULL,
     "query" JSONB NOT NULL,
-    "matched" INTEGER NOT NULL,
     "run_at" TIMESTAMPTZ(3) NOT NULL,
     "run_by" TEXT NOT NULL,
     "rerun_of" UUID,
