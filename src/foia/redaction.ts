@@ -216,6 +216,14 @@ export async function listRedactions(tx: Tx, requestId: string, filter: { status
   return { items, more: rows.length > page.limit }
 }
 
+export async function getRedaction(tx: Tx, requestId: string, redactionId: string): Promise<RedactionView> {
+  const row = await tx.foiaRedaction.findFirst({ where: { id: redactionId, requestId } })
+  if (!row) throw new NotFoundError(`No redaction ${redactionId} on FOIA request ${requestId}.`)
+  // access-log: the clerk reads the original text of the redacted span.
+  const value = resolvePointer((await entryPayloads(tx, [row.entryId])).get(row.entryId), row.path)
+  return { row, text: typeof value === 'string' ? value.slice(row.start, row.end) : '' }
+}
+
 async function entryPayloads(tx: Tx, ids: string[]): Promise<Map<string, unknown>> {
   if (ids.length === 0) return new Map()
   const rows = await tx.$queryRaw<Array<{ id: string; payload: string }>>`SELECT id::text, payload FROM ledger_entry WHERE id = ANY(${ids}::uuid[])`

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { RecordQuery } from '../records/query.js'
 import { isIsoDate } from './business-days.js'
+import { CITATION_PATTERN } from './production-files.js'
 
 export const IsoDate = z.string().refine(isIsoDate, 'must be a date YYYY-MM-DD').describe('A calendar date in Illinois, YYYY-MM-DD')
 
@@ -168,7 +169,7 @@ export const RedactionStatus = z.enum(['suggested', 'accepted', 'rejected'])
 /** An exemption of 5 ILCS 140/7 or 7.5, e.g. 5 ILCS 140/7(1)(b). */
 export const Citation = z
   .string()
-  .regex(/^5 ILCS 140\/7(\.5)?(\([0-9a-z.-]+\))+$/, 'cite an exemption of 5 ILCS 140/7 or 7.5, e.g. 5 ILCS 140/7(1)(b)')
+  .regex(CITATION_PATTERN, 'cite an exemption of 5 ILCS 140/7 or 7.5, e.g. 5 ILCS 140/7(1)(b)')
   .describe('The exemption, e.g. 5 ILCS 140/7(1)(b) (private information) or 5 ILCS 140/7(1)(c) (personal privacy)')
 
 export const Redaction = z
@@ -250,3 +251,5 @@ export const Production = z
 
 export const ProductionList = z.object({ items: z.array(Production) }).meta({ id: 'FoiaProductionList' })
 export const ProductionParams = z.object({ id: z.uuid(), productionId: z.uuid() })
+
+export const Archive = z.unknown().describe('The production: a POSIX tar archive (application/x-tar)')

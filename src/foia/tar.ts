@@ -1,6 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { once } from 'node:events'
+import type { Hash } from 'node:crypto'
 import type { Writable } from 'node:stream'
 
 /**
@@ -45,8 +46,17 @@ async function write(out: Writable, chunk: Buffer): Promise<void> {
   if (!out.write(chunk)) await once(out, 'drain')
 }
 
-/** Writes a tar of the given files (name in the archive, path on disk, size) to `out`, then ends it. */
-export async function writeTar(out: Writable, files: ReadonlyArray<{ name: string; path: string; size: number }>, mtime: Date): Promise<void> {
+/**
+ * Writes a tar of the given files (name in the archive, path on disk, size) to `out`, then ends it.
+ * Returns the archive's size; `hash` (if given) is fed every byte written.
+ */
+export async function writeTar(out: Writable, files: ReadonlyArray<{ name: string; path: string; size: number }>, mtime: Date, hash?: Hash): Promise<number> {
+  let total = 0
+  const write = async (o: Writable, chunk: Buffer) => {
+    hash?.update(chunk)
+    total += chunk.length
+    if (!o.write(chunk)) await once(o, 'drain')
+  }
   for (const file of files) {
     await write(out, tarHeader(file.name, file.size, mtime))
     let written = 0
@@ -61,6 +71,7 @@ export async function writeTar(out: Writable, files: ReadonlyArray<{ name: strin
   await write(out, Buffer.alloc(2 * BLOCK)) // end of archive: two zero blocks
   out.end()
   await once(out, 'finish')
+  return total
 }
 
 export class TarFormatError extends Error {
