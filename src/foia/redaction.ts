@@ -144,6 +144,28 @@ export function applyRedactions(payload: unknown, redactions: readonly AppliedRe
   return { payload: copy, spans }
 }
 
+/**
+ * Puts withheld texts back into a redacted copy (an auditor's check: the result must hash to the
+ * envelope's payloadSha256, and each text must open its commitment with the city's nonce).
+ */
+export function openRedactions(redacted: unknown, openings: ReadonlyArray<{ path: string; redactedStart: number; replacement: string; text: string }>): unknown {
+  const copy = structuredClone(redacted)
+  const byPath = new Map<string, Array<(typeof openings)[number]>>()
+  for (const o of openings) byPath.set(o.path, [...(byPath.get(o.path) ?? []), o])
+  for (const [path, list] of byPath) {
+    const found = resolvePointer(copy, path)
+    if (typeof found !== 'string') throw new Error(`${path} is not a string in the redacted copy`)
+    let value = found
+    // From the last marker back, so earlier positions stay valid.
+    for (const o of [...list].sort((a, b) => b.redactedStart - a.redactedStart)) {
+      if (value.slice(o.redactedStart, o.redactedStart + o.replacement.length) !== o.replacement) throw new Error(`no marker at ${path}[${o.redactedStart}]`)
+      value = value.slice(0, o.redactedStart) + o.text + value.slice(o.redactedStart + o.replacement.length)
+    }
+    setPointer(copy, path, value)
+  }
+  return copy
+}
+
 // ---------------------------------------------------------------------------------------------
 // Stored redactions of a request
 

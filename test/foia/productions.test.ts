@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { commitment } from '../../src/foia/redaction.js'
+import { commitment, openRedactions, resolvePointer } from '../../src/foia/redaction.js'
+import { canonicalJson } from '../../src/ledger/canonical-json.js'
 import { extractTar } from '../../src/foia/tar.js'
 import { verifyProduction, verifyProductionArchive } from '../../src/foia/verify-production.js'
 import { PROJECT_ROOT } from '../../src/paths.js'
@@ -17,6 +18,7 @@ const run = promisify(execFile)
 const tsx = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx')
 const fresh = () => mkdtempSync(join(tmpdir(), 'townsquare-foia-'))
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
+const flipAt = (bytes: Buffer, at: number) => void (bytes[at] = bytes[at]! ^ 1)
 
 const PRIVATE = ['(815) 555-0143', 'jane.doe@example.org', '123-45-6789', '1234 Elm Street', 'Jane Q. Doe']
 
@@ -109,14 +111,14 @@ t.test('a production: verified offline, tamper detected in every file, redaction
       )
     }
     const header = Buffer.from(bytes1)
-    header[members.get('records.csv')!.offset - 512 + 2] ^= 1
+    flipAt(header, members.get('records.csv')!.offset - 512 + 2)
     const file = join(fresh(), 'header.tar')
     writeFileSync(file, header)
     t.match(await verifyProductionArchive(file), { ok: false, problems: [{ problem: /checksum/ }] }, 'a changed tar header')
 
     const manifestChanged = Buffer.from(bytes1)
     const createdAt = manifestBytes.indexOf('"createdAt": "') + 16
-    manifestChanged[members.get('manifest.json')!.offset + createdAt] ^= 1
+    flipAt(manifestChanged, members.get('manifest.json')!.offset + createdAt)
     const changed = join(fresh(), 'manifest.tar')
     writeFileSync(changed, manifestChanged)
     t.match(
@@ -126,7 +128,7 @@ t.test('a production: verified offline, tamper detected in every file, redaction
     )
 
     const flipped = Buffer.from(bytes1)
-    flipped[members.get('records.jsonl')!.offset + 40] ^= 1
+    flipAt(flipped, members.get('records.jsonl')!.offset + 40)
     const broken = join(fresh(), 'broken.tar')
     writeFileSync(broken, flipped)
     const failed = await run(tsx, ['scripts/verify.ts', broken, '--key', trusted], { cwd: PROJECT_ROOT }).then(
@@ -214,24 +216,39 @@ t.test('a production: verified offline, tamper detected in every file, redaction
     const { offset, size } = tarMembers(bytes2).get('redactions.jsonl')!
     t.ok(size > 0)
     const tampered = Buffer.from(bytes2)
-    tampered[offset + Math.floor(size / 2)] ^= 1
+    flipAt(tampered, offset + Math.floor(size / 2))
     const file = join(fresh(), 'tampered.tar')
     writeFileSync(file, tampered)
     t.match(await verifyProductionArchive(file, { trustedKeys: [trusted] }), { ok: false, problems: [{ item: 'redactions.jsonl', problem: /SHA-256 is/ }] })
   })
 
-  t.test('the commitments open with the nonce the city keeps; the originals are untouched', async (t) => {
+  t.test('an auditor opens the redactions: commitments match and the original hashes to the proven envelope', async (t) => {
     const dir = fresh()
     await extractTar(archive2, dir)
-    const lines = readFileSync(join(dir, 'redactions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; commitment: string })
+    const lines = readFileSync(join(dir, 'redactions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; entryId: string; path: string; redactedStart: number; replacement: string; commitment: string })
+    const envelopes = new Map(
+      readFileSync(join(dir, 'entries.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { entry: { id: string; payloadSha256: string }; payload: unknown }).map((l) => [l.entry.id, l]),
+    )
+    const records = readFileSync(join(dir, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { entries: Array<{ id: string; redacted: boolean; payload: unknown }> })
     const rows = await app.db.prisma.foiaRedaction.findMany({ where: { requestId, status: 'accepted' } })
     const { rows: originals } = await app.db.pool.query<{ id: string; payload: string }>(`SELECT id::text, payload FROM ledger_entry WHERE subject = ANY($1)`, [[withPhone, withSsn, plain]])
-    for (const line of lines) {
-      const row = rows.find((r) => r.id === line.id)!
-      const payload = JSON.parse(originals.find((o) => o.id === row.entryId)!.payload)
-      const value = row.path === '/text' ? payload.text : row.path === '/author/name' ? payload.author.name : payload.author.email
-      t.equal(commitment(Buffer.from(row.nonce), value.slice(row.start, row.end)), line.commitment, `${row.category} opens`)
+    const original = (id: string) => JSON.parse(originals.find((o) => o.id === id)!.payload) as unknown
+    let opened = 0
+    for (const entry of records.flatMap((r) => r.entries).filter((e) => e.redacted)) {
+      t.equal(envelopes.get(entry.id)!.payload, null, 'the original payload is not in entries.jsonl')
+      const openings = lines
+        .filter((l) => l.entryId === entry.id)
+        .map((l) => {
+          const row = rows.find((r) => r.id === l.id)!
+          const text = (resolvePointer(original(entry.id), row.path) as string).slice(row.start, row.end)
+          t.equal(commitment(Buffer.from(row.nonce), text), l.commitment, `${row.category} commitment opens with the city's nonce`)
+          return { ...l, text }
+        })
+      const restored = openRedactions(entry.payload, openings)
+      t.equal(sha256(canonicalJson(restored)), envelopes.get(entry.id)!.entry.payloadSha256, 'the restored payload hashes to the proven envelope')
+      opened++
     }
+    t.equal(opened, 3)
     t.ok(originals.some((o) => o.payload.includes('123-45-6789')), 'the ledger keeps the original text')
     const check = await app.inject({ method: 'POST', url: '/v1/ledger/verify', headers: auditor })
     t.match(check.json(), { ok: true })
