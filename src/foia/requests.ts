@@ -119,7 +119,7 @@ export interface RequestView {
 }
 
 export async function getRequest(tx: Tx, id: string): Promise<RequestView> {
-  const row = await tx.foiaRequest.findUnique({ where: { id }, include: { history: { orderBy: [{ at: 'asc' }, { id: 'asc' }] } } })
+  const row = await tx.foiaRequest.findUnique({ where: { id }, include: { history: { orderBy: { seq: 'asc' } } } })
   if (!row) throw new NotFoundError(`No FOIA request ${id}.`)
   const records = await tx.foiaRequestRecord.count({ where: { requestId: id } })
   const { history, ...rest } = row
@@ -142,7 +142,7 @@ export async function listRequests(
     },
     orderBy: [{ dueOn: 'asc' }, { seq: 'asc' }],
     take: page.limit + 1,
-    include: { history: { orderBy: [{ at: 'asc' }, { id: 'asc' }] }, _count: { select: { records: true } } },
+    include: { history: { orderBy: { seq: 'asc' } }, _count: { select: { records: true } } },
   })
   const items = rows.slice(0, page.limit).map(({ history, _count, ...row }) => ({ row, history, records: _count.records }))
   return { items, more: rows.length > page.limit }

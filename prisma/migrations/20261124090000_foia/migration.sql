@@ -25,6 +25,7 @@ CREATE INDEX "foia_request_due_on_seq_idx" ON "foia_request"("due_on", "seq");
 
 CREATE TABLE "foia_request_status" (
     "id" UUID NOT NULL,
+    "seq" BIGSERIAL NOT NULL,
     "request_id" UUID NOT NULL,
     "status" TEXT NOT NULL,
     "at" TIMESTAMPTZ(3) NOT NULL,
@@ -32,7 +33,7 @@ CREATE TABLE "foia_request_status" (
     "note" TEXT,
     CONSTRAINT "foia_request_status_pkey" PRIMARY KEY ("id")
 );
-CREATE INDEX "foia_request_status_request_id_at_idx" ON "foia_request_status"("request_id", "at");
+CREATE INDEX "foia_request_status_request_id_seq_idx" ON "foia_request_status"("request_id", "seq");
 ALTER TABLE "foia_request_status" ADD CONSTRAINT "foia_request_status_request_id_fkey" FOREIGN KEY ("request_id") REFERENCES "foia_request"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
 CREATE TABLE "foia_search" (
@@ -123,4 +124,4 @@ $$;
 
 GRANT SELECT, INSERT, UPDATE ON "foia_request", "foia_redaction" TO "townsquare_runtime";
 GRANT SELECT, INSERT ON "foia_request_status", "foia_search", "foia_search_result", "foia_request_record", "foia_production" TO "townsquare_runtime";
-GRANT USAGE ON SEQUENCE "foia_request_seq_seq" TO "townsquare_runtime";
+GRANT USAGE ON SEQUENCE "foia_request_seq_seq", "foia_request_status_seq_seq" TO "townsquare_runtime";
