@@ -1,21 +1,44 @@
-// `npm run verify -- <directory> [--key <verifier key or file>]`
-// Verifies a ledger bundle or FOIA production offline: files and a public key, no server.
-// Exits 0 when everything verifies, 1 naming each failing item, 2 on usage errors.
-import { existsSync, readFileSync } from 'node:fs'
+// `npm run verify -- <directory or production.tar> [--key <verifier key or file>] [--manifest-sha256 <hex>]`
+// Verifies a ledger bundle or a FOIA production (a directory or its .tar archive) offline: files and
+// a public key, no server. Exits 0 when everything verifies, 1 naming each failing item, 2 on usage errors.
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { verifyLedgerBundle } from '../src/ledger/bundle.js'
+import { BUNDLE_FILES, FOIA_PRODUCTION_FORMAT, verifyLedgerBundle } from '../src/ledger/bundle.js'
+import { verifyProduction, verifyProductionArchive } from '../src/foia/verify-production.js'
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { key: { type: 'string', multiple: true } } })
-const dir = positionals[0]
-if (!dir || positionals.length > 1) {
-  console.error('usage: npm run verify -- <directory> [--key <signed-note verifier key, or a file of them>]')
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { key: { type: 'string', multiple: true }, 'manifest-sha256': { type: 'string' } },
+})
+const target = positionals[0]
+if (!target || positionals.length > 1 || !existsSync(target)) {
+  console.error('usage: npm run verify -- <directory or production .tar> [--key <signed-note verifier key, or a file of them>] [--manifest-sha256 <hex>]')
   process.exit(2)
 }
 const trustedKeys = values.key?.flatMap((k) => (existsSync(k) ? readFileSync(k, 'utf8').split('\n') : [k]))
-const report = await verifyLedgerBundle(dir, trustedKeys ? { trustedKeys } : {})
+const options = { ...(trustedKeys ? { trustedKeys } : {}), ...(values['manifest-sha256'] ? { manifestSha256: values['manifest-sha256'] } : {}) }
+
+const isDirectory = statSync(target).isDirectory()
+const format = isDirectory ? readFormat(join(target, BUNDLE_FILES.manifest)) : FOIA_PRODUCTION_FORMAT
 if (!trustedKeys) {
   console.log('note: checked against the keys inside the bundle; pass --key with the city\'s published key (GET /v1/ledger/public-key, verifierKey) to trust nothing in it')
 }
+if (format === FOIA_PRODUCTION_FORMAT) {
+  const report = isDirectory ? await verifyProduction(target, options) : await verifyProductionArchive(target, options)
+  for (const p of report.problems) console.log(`FAIL ${p.item}: ${p.problem}`)
+  if (report.manifestSha256 && !options.manifestSha256) {
+    console.log(`note: manifest.json has SHA-256 ${report.manifestSha256}; compare it with the production's foia.production ledger entry (or pass --manifest-sha256)`)
+  }
+  console.log(
+    report.ok
+      ? `OK: FOIA production of ${report.records} record(s): ${report.entriesVerified} ledger entries proven against the signed tree of size ${report.treeSize}, ${report.redactedEntries} redacted (${report.redactions} redaction(s), each with its exemption and a commitment)`
+      : `FAILED: ${report.problems.length} problem(s); ${report.entriesVerified} entries verified`,
+  )
+  process.exit(report.ok ? 0 : 1)
+}
+
+const report = await verifyLedgerBundle(target, trustedKeys ? { trustedKeys } : {})
 for (const p of report.problems) console.log(`FAIL ${p.item}: ${p.problem}`)
 console.log(
   report.ok
@@ -24,3 +47,11 @@ console.log(
     : `FAILED: ${report.problems.length} problem(s); ${report.entriesVerified} entries verified`,
 )
 process.exit(report.ok ? 0 : 1)
+
+function readFormat(path: string): string | null {
+  try {
+    return (JSON.parse(readFileSync(path, 'utf8')) as { format?: string }).format ?? null
+  } catch {
+    return null // verifyLedgerBundle names the problem
+  }
+}

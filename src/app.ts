@@ -7,6 +7,8 @@ import type { Runner } from 'graphile-worker'
 import { commentRoutes } from './comments/routes.js'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/client.js'
+import { loadHolidayCalendar } from './foia/business-days.js'
+import { foiaRoutes } from './foia/routes.js'
 import { readMigrationFiles } from './db/migrate.js'
 import { healthRoutes } from './health/routes.js'
 import { systemClock, type Clock } from './ledger/append.js'
@@ -141,6 +143,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await v1.register(moderationRoutes)
       await v1.register(transparencyRoutes)
       await v1.register(retentionRoutes)
+      await v1.register(foiaRoutes, { calendar: loadHolidayCalendar({ file: config.foia.holidaysFile, extra: config.foia.extraHolidays }) })
     },
     { prefix: '/v1' },
   )

@@ -96,6 +96,16 @@ export const EnvSchema = z
     JOBS: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')).describe('Run the job worker (platform actions, notices) in this instance.'),
     JOB_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(50).default(4)).describe('Jobs run at once by this instance.'),
     JOB_MAX_ATTEMPTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(25).default(6)).describe('Attempts of a platform action before it is surfaced in the queue as failed.'),
+    FOIA_HOLIDAYS_FILE: optionalString.describe(
+      'JSON file {"years": [...], "holidays": [{"date": "YYYY-MM-DD", "name": "..."}]} that replaces the shipped State of Illinois holidays for FOIA deadlines.',
+    ),
+    FOIA_EXTRA_HOLIDAYS: z
+      .preprocess(emptyAsUndefined, z.string().regex(/^\d{4}-\d{2}-\d{2}(,\d{4}-\d{2}-\d{2})*$/, 'comma-separated dates YYYY-MM-DD').optional())
+      .describe('More days the city is closed (comma-separated YYYY-MM-DD), skipped by FOIA deadlines.'),
+    FOIA_PRODUCTIONS_DIR: optionalString.describe('Where FOIA production archives are stored. Defaults to DATA_DIR/productions.'),
+    FOIA_SEAL_WAIT_MS: z
+      .preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(120_000).default(10_000))
+      .describe('How long creating a production waits for its records to be sealed into the ledger before answering 409 (ms).'),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.META_APP_SECRET) !== Boolean(env.META_VERIFY_TOKEN)) {
@@ -154,6 +164,7 @@ export interface Config {
   moderation: { claimMinutes: number; appealWindowDays: number }
   retention: { disposalNoticeDays: number }
   jobs: { enabled: boolean; concurrency: number; maxAttempts: number }
+  foia: { holidaysFile: string | null; extraHolidays: string[]; productionsDir: string; sealWaitMs: number }
   ledger: {
     origin: string
     /** PEM, or undefined in development (then generated in dataDir). */
@@ -248,6 +259,12 @@ export function loadConfig(
     moderation: { claimMinutes: env.MODERATION_CLAIM_MINUTES, appealWindowDays: env.APPEAL_WINDOW_DAYS },
     retention: { disposalNoticeDays: env.DISPOSAL_NOTICE_DAYS },
     jobs: { enabled: env.JOBS === 'on', concurrency: env.JOB_CONCURRENCY, maxAttempts: env.JOB_MAX_ATTEMPTS },
+    foia: {
+      holidaysFile: env.FOIA_HOLIDAYS_FILE ?? null,
+      extraHolidays: env.FOIA_EXTRA_HOLIDAYS?.split(',') ?? [],
+      productionsDir: env.FOIA_PRODUCTIONS_DIR ?? join(env.DATA_DIR, 'productions'),
+      sealWaitMs: env.FOIA_SEAL_WAIT_MS,
+    },
     ledger: {
       origin: env.LEDGER_ORIGIN,
       signingKeyPem: env.LEDGER_SIGNING_KEY?.replace(/\\n/g, '\n'),

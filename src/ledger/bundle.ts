@@ -51,8 +51,11 @@ export interface Manifest {
   files: Array<{ path: string; sha256: string; bytes: number }>
 }
 
+/** A FOIA production: a bundle with records, redactions and renderings beside these files (docs/foia.md). */
+export const FOIA_PRODUCTION_FORMAT = 'townsquare-foia-production/1'
+
 /** Bundle formats this verifier reads (a FOIA production is a bundle with more files). */
-export const KNOWN_FORMATS = new Set<string>([BUNDLE_FORMAT])
+export const KNOWN_FORMATS = new Set<string>([BUNDLE_FORMAT, FOIA_PRODUCTION_FORMAT])
 
 export type EntrySelection = { all: true } | { ids: string[] }
 
@@ -65,7 +68,7 @@ async function writeLines(path: string, lines: AsyncIterable<string>): Promise<v
   await once(out, 'finish')
 }
 
-function fileDigest(path: string): Promise<{ sha256: string; bytes: number }> {
+export function fileDigest(path: string): Promise<{ sha256: string; bytes: number }> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256')
     let bytes = 0
@@ -77,6 +80,18 @@ function fileDigest(path: string): Promise<{ sha256: string; bytes: number }> {
       .on('error', reject)
       .on('end', () => resolve({ sha256: hash.digest('hex'), bytes }))
   })
+}
+
+/** Inclusion proofs (RFC 9162 §2.1.3) of the given leaves in the tree of `treeSize`, with one query for all their nodes. */
+export async function proveLeaves(db: Queryable, indexes: readonly number[], treeSize: number): Promise<string[][]> {
+  const prove = (node: Parameters<typeof inclusionProof>[2]) => indexes.map((i) => inclusionProof(i, treeSize, node))
+  return prove(mapNodeSource(await fetchNodes(db, requiredNodes(prove)))).map((proof) => proof.map((h) => h.toString('hex')))
+}
+
+/** `public-keys.txt`: the verifier key of every key that ever signed a checkpoint, one a line. */
+export async function publicKeysText(db: Queryable): Promise<string> {
+  const keys = await db.query<{ key_name: string; public_key: string }>(`SELECT key_name, public_key FROM ledger_signing_key ORDER BY first_used`)
+  return keys.rows.map((k) => publicKeyVerifierString(k.key_name, createPublicKey(k.public_key)) + '\n').join('')
 }
 
 /** Entries in leaf order with inclusion proofs to `checkpoint`, fetched and proven a batch at a time. */
@@ -92,8 +107,7 @@ async function* entryLines(db: Queryable, checkpoint: StoredCheckpoint, selectio
     )
     if (rows.length === 0) return
     const indexes = rows.map((r) => Number(r.leaf_index))
-    const prove = (node: Parameters<typeof inclusionProof>[2]) => indexes.map((i) => inclusionProof(i, size, node))
-    const proofs = prove(mapNodeSource(await fetchNodes(db, requiredNodes(prove))))
+    const proofs = await proveLeaves(db, indexes, size)
     for (const [i, row] of rows.entries()) {
       const line: BundleEntryLine = {
         leafIndex: indexes[i]!,
@@ -107,7 +121,7 @@ async function* entryLines(db: Queryable, checkpoint: StoredCheckpoint, selectio
           payloadSha256: row.payload_sha256,
         },
         payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
-        inclusionProof: proofs[i]!.map((h) => h.toString('hex')),
+        inclusionProof: proofs[i]!,
       }
       yield JSON.stringify(line)
     }
@@ -132,8 +146,7 @@ export async function writeLedgerBundle(
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`${dir} is not empty`)
   mkdirSync(dir, { recursive: true })
 
-  const keys = await db.query<{ key_name: string; public_key: string }>(`SELECT key_name, public_key FROM ledger_signing_key ORDER BY first_used`)
-  writeFileSync(join(dir, BUNDLE_FILES.keys), keys.rows.map((k) => publicKeyVerifierString(k.key_name, createPublicKey(k.public_key)) + '\n').join(''))
+  writeFileSync(join(dir, BUNDLE_FILES.keys), await publicKeysText(db))
   writeFileSync(join(dir, BUNDLE_FILES.checkpoint), checkpoint.signedNote)
 
   const earlier = await db.query<{ tree_size: string; signed_note: string }>(

@@ -1,0 +1,414 @@
+import { createHash, randomUUID } from 'node:crypto'
+import { createWriteStream, type WriteStream } from 'node:fs'
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
+import { once } from 'node:events'
+import { join } from 'node:path'
+import type pg from 'pg'
+import { inTransaction } from '../db/tx.js'
+import type { FoiaProduction, PrismaClient } from '../generated/prisma/client.js'
+import { appendEntries, type Clock } from '../ledger/append.js'
+import { FOIA_PRODUCTION_FORMAT, fileDigest, proveLeaves, publicKeysText, type BundleEntryLine } from '../ledger/bundle.js'
+import { ENTRY_FORMAT_VERSION } from '../ledger/entry.js'
+import { latestCheckpoint } from '../ledger/proofs.js'
+import type { Queryable } from '../ledger/tree-store.js'
+import { ConflictError, NotFoundError } from '../plugins/errors.js'
+import {
+  CSV_COLUMNS,
+  csvLine,
+  csvValues,
+  HTML_FOOTER,
+  htmlHeader,
+  htmlRecord,
+  PRODUCTION_FILES,
+  type ProductionManifest,
+  type RecordEntry,
+  type RecordLine,
+  type RedactionLine,
+} from './production-files.js'
+import { applyRedactions, type AppliedRedaction } from './redaction.js'
+import { writeTar } from './tar.js'
+
+export interface ProductionDeps {
+  pool: pg.Pool
+  prisma: PrismaClient
+  clock: Clock
+  productionsDir: string
+  /** Rows fetched from the cursor at a time. */
+  batchSize?: number
+}
+
+export class ProductionNotSealedError extends ConflictError {
+  constructor(unsealed: number) {
+    super(
+      `${unsealed} ledger entr${unsealed === 1 ? 'y' : 'ies'} of the attached records ${unsealed === 1 ? 'is' : 'are'} not sealed under a signed checkpoint yet; retry in a few seconds.`,
+      'foia-production-not-sealed',
+    )
+  }
+}
+
+/** Entries of the request's records that the latest checkpoint does not cover yet. */
+export async function unsealedEntries(db: Queryable, requestId: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT count(*)::text AS n
+       FROM foia_request_record r JOIN ledger_entry e ON e.subject = r.comment_id::text
+       LEFT JOIN ledger_leaf l ON l.entry_id = e.id
+      WHERE r.request_id = $1
+        AND (l.leaf_index IS NULL OR l.leaf_index >= coalesce((SELECT max(tree_size) FROM ledger_checkpoint), 0))`,
+    [requestId],
+  )
+  return Number(rows[0]!.n)
+}
+
+/**
+ * Waits (a bounded time) until every entry of the request's records is covered by a signed
+ * checkpoint, asking this instance's sealer for a pass when it has one. Returns how many are still
+ * not covered (0 when ready).
+ */
+export async function waitUntilSealed(db: Queryable, requestId: string, options: { timeoutMs: number; sealNow?: (() => Promise<unknown>) | undefined; pollMs?: number }): Promise<number> {
+  const deadline = Date.now() + options.timeoutMs
+  for (;;) {
+    const unsealed = await unsealedEntries(db, requestId)
+    if (unsealed === 0 || Date.now() >= deadline) return unsealed
+    await options.sealNow?.()
+    if ((await unsealedEntries(db, requestId)) === 0) return 0
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250))
+  }
+}
+
+/** A file written line by line with backpressure, hashed as it is written. */
+class Spool {
+  private readonly out: WriteStream
+  private readonly hash = createHash('sha256')
+  bytes = 0
+  lines = 0
+
+  constructor(readonly path: string) {
+    this.out = createWriteStream(path, { flags: 'wx' })
+  }
+
+  async write(text: string): Promise<void> {
+    const chunk = Buffer.from(text, 'utf8')
+    this.hash.update(chunk)
+    this.bytes += chunk.length
+    if (!this.out.write(chunk)) await once(this.out, 'drain')
+  }
+
+  async close(): Promise<{ sha256: string; bytes: number }> {
+    this.out.end()
+    await once(this.out, 'finish')
+    return { sha256: this.hash.digest('hex'), bytes: this.bytes }
+  }
+
+  destroy(): void {
+    this.out.destroy()
+  }
+}
+
+interface CursorRow {
+  comment_id: string
+  platform: string
+  account: string
+  external_id: string
+  post_id: string | null
+  status: string
+  moderation_status: string
+  first_platform_at: Date
+  last_platform_at: Date
+  entry_id: string
+  kind: string
+  actor: string
+  recorded_at: Date
+  payload: string
+  payload_sha256: string
+  leaf_index: string
+}
+
+const README = (requestId: string, productionId: string, treeSize: number) => `Townsquare FOIA production ${productionId}
+for request ${requestId}
+
+records.jsonl     every record (a comment and every ledger entry about it), one JSON object a line
+records.csv       the same, one row per ledger entry (RFC 4180; cells a spreadsheet would run as a
+                  formula start with an apostrophe)
+records.html      the same, to read in a browser
+redactions.jsonl  each redaction: where its marker is, the exemption cited (5 ILCS 140/7) and a
+                  SHA-256 commitment to the withheld text
+entries.jsonl     each ledger entry's envelope, leaf index and inclusion proof to the checkpoint
+checkpoint.txt    the signed checkpoint (tree size ${treeSize}) every proof targets
+public-keys.txt   the ledger's Ed25519 verification key(s), signed-note format
+manifest.json     the SHA-256 of every file; its own SHA-256 is recorded in the city's ledger
+
+Verify offline (Townsquare's verifier, or your own from its docs/ledger.md and docs/foia.md):
+  npm run verify -- <this archive> --key '<the city's published verifier key>'
+`
+
+/**
+ * Produces the attached records of a request as a tar archive in the productions directory,
+ * records the production in the ledger (kind foia.production, payload with the manifest's SHA-256)
+ * and returns it. Everything is read in one snapshot through a cursor and written to spool files
+ * as it streams, so memory does not grow with the number of records.
+ */
+export async function createProduction(deps: ProductionDeps, requestId: string, actor: string): Promise<FoiaProduction> {
+  const request = await deps.prisma.foiaRequest.findUnique({ where: { id: requestId }, select: { id: true } })
+  if (!request) throw new NotFoundError(`No FOIA request ${requestId}.`)
+  const pending = await deps.prisma.foiaRedaction.count({ where: { requestId, status: 'suggested' } })
+  if (pending > 0) {
+    throw new ConflictError(`${pending} suggested redaction(s) are not reviewed yet: accept or reject each before producing.`, 'foia-redactions-pending')
+  }
+  if ((await deps.prisma.foiaRequestRecord.count({ where: { requestId } })) === 0) {
+    throw new ConflictError('No records are attached to this request: attach records before producing.', 'foia-no-records')
+  }
+
+  const productionId = randomUUID()
+  const createdAt = deps.clock()
+  await mkdir(deps.productionsDir, { recursive: true })
+  const work = await mkdtemp(join(deps.productionsDir, `.${productionId}-`))
+  const archivePath = join(deps.productionsDir, `${productionId}.tar`)
+  let archiveWritten = false
+  try {
+    const streamed = await streamRecords(deps, requestId, productionId, work)
+    await writeFile(join(work, PRODUCTION_FILES.keys), streamed.publicKeys)
+    await writeFile(join(work, PRODUCTION_FILES.checkpoint), streamed.signedNote)
+    await writeFile(join(work, PRODUCTION_FILES.readme), README(requestId, productionId, streamed.treeSize))
+    const files = []
+    for (const name of [PRODUCTION_FILES.readme, PRODUCTION_FILES.keys, PRODUCTION_FILES.checkpoint] as const) {
+      files.push({ path: name, ...(await fileDigest(join(work, name))) })
+    }
+    files.push(...streamed.files)
+    const manifest: ProductionManifest = {
+      format: FOIA_PRODUCTION_FORMAT,
+      createdAt: createdAt.toISOString(),
+      origin: streamed.origin,
+      treeSize: streamed.treeSize,
+      entries: streamed.entries,
+      requestId,
+      productionId,
+      records: streamed.records,
+      redactions: streamed.redactions,
+      files,
+    }
+    const manifestText = JSON.stringify(manifest, null, 2) + '\n'
+    await writeFile(join(work, PRODUCTION_FILES.manifest), manifestText)
+    const manifestSha256 = createHash('sha256').update(manifestText).digest('hex')
+
+    const archiveHash = createHash('sha256')
+    const members = [{ path: PRODUCTION_FILES.manifest, bytes: Buffer.byteLength(manifestText) }, ...files]
+    const partial = join(work, 'archive.tar')
+    const archiveBytes = await writeTar(createWriteStream(partial, { flags: 'wx' }), members.map((f) => ({ name: f.path, path: join(work, f.path), size: f.bytes })), createdAt, archiveHash)
+    const archive = { sha256: archiveHash.digest('hex'), bytes: archiveBytes }
+    await rename(partial, archivePath)
+    archiveWritten = true
+
+    return await inTransaction(deps.prisma, async (tx) => {
+      const [entry] = await appendEntries(
+        tx,
+        [
+          {
+            kind: 'foia.production',
+            subject: requestId,
+            actor,
+            payload: {
+              productionId,
+              requestId,
+              format: 'tar',
+              manifestSha256,
+              archiveSha256: archive.sha256,
+              archiveBytes: archive.bytes,
+              treeSize: streamed.treeSize,
+              records: streamed.records,
+              entries: streamed.entries,
+              redactions: streamed.redactions,
+            },
+          },
+        ],
+        () => createdAt,
+      )
+      return tx.foiaProduction.create({
+        data: {
+          id: productionId,
+          requestId,
+          format: 'tar',
+          fileName: `${productionId}.tar`,
+          archiveBytes: BigInt(archive.bytes),
+          archiveSha256: archive.sha256,
+          manifestSha256,
+          treeSize: BigInt(streamed.treeSize),
+          records: streamed.records,
+          entries: streamed.entries,
+          redactions: streamed.redactions,
+          ledgerEntryId: entry!.id,
+          createdAt,
+          createdBy: actor,
+        },
+      })
+    })
+  } catch (error) {
+    // Nothing was recorded: the archive must not outlive its failed production.
+    if (archiveWritten) await rm(archivePath, { force: true })
+    throw error
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+interface Streamed {
+  treeSize: number
+  origin: string
+  signedNote: string
+  publicKeys: string
+  records: number
+  entries: number
+  redactions: number
+  files: Array<{ path: string; sha256: string; bytes: number }>
+}
+
+/**
+ * One pass over a cursor, in a REPEATABLE READ snapshot: the records attached to the request, each
+ * with its ledger entries in leaf order up to the latest checkpoint, written to the five streamed
+ * files at once. Proofs and redactions are fetched a batch at a time.
+ */
+async function streamRecords(deps: ProductionDeps, requestId: string, productionId: string, dir: string): Promise<Streamed> {
+  const batchSize = deps.batchSize ?? 2000
+  const client = await deps.pool.connect()
+  const spools = {
+    entries: new Spool(join(dir, PRODUCTION_FILES.entries)),
+    records: new Spool(join(dir, PRODUCTION_FILES.records)),
+    csv: new Spool(join(dir, PRODUCTION_FILES.csv)),
+    html: new Spool(join(dir, PRODUCTION_FILES.html)),
+    redactions: new Spool(join(dir, PRODUCTION_FILES.redactions)),
+  }
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    const checkpoint = await latestCheckpoint(client)
+    const unsealed = await unsealedEntries(client, requestId)
+    if (!checkpoint || unsealed > 0) throw new ProductionNotSealedError(Math.max(unsealed, 1))
+    const publicKeys = await publicKeysText(client)
+    const treeSize = checkpoint.treeSize
+
+    await spools.csv.write(csvLine(CSV_COLUMNS))
+    await spools.html.write(
+      htmlHeader(`FOIA production ${productionId}`, `Request ${requestId}. Records proven against the signed ledger checkpoint of tree size ${treeSize}. Redacted text is replaced by [REDACTED <exemption>].`),
+    )
+    // access-log: a production reads every attached record for the requester.
+    await client.query(
+      `DECLARE production NO SCROLL CURSOR FOR
+       SELECT c.id::text AS comment_id, c.platform, c.account, c.external_id, c.post_id, c.status, c.moderation_status,
+              c.first_platform_at, c.last_platform_at, e.id::text AS entry_id, e.kind, e.actor, e.recorded_at, e.payload,
+              e.payload_sha256, l.leaf_index::text
+         FROM foia_request_record r
+         JOIN comment c ON c.id = r.comment_id
+         JOIN ledger_entry e ON e.subject = r.comment_id::text
+         JOIN ledger_leaf l ON l.entry_id = e.id
+        WHERE r.request_id = $1 AND l.leaf_index < $2
+          -- A record disposed of under the Local Records Act has no content left to produce.
+          AND c.disposed_at IS NULL
+        ORDER BY r.comment_id, l.leaf_index`,
+      [requestId, treeSize],
+    )
+
+    let current = null as RecordLine | null
+    let records = 0
+    let entries = 0
+    let redactions = 0
+    const flush = async () => {
+      if (!current) return
+      await spools.records.write(JSON.stringify(current) + '\n')
+      await spools.html.write(htmlRecord(current))
+      records++
+      current = null
+    }
+    for (;;) {
+      const { rows } = await client.query<CursorRow>(`FETCH ${batchSize} FROM production`)
+      if (rows.length === 0) break
+      const indexes = rows.map((r) => Number(r.leaf_index))
+      const proofs = await proveLeaves(client, indexes, treeSize)
+      const applied = await acceptedRedactions(client, requestId, rows.map((r) => r.entry_id))
+      for (const [i, row] of rows.entries()) {
+        if (current?.commentId !== row.comment_id) {
+          await flush()
+          current = {
+            commentId: row.comment_id,
+            platform: row.platform,
+            account: row.account,
+            externalId: row.external_id,
+            postId: row.post_id,
+            status: row.status,
+            moderationStatus: row.moderation_status,
+            firstPlatformAt: row.first_platform_at.toISOString(),
+            lastPlatformAt: row.last_platform_at.toISOString(),
+            entries: [],
+          }
+        }
+        const original = JSON.parse(row.payload) as unknown
+        const mine = applied.get(row.entry_id) ?? []
+        const { payload, spans } = mine.length > 0 ? applyRedactions(original, mine) : { payload: original, spans: [] }
+        const redacted = spans.length > 0
+        const entry: RecordEntry = { id: row.entry_id, kind: row.kind, actor: row.actor, recordedAt: row.recorded_at.toISOString(), leafIndex: indexes[i]!, redacted, payload }
+        const line: BundleEntryLine & { redacted: boolean } = {
+          leafIndex: indexes[i]!,
+          entry: { v: ENTRY_FORMAT_VERSION, id: row.entry_id, kind: row.kind, subject: row.comment_id, actor: row.actor, recordedAt: entry.recordedAt, payloadSha256: row.payload_sha256 },
+          // A redacted entry's original payload never leaves: its hash in the envelope still binds it.
+          payload: redacted ? null : original,
+          redacted,
+          inclusionProof: proofs[i]!,
+        }
+        await spools.entries.write(JSON.stringify(line) + '\n')
+        await spools.csv.write(csvLine(csvValues(current!, entry)))
+        for (const span of spans) {
+          const out: RedactionLine = { id: span.id, commentId: row.comment_id, entryId: row.entry_id, path: span.path, category: span.category, citation: span.citation, redactedStart: span.redactedStart, replacement: span.replacement, commitment: span.commitment }
+          await spools.redactions.write(JSON.stringify(out) + '\n')
+          redactions++
+        }
+        current!.entries.push(entry)
+        entries++
+      }
+    }
+    await flush()
+    await spools.html.write(HTML_FOOTER)
+    await client.query('CLOSE production')
+    await client.query('COMMIT')
+
+    const files = []
+    for (const [key, spool] of Object.entries(spools) as Array<[keyof typeof spools, Spool]>) {
+      files.push({ path: PRODUCTION_FILES[key], ...(await spool.close()) })
+    }
+    return { treeSize, origin: checkpoint.keyName, signedNote: checkpoint.signedNote, publicKeys, records, entries, redactions, files }
+  } catch (error) {
+    for (const spool of Object.values(spools)) spool.destroy()
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  } finally {
+    client.release()
+  }
+}
+
+/** The accepted redactions of the given entries, by entry. */
+async function acceptedRedactions(db: Queryable, requestId: string, entryIds: string[]): Promise<Map<string, AppliedRedaction[]>> {
+  const { rows } = await db.query<{ id: string; entry_id: string; path: string; start: number; end: number; citation: string; category: string; nonce: Buffer }>(
+    `SELECT id::text, entry_id::text, path, start, "end", citation, category, nonce FROM foia_redaction
+      WHERE request_id = $1 AND status = 'accepted' AND entry_id = ANY($2::uuid[])`,
+    [requestId, entryIds],
+  )
+  const byEntry = new Map<string, AppliedRedaction[]>()
+  for (const r of rows) byEntry.set(r.entry_id, [...(byEntry.get(r.entry_id) ?? []), { id: r.id, path: r.path, start: r.start, end: r.end, citation: r.citation, category: r.category, nonce: r.nonce }])
+  return byEntry
+}
+
+export function productionBody(p: FoiaProduction) {
+  return {
+    id: p.id,
+    requestId: p.requestId,
+    format: 'tar' as const,
+    fileName: p.fileName,
+    archiveBytes: Number(p.archiveBytes),
+    archiveSha256: p.archiveSha256,
+    manifestSha256: p.manifestSha256,
+    treeSize: Number(p.treeSize),
+    records: p.records,
+    entries: p.entries,
+    redactions: p.redactions,
+    ledgerEntryId: p.ledgerEntryId,
+    createdAt: p.createdAt.toISOString(),
+    createdBy: p.createdBy,
+    downloadUrl: `/v1/foia/requests/${p.requestId}/productions/${p.id}/download`,
+  }
+}

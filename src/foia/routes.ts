@@ -1,0 +1,368 @@
+import { createReadStream, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FastifyRequest } from 'fastify'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { z } from 'zod'
+import { inTransaction } from '../db/tx.js'
+import { decodeCursor, encodeCursor } from '../http/cursor.js'
+import { actorOf, type Role } from '../plugins/auth.js'
+import { NotFoundError, Problem } from '../plugins/errors.js'
+import type { HolidayCalendar } from './business-days.js'
+import { createProduction, productionBody, ProductionNotSealedError, waitUntilSealed } from './productions.js'
+import { attachRecords, listAttached, listSearches, rerunSearch, type KeptSearch } from './records.js'
+import { addRedaction, decideRedaction, getRedaction, listRedactions, suggestRedactions, type RedactionView } from './redaction.js'
+import { changeStatus, createRequest, extendRequest, getRequest, listRequests, toDay, type RequestView } from './requests.js'
+import * as S from './schemas.js'
+
+// Records clerks run requests; auditors read how each was answered.
+const CLERKS: readonly Role[] = ['records_clerk']
+const READERS: readonly Role[] = ['records_clerk', 'auditor']
+const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
+
+function requestBody(v: RequestView): z.infer<typeof S.FoiaRequest> {
+  const { row } = v
+  const reason = row.extensionReason as S.ExtensionReason | null
+  return {
+    id: row.id,
+    requester: { name: row.requesterName, contact: row.requesterContact },
+    description: row.description,
+    commercial: row.commercial,
+    receivedOn: toDay(row.receivedOn),
+    businessDays: row.commercial ? 21 : 5,
+    originalDueOn: toDay(row.originalDueOn),
+    dueOn: toDay(row.dueOn),
+    status: row.status as S.FoiaStatus,
+    extension:
+      reason && row.extendedAt && row.extendedBy
+        ? { reason, citation: S.EXTENSION_REASONS[reason].citation, reasonText: S.EXTENSION_REASONS[reason].text, note: row.extensionNote, at: row.extendedAt.toISOString(), by: row.extendedBy }
+        : null,
+    history: v.history.map((h) => ({ status: h.status as S.FoiaStatus, at: h.at.toISOString(), by: h.by, note: h.note })),
+    records: v.records,
+    createdAt: row.createdAt.toISOString(),
+    createdBy: row.createdBy,
+  }
+}
+
+const searchBody = (s: KeptSearch) => ({ id: s.id, query: s.query, matched: s.matched, runAt: s.runAt.toISOString(), runBy: s.runBy, rerunOf: s.rerunOf })
+
+function redactionBody({ row, text }: RedactionView): z.infer<typeof S.Redaction> {
+  return {
+    id: row.id,
+    commentId: row.commentId,
+    entryId: row.entryId,
+    path: row.path,
+    start: row.start,
+    end: row.end,
+    text,
+    category: row.category as z.infer<typeof S.RedactionCategory>,
+    citation: row.citation,
+    status: row.status as z.infer<typeof S.RedactionStatus>,
+    source: row.source as 'suggested' | 'clerk',
+    note: row.note,
+    createdAt: row.createdAt.toISOString(),
+    createdBy: row.createdBy,
+    decidedAt: row.decidedAt?.toISOString() ?? null,
+    decidedBy: row.decidedBy,
+  }
+}
+
+export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = async (app, { calendar }) => {
+  const prisma = app.db.prisma
+  const actor = (request: FastifyRequest) => `user:${actorOf(request).sub}`
+  const deps = { clock: app.clock, calendar }
+  const read = (id: string) => inTransaction(prisma, (tx) => getRequest(tx, id)).then(requestBody)
+
+  app.post(
+    '/foia/requests',
+    {
+      config: { access: CLERKS, idempotent: true },
+      schema: {
+        tags: ['foia'],
+        summary: 'Log a FOIA request: the deadline is 5 business days after receipt (21 when commercial), weekends and holidays skipped',
+        body: S.CreateFoiaRequest,
+        response: { 201: S.FoiaRequest, 422: Problem, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const id = await inTransaction(prisma, (tx) => createRequest(tx, request.body, actor(request), deps))
+      return reply.status(201).send(await read(id))
+    },
+  )
+
+  app.get(
+    '/foia/requests',
+    {
+      config: { access: READERS },
+      schema: {
+        tags: ['foia'],
+        summary: 'Requests by due date; with due_before, the open ones coming due',
+        querystring: S.ListQuery,
+        response: { 200: S.FoiaRequestList, ...errors },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, due_before: dueBefore, status } = request.query
+      const after = cursor ? decodeCursor(cursor, ['dueOn', 'seq']) : null
+      const page = await inTransaction(prisma, (tx) => listRequests(tx, { dueBefore, status }, { limit, ...(after ? { after: { dueOn: after.dueOn, seq: BigInt(after.seq) } } : {}) }))
+      const last = page.items[page.items.length - 1]
+      return { items: page.items.map(requestBody), nextCursor: page.more && last ? encodeCursor({ dueOn: toDay(last.row.dueOn), seq: last.row.seq.toString() }) : null }
+    },
+  )
+
+  app.get(
+    '/foia/requests/:id',
+    { config: { access: READERS }, schema: { tags: ['foia'], summary: 'A request with its deadline and status history', params: S.RequestParams, response: { 200: S.FoiaRequest, ...errors } } },
+    async (request) => read(request.params.id),
+  )
+
+  app.post(
+    '/foia/requests/:id/status',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: 'Change the status (in_progress, fulfilled, partially_denied, denied); kept in the history with its date',
+        params: S.RequestParams,
+        body: S.StatusChange,
+        response: { 200: S.FoiaRequest, 409: Problem, ...errors },
+      },
+    },
+    async (request) => {
+      await inTransaction(prisma, (tx) => changeStatus(tx, request.params.id, request.body, actor(request), app.clock))
+      return read(request.params.id)
+    },
+  )
+
+  app.post(
+    '/foia/requests/:id/extension',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: 'The one extension of 5 business days (5 ILCS 140/3(e)), with its statutory reason',
+        params: S.RequestParams,
+        body: S.Extension,
+        response: { 200: S.FoiaRequest, 409: Problem, 422: Problem, ...errors },
+      },
+    },
+    async (request) => {
+      await inTransaction(prisma, (tx) => extendRequest(tx, request.params.id, request.body, actor(request), deps))
+      return read(request.params.id)
+    },
+  )
+
+  app.post(
+    '/foia/requests/:id/records',
+    {
+      config: { access: CLERKS, idempotent: true },
+      schema: {
+        tags: ['foia'],
+        summary: 'Attach records: from a search (kept with the request, resolved now to a fixed list) and/or by comment id',
+        params: S.RequestParams,
+        body: S.AttachRecords,
+        response: { 200: S.AttachResult, 409: Problem, ...errors },
+      },
+    },
+    async (request) => {
+      const result = await inTransaction(prisma, (tx) => attachRecords(tx, request.params.id, request.body, actor(request), app.clock))
+      return { ...result, search: result.search ? searchBody(result.search) : null }
+    },
+  )
+
+  app.get(
+    '/foia/requests/:id/records',
+    {
+      config: { access: READERS },
+      schema: { tags: ['foia'], summary: 'The records (comments) attached, by comment id', params: S.RequestParams, querystring: S.RecordsQuery, response: { 200: S.AttachedRecordList, ...errors } },
+    },
+    async (request) => {
+      const after = request.query.cursor ? decodeCursor(request.query.cursor, ['commentId']).commentId : undefined
+      const page = await inTransaction(prisma, (tx) => listAttached(tx, request.params.id, { limit: request.query.limit, ...(after ? { after } : {}) }))
+      const last = page.items[page.items.length - 1]
+      return {
+        items: page.items.map((r) => ({ commentId: r.commentId, searchId: r.searchId, attachedAt: r.attachedAt.toISOString(), attachedBy: r.attachedBy })),
+        nextCursor: page.more && last ? encodeCursor({ commentId: last.commentId }) : null,
+      }
+    },
+  )
+
+  app.get(
+    '/foia/requests/:id/searches',
+    {
+      config: { access: READERS },
+      schema: { tags: ['foia'], summary: 'The searches kept with the request', params: S.RequestParams, response: { 200: S.FoiaSearch.array(), ...errors } },
+    },
+    async (request) => (await inTransaction(prisma, (tx) => listSearches(tx, request.params.id))).map(searchBody),
+  )
+
+  app.post(
+    '/foia/requests/:id/searches/:searchId/rerun',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: 'Run a kept search again and compare with what it matched then; optionally attach the new matches',
+        params: S.SearchParams,
+        body: S.Rerun,
+        response: { 200: S.RerunResult, 409: Problem, ...errors },
+      },
+    },
+    async (request) => {
+      const result = await inTransaction(prisma, (tx) => rerunSearch(tx, request.params.id, request.params.searchId, request.body.attach, actor(request), app.clock))
+      return { ...result, search: result.search ? searchBody(result.search) : null }
+    },
+  )
+
+  app.post(
+    '/foia/requests/:id/redactions/suggestions',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: 'Scan the attached records for private information (e-mail, phone, SSN, street address) and add suggestions to review',
+        params: S.RequestParams,
+        response: { 200: S.SuggestResult, ...errors },
+      },
+    },
+    async (request) => inTransaction(prisma, (tx) => suggestRedactions(tx, request.params.id, actor(request), app.clock)),
+  )
+
+  app.get(
+    '/foia/requests/:id/redactions',
+    {
+      config: { access: READERS },
+      schema: {
+        tags: ['foia'],
+        summary: 'Redactions of the request with the original text of each span, for review',
+        params: S.RequestParams,
+        querystring: S.RedactionsQuery,
+        response: { 200: S.RedactionList, ...errors },
+      },
+    },
+    async (request) => {
+      const { status, limit, cursor } = request.query
+      const after = cursor ? decodeCursor(cursor, ['id']).id : undefined
+      const page = await inTransaction(prisma, (tx) => listRedactions(tx, request.params.id, { status }, { limit, ...(after ? { after } : {}) }))
+      const last = page.items[page.items.length - 1]
+      return { items: page.items.map(redactionBody), nextCursor: page.more && last ? encodeCursor({ id: last.row.id }) : null }
+    },
+  )
+
+  const oneRedaction = async (requestId: string, redactionId: string) => redactionBody(await inTransaction(prisma, (tx) => getRedaction(tx, requestId, redactionId)))
+
+  app.post(
+    '/foia/requests/:id/redactions',
+    {
+      config: { access: CLERKS, idempotent: true },
+      schema: {
+        tags: ['foia'],
+        summary: 'Add a redaction of the produced copy (accepted at once), citing its exemption',
+        params: S.RequestParams,
+        body: S.AddRedaction,
+        response: { 201: S.Redaction, 409: Problem, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const id = await inTransaction(prisma, (tx) => addRedaction(tx, request.params.id, request.body, actor(request), app.clock))
+      return reply.status(201).send(await oneRedaction(request.params.id, id))
+    },
+  )
+
+  app.patch(
+    '/foia/requests/:id/redactions/:redactionId',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: 'Accept or reject a redaction, optionally citing another exemption',
+        params: S.RedactionParams,
+        body: S.DecideRedaction,
+        response: { 200: S.Redaction, 409: Problem, ...errors },
+      },
+    },
+    async (request) => {
+      await inTransaction(prisma, (tx) => decideRedaction(tx, request.params.id, request.params.redactionId, request.body, actor(request), app.clock))
+      return oneRedaction(request.params.id, request.params.redactionId)
+    },
+  )
+
+  app.post(
+    '/foia/requests/:id/productions',
+    {
+      config: { access: CLERKS, idempotent: true },
+      schema: {
+        tags: ['foia'],
+        summary: 'Produce the attached records as a verifiable tar bundle, redactions applied to the copy; recorded in the ledger',
+        params: S.RequestParams,
+        response: { 201: S.Production, 409: Problem, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const unsealed = await waitUntilSealed(app.db.pool, request.params.id, {
+        timeoutMs: app.config.foia.sealWaitMs,
+        sealNow: app.ledger.sealer ? () => app.ledger.sealer!.sealNow() : undefined,
+      })
+      if (unsealed > 0) throw new ProductionNotSealedError(unsealed)
+      const production = await createProduction(
+        { pool: app.db.pool, prisma, clock: app.clock, productionsDir: app.config.foia.productionsDir },
+        request.params.id,
+        actor(request),
+      )
+      return reply.status(201).send(productionBody(production))
+    },
+  )
+
+  app.get(
+    '/foia/requests/:id/productions',
+    {
+      config: { access: READERS },
+      schema: { tags: ['foia'], summary: 'The productions of a request', params: S.RequestParams, response: { 200: S.ProductionList, ...errors } },
+    },
+    async (request) => {
+      await read(request.params.id)
+      const rows = await prisma.foiaProduction.findMany({ where: { requestId: request.params.id }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })
+      return { items: rows.map(productionBody) }
+    },
+  )
+
+  const production = async (requestId: string, productionId: string) => {
+    const row = await prisma.foiaProduction.findFirst({ where: { id: productionId, requestId } })
+    if (!row) throw new NotFoundError(`No production ${productionId} of FOIA request ${requestId}.`)
+    return row
+  }
+
+  app.get(
+    '/foia/requests/:id/productions/:productionId',
+    {
+      config: { access: READERS },
+      schema: { tags: ['foia'], summary: 'A production: its hashes, counts, checkpoint and ledger entry', params: S.ProductionParams, response: { 200: S.Production, ...errors } },
+    },
+    async (request) => productionBody(await production(request.params.id, request.params.productionId)),
+  )
+
+  app.get(
+    '/foia/requests/:id/productions/:productionId/download',
+    {
+      config: { access: READERS },
+      schema: {
+        tags: ['foia'],
+        summary: 'The production archive (application/x-tar), streamed',
+        params: S.ProductionParams,
+        produces: ['application/x-tar'],
+        response: { 200: S.Archive, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const row = await production(request.params.id, request.params.productionId)
+      const path = join(app.config.foia.productionsDir, row.fileName)
+      if (!existsSync(path)) throw new NotFoundError(`The archive of production ${row.id} is missing from the productions directory.`)
+      // access-log: the production's records leave the service here.
+      return reply
+        .type('application/x-tar')
+        .header('content-length', String(row.archiveBytes))
+        .header('content-disposition', `attachment; filename="foia-${row.requestId}-${row.id}.tar"`)
+        .header('x-manifest-sha256', row.manifestSha256)
+        .send(createReadStream(path))
+    },
+  )
+}
