@@ -71,11 +71,15 @@ const FACEBOOK_IDS = [
 ]
 
 t.test('each filter alone', async (t) => {
-  const { ids, search } = await recordsApp(t)
+  const { app, ids, search } = await recordsApp(t)
   const all = await search('limit=100')
   t.equal(all.total, all.items.length, 'total counts every match')
   t.ok(all.total >= 13, 'fixtures and website comments are all records')
 
+  const { versions, vectors } = (
+    await app.db.pool.query(`SELECT (SELECT count(*)::int FROM comment_event WHERE text IS NOT NULL) AS versions, (SELECT count(*)::int FROM comment_text_search) AS vectors`)
+  ).rows[0]
+  t.equal(vectors, versions, 'the database keeps a text vector for every version, however it was inserted')
   t.same(await ids('q=library'), [LINKEDIN, 'w2', 'w3'], 'a word')
   t.same(await ids('q=libraries'), [LINKEDIN, 'w2', 'w3'], 'English stemming: libraries finds library')
   t.same(await ids('q=LIBRARY%20budget'), ['w3'], 'all words must match, any case')
