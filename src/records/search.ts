@@ -27,9 +27,14 @@ export interface SearchResult {
  * page's details in a few set-based queries. Run it in one snapshot (see loggedRead).
  */
 export async function searchRecords(tx: Tx, query: RecordQuery, page: SearchPage): Promise<SearchResult> {
+  return searchWhere(tx, recordConditions(query), page)
+}
+
+/** searchRecords over any conditions on `c`: the benchmark's ILIKE baseline goes through it too. */
+export async function searchWhere(tx: Tx, conditions: Prisma.Sql, page: SearchPage): Promise<SearchResult> {
   const after = page.afterSeq === undefined ? Prisma.empty : Prisma.sql`WHERE m.seq < ${page.afterSeq}`
   const rows = await tx.$queryRaw<Array<{ total: number; id: string | null; seq: bigint | null }>>`
-    WITH m AS MATERIALIZED (SELECT c.id, c.seq FROM comment c WHERE ${recordConditions(query)})
+    WITH m AS MATERIALIZED (SELECT c.id, c.seq FROM comment c WHERE ${conditions})
     SELECT t.total, p.id, p.seq
       FROM (SELECT count(*)::int AS total FROM m) t
       LEFT JOIN LATERAL (SELECT m.id, m.seq FROM m ${after} ORDER BY m.seq DESC LIMIT ${page.limit + 1}) p ON true
