@@ -14,6 +14,9 @@ CREATE TABLE "comment_text_search" (
     CONSTRAINT "comment_text_search_pkey" PRIMARY KEY ("event_id")
 );
 CREATE INDEX "comment_text_search_vector_idx" ON "comment_text_search" USING gin ("vector");
+-- When the other filters are selective (an author, a post, a rule), the planner checks those
+-- comments' vectors instead of scanning every match of a common word.
+CREATE INDEX "comment_text_search_comment_id_idx" ON "comment_text_search"("comment_id");
 
 -- Filled by the database on every insert into comment_event, whatever inserts it (ingestion, an
 -- import, a test factory): one statement-level trigger, one INSERT per statement. The expression is
