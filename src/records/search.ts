@@ -36,13 +36,7 @@ export async function searchWhere(tx: Tx, conditions: Prisma.Sql, page: SearchPa
   // A broad search (say, every comment never removed) has a plan cost above jit_above_cost, and
   // compiling it would cost a clerk 100-200 ms more than running it.
   await tx.$executeRaw`SET LOCAL jit = off`
-  const after = page.afterSeq === undefined ? Prisma.empty : Prisma.sql`WHERE m.seq < ${page.afterSeq}`
-  const rows = await tx.$queryRaw<Array<{ total: number; id: string | null; seq: bigint | null }>>`
-    WITH m AS MATERIALIZED (SELECT c.id, c.seq FROM comment c WHERE ${conditions})
-    SELECT t.total, p.id, p.seq
-      FROM (SELECT count(*)::int AS total FROM m) t
-      LEFT JOIN LATERAL (SELECT m.id, m.seq FROM m ${after} ORDER BY m.seq DESC LIMIT ${page.limit + 1}) p ON true
-     ORDER BY p.seq DESC`
+  const rows = await tx.$queryRaw<Array<{ total: number; id: string | null; seq: bigint | null }>>(matchesSql(conditions, page))
   const total = rows[0]?.total ?? 0
   const hits = rows.filter((r): r is { total: number; id: string; seq: bigint } => r.id !== null)
   const shown = hits.slice(0, page.limit)
@@ -51,6 +45,20 @@ export async function searchWhere(tx: Tx, conditions: Prisma.Sql, page: SearchPa
     items: await recordsByIds(tx, shown.map((h) => h.id)),
     next: hits.length > page.limit ? shown[shown.length - 1]!.seq : null,
   }
+}
+
+/**
+ * The total and the page's ids (one more than the limit, to tell whether a next page exists) in one
+ * pass over the matches; always at least one row, with a null id when the page is empty.
+ */
+export function matchesSql(conditions: Prisma.Sql, page: SearchPage): Prisma.Sql {
+  const after = page.afterSeq === undefined ? Prisma.empty : Prisma.sql`WHERE m.seq < ${page.afterSeq}`
+  return Prisma.sql`
+    WITH m AS MATERIALIZED (SELECT c.id, c.seq FROM comment c WHERE ${conditions})
+    SELECT t.total, p.id, p.seq
+      FROM (SELECT count(*)::int AS total FROM m) t
+      LEFT JOIN LATERAL (SELECT m.id, m.seq FROM m ${after} ORDER BY m.seq DESC LIMIT ${page.limit + 1}) p ON true
+     ORDER BY p.seq DESC`
 }
 
 /** One record with its thread links, or null. */
