@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Runner } from 'graphile-worker'
+import { auditRoutes } from './audit/routes.js'
 import { commentRoutes } from './comments/routes.js'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/client.js'
@@ -26,6 +27,7 @@ import openapiPlugin from './plugins/openapi.js'
 import { PolicyResolver } from './policy/effective.js'
 import { policyRoutes } from './policy/routes.js'
 import { retentionRoutes } from './retention/routes.js'
+import { recordRoutes } from './records/routes.js'
 import { webhookRoutes } from './webhooks/routes.js'
 
 declare module 'fastify' {
@@ -144,6 +146,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await v1.register(transparencyRoutes)
       await v1.register(retentionRoutes)
       await v1.register(foiaRoutes, { calendar: loadHolidayCalendar({ file: config.foia.holidaysFile, extra: config.foia.extraHolidays }) })
+      await v1.register(recordRoutes)
+      await v1.register(auditRoutes)
     },
     { prefix: '/v1' },
   )

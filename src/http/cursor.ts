@@ -22,3 +22,10 @@ export function decodeCursor<K extends string>(cursor: string, keys: readonly K[
   if (!ok) throw new ValidationProblem('The cursor is not one this list returned.', [{ path: 'querystring:$.cursor', message: 'invalid cursor' }])
   return Object.fromEntries(keys.map((k) => [k, String((parsed as Record<string, unknown>)[k])])) as Record<K, string>
 }
+
+/** The cursor of a list ordered by a bigint `seq`; anything else is a 400, never a 500. */
+export function decodeSeqCursor(cursor: string): bigint {
+  const { seq } = decodeCursor(cursor, ['seq'])
+  if (!/^\d{1,19}$/.test(seq)) throw new ValidationProblem('The cursor is not one this list returned.', [{ path: 'querystring:$.cursor', message: 'invalid cursor' }])
+  return BigInt(seq)
+}

@@ -49,7 +49,11 @@ export const RecordQueryString = RecordQuery.extend({
   removed: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('Only comments the city removed or hid (true), or never did (false)'),
 }).strict()
 
-/** The English text search configuration, in one place so the index and the queries agree. */
+/**
+ * The English text search vector of a comment version (alias `e` = comment_event): what the table
+ * comment_text_search stores for each version (its trigger computes exactly this expression).
+ * Searches read the stored vectors through recordConditions rather than recomputing them.
+ */
 export const TEXT_SEARCH_VECTOR = Prisma.sql`to_tsvector('english'::regconfig, coalesce(e.text, ''))`
 
 type Term = { kind: 'word' | 'prefix' | 'phrase'; text: string; negated: boolean }
@@ -103,7 +107,8 @@ export function recordConditions(query: RecordQuery): Prisma.Sql {
       throw new ValidationProblem('The search has no words to look for.', [{ path: '$.q', message: 'no searchable words' }])
     }
     // Any version matches: a clerk looks for what was said, whenever it was said.
-    where.push(Prisma.sql`c.id IN (SELECT e.comment_id FROM comment_event e WHERE ${TEXT_SEARCH_VECTOR} @@ (${tsquery}))`)
+    // The stored vectors (GIN-indexed), so a phrase's recheck never recomputes to_tsvector.
+    where.push(Prisma.sql`c.id IN (SELECT s.comment_id FROM comment_text_search s WHERE s.vector @@ (${tsquery}))`)
   }
   if (query.platform) where.push(Prisma.sql`c.platform = ${query.platform}`)
   if (query.account) where.push(Prisma.sql`c.account = ${query.account}`)

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
+import type { Tx } from '../db/tx.js'
+import type { AccessLogEntry, Prisma, PrismaClient } from '../generated/prisma/client.js'
+
+/**
+ * The access log: every read of retained records by a person (DESIGN principle 7). Rows are
+ * append-only in the database (triggers), like the ledger. A read is served only after its entry
+ * is committed: callers write the entry in the transaction that read the records.
+ */
+
+export type AccessAction = 'records.search' | 'records.read' | 'audit.access' | (string & {})
+
+export interface AccessEntry {
+  /** `user:<sub>`. */
+  actor: string
+  roles: readonly string[]
+  at: Date
+  /** What was done, e.g. `records.search`; other domains add theirs (e.g. `foia.production`). */
+  action: AccessAction
+  /** The route template, e.g. `GET /v1/records/search`. */
+  route: string
+  /** The filters and parameters as received (validated); stored as JSON. */
+  query: unknown
+  /** Exactly the record ids returned, in the order returned. */
+  recordIds: readonly string[]
+  requestId: string
+}
+
+/** Appends one entry in the caller's transaction (or on its own when given the client). */
+export async function recordAccess(db: Tx | PrismaClient, entry: AccessEntry): Promise<{ id: string }> {
+  const id = randomUUID()
+  await db.accessLogEntry.create({
+    data: {
+      id,
+      actor: entry.actor,
+      roles: [...entry.roles],
+      at: entry.at,
+      action: entry.action,
+      route: entry.route,
+      query: (entry.query ?? {}) as Prisma.InputJsonValue,
+      recordIds: [...entry.recordIds],
+      count: entry.recordIds.length,
+      requestId: entry.requestId,
+    },
+  })
+  return { id }
+}
+
+/** Who read what, from an authenticated request: everything an entry needs but the ids. */
+export function accessFrom(request: FastifyRequest, action: AccessAction, query: unknown, at: Date): Omit<AccessEntry, 'recordIds'> {
+  return {
+    actor: `user:${request.user.sub}`,
+    roles: request.user.roles,
+    at,
+    action,
+    route: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+    query,
+    requestId: request.id,
+  }
+}
+
+/**
+ * Runs a read and logs it in one transaction: the entry commits with the read or not at all, so a
+ * read is never served without its entry. Repeatable read, so the read's queries (a count, a page,
+ * the details) see one snapshot.
+ */
+export async function loggedRead<T>(
+  prisma: PrismaClient,
+  access: Omit<AccessEntry, 'recordIds'>,
+  read: (tx: Tx) => Promise<{ value: T; recordIds: readonly string[] }>,
+): Promise<T> {
+  return prisma.$transaction(
+    async (tx) => {
+      const { value, recordIds } = await read(tx)
+      await recordAccess(tx, { ...access, recordIds })
+      return value
+    },
+    { isolationLevel: 'RepeatableRead', maxWait: 5_000, timeout: 30_000 },
+  )
+}
+
+export interface AccessFilter {
+  /** `user:<sub>`, or the bare subject. */
+  actor?: string | undefined
+  action?: string | undefined
+  from?: string | undefined
+  to?: string | undefined
+  /** Entries whose returned ids include this record. */
+  recordId?: string | undefined
+}
+
+/** Newest first by insertion (seq), which new entries never reorder. */
+export async function listAccess(db: Tx | PrismaClient, filter: AccessFilter, page: { limit: number; afterSeq?: bigint | undefined }) {
+  const where: Prisma.AccessLogEntryWhereInput = {
+    ...(filter.actor ? { actor: filter.actor.includes(':') ? filter.actor : `user:${filter.actor}` } : {}),
+    ...(filter.action ? { action: filter.action } : {}),
+    ...(filter.from || filter.to ? { at: { ...(filter.from ? { gte: new Date(filter.from) } : {}), ...(filter.to ? { lt: new Date(filter.to) } : {}) } } : {}),
+    ...(filter.recordId ? { recordIds: { has: filter.recordId } } : {}),
+    ...(page.afterSeq !== undefined ? { seq: { lt: page.afterSeq } } : {}),
+  }
+  const rows = await db.accessLogEntry.findMany({ where, orderBy: { seq: 'desc' }, take: page.limit + 1 })
+  return { items: rows.slice(0, page.limit), next: rows.length > page.limit ? rows[page.limit - 1]!.seq : null }
+}
+
+export function toAccessView(e: AccessLogEntry) {
+  return {
+    id: e.id,
+    actor: e.actor,
+    roles: e.roles,
+    at: e.at.toISOString(),
+    action: e.action,
+    route: e.route,
+    query: e.query,
+    recordIds: e.recordIds,
+    count: e.count,
+    requestId: e.requestId,
+  }
+}
