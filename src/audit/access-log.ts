@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { Tx } from '../db/tx.js'
-import type { AccessLogEntry, Prisma, PrismaClient } from '../generated/prisma/client.js'
+import { Prisma, type AccessLogEntry, type PrismaClient } from '../generated/prisma/client.js'
 
 /**
  * The access log: every read of retained records by a person (DESIGN principle 7). Rows are
@@ -22,28 +22,25 @@ export interface AccessEntry {
   route: string
   /** The filters and parameters as received (validated); stored as JSON. */
   query: unknown
-  /** Exactly the record ids returned, in the order returned. */
-  recordIds: readonly string[]
+  /**
+   * Exactly the record ids returned, in the order returned; or, when there can be very many (a FOIA
+   * production), a query that yields them (one uuid column), so they never pass through memory.
+   */
+  recordIds: readonly string[] | Prisma.Sql
   requestId: string
 }
 
 /** Appends one entry in the caller's transaction (or on its own when given the client). */
 export async function recordAccess(db: Tx | PrismaClient, entry: AccessEntry): Promise<{ id: string }> {
   const id = randomUUID()
-  await db.accessLogEntry.create({
-    data: {
-      id,
-      actor: entry.actor,
-      roles: [...entry.roles],
-      at: entry.at,
-      action: entry.action,
-      route: entry.route,
-      query: (entry.query ?? {}) as Prisma.InputJsonValue,
-      recordIds: [...entry.recordIds],
-      count: entry.recordIds.length,
-      requestId: entry.requestId,
-    },
-  })
+  const ids = Array.isArray(entry.recordIds)
+    ? Prisma.sql`${entry.recordIds}::uuid[]`
+    : Prisma.sql`(SELECT coalesce(array_agg(r.id), '{}') FROM (${entry.recordIds as Prisma.Sql}) AS r(id))`
+  await db.$executeRaw`
+    INSERT INTO access_log (id, actor, roles, at, action, route, query, record_ids, count, request_id)
+    SELECT ${id}::uuid, ${entry.actor}, ${[...entry.roles]}::text[], ${entry.at}, ${entry.action}, ${entry.route},
+           ${JSON.stringify(entry.query ?? {})}::jsonb, ids.v, cardinality(ids.v), ${entry.requestId}
+      FROM (SELECT ${ids} AS v) AS ids`
   return { id }
 }
 

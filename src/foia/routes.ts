@@ -3,7 +3,9 @@ import { join } from 'node:path'
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
+import { accessFrom, recordAccess } from '../audit/access-log.js'
 import { inTransaction } from '../db/tx.js'
+import { Prisma } from '../generated/prisma/client.js'
 import { decodeCursor, encodeCursor } from '../http/cursor.js'
 import { actorOf, type Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
@@ -224,7 +226,16 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
         response: { 200: S.SuggestResult, ...errors },
       },
     },
-    async (request) => inTransaction(prisma, (tx) => suggestRedactions(tx, request.params.id, actor(request), app.clock)),
+    async (request) =>
+      inTransaction(prisma, async (tx) => {
+        const result = await suggestRedactions(tx, request.params.id, actor(request), app.clock)
+        // The scan reads every attached record's text for this clerk.
+        await recordAccess(tx, {
+          ...accessFrom(request, 'foia.redactions.suggest', request.params, app.clock()),
+          recordIds: Prisma.sql`SELECT comment_id FROM foia_request_record WHERE request_id = ${request.params.id}::uuid ORDER BY comment_id`,
+        })
+        return result
+      }),
   )
 
   app.get(
@@ -242,13 +253,25 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     async (request) => {
       const { status, limit, cursor } = request.query
       const after = cursor ? decodeCursor(cursor, ['id']).id : undefined
-      const page = await inTransaction(prisma, (tx) => listRedactions(tx, request.params.id, { status }, { limit, ...(after ? { after } : {}) }))
+      const page = await inTransaction(prisma, async (tx) => {
+        const page = await listRedactions(tx, request.params.id, { status }, { limit, ...(after ? { after } : {}) })
+        // Each redaction shows the original text of its span.
+        await recordAccess(tx, { ...accessFrom(request, 'foia.redactions.read', { ...request.params, ...request.query }, app.clock()), recordIds: page.items.map((r) => r.row.commentId) })
+        return page
+      })
       const last = page.items[page.items.length - 1]
       return { items: page.items.map(redactionBody), nextCursor: page.more && last ? encodeCursor({ id: last.row.id }) : null }
     },
   )
 
-  const oneRedaction = async (requestId: string, redactionId: string) => redactionBody(await inTransaction(prisma, (tx) => getRedaction(tx, requestId, redactionId)))
+  const oneRedaction = async (request: FastifyRequest, requestId: string, redactionId: string) =>
+    redactionBody(
+      await inTransaction(prisma, async (tx) => {
+        const view = await getRedaction(tx, requestId, redactionId)
+        await recordAccess(tx, { ...accessFrom(request, 'foia.redactions.read', { requestId, redactionId }, app.clock()), recordIds: [view.row.commentId] })
+        return view
+      }),
+    )
 
   app.post(
     '/foia/requests/:id/redactions',
@@ -264,7 +287,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     },
     async (request, reply) => {
       const id = await inTransaction(prisma, (tx) => addRedaction(tx, request.params.id, request.body, actor(request), app.clock))
-      return reply.status(201).send(await oneRedaction(request.params.id, id))
+      return reply.status(201).send(await oneRedaction(request, request.params.id, id))
     },
   )
 
@@ -282,7 +305,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     },
     async (request) => {
       await inTransaction(prisma, (tx) => decideRedaction(tx, request.params.id, request.params.redactionId, request.body, actor(request), app.clock))
-      return oneRedaction(request.params.id, request.params.redactionId)
+      return oneRedaction(request, request.params.id, request.params.redactionId)
     },
   )
 
@@ -307,6 +330,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
         { pool: app.db.pool, prisma, clock: app.clock, productionsDir: app.config.foia.productionsDir },
         request.params.id,
         actor(request),
+        accessFrom(request, 'foia.production', request.params, app.clock()),
       )
       return reply.status(201).send(productionBody(production))
     },
@@ -356,7 +380,12 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       const row = await production(request.params.id, request.params.productionId)
       const path = join(app.config.foia.productionsDir, row.fileName)
       if (!existsSync(path)) throw new NotFoundError(`The archive of production ${row.id} is missing from the productions directory.`)
-      // access-log: the production's records leave the service here.
+      // Each download hands the production's records out again: logged with the same ids.
+      await recordAccess(prisma, {
+        ...accessFrom(request, 'foia.production.download', request.params, app.clock()),
+        recordIds: Prisma.sql`SELECT unnest(record_ids) FROM (SELECT record_ids FROM access_log
+                               WHERE action = 'foia.production' AND query ->> 'productionId' = ${row.id} ORDER BY seq LIMIT 1) AS produced`,
+      })
       return reply
         .type('application/x-tar')
         .header('content-length', String(row.archiveBytes))

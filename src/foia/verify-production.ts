@@ -111,7 +111,7 @@ async function* csvRows(path: string): AsyncGenerator<{ row: string[]; line: num
 const HEX64 = /^[0-9a-f]{64}$/
 
 export async function verifyProduction(dir: string, options: { trustedKeys?: string[]; manifestSha256?: string } = {}): Promise<ProductionReport> {
-  const ledger = await verifyLedgerBundle(dir, options.trustedKeys ? { trustedKeys: options.trustedKeys } : {})
+  const ledger = await verifyLedgerBundle(dir, { allowRedacted: true, ...(options.trustedKeys ? { trustedKeys: options.trustedKeys } : {}) })
   const problems = [...ledger.problems]
   const report: ProductionReport = {
     ok: false,
@@ -192,6 +192,7 @@ export async function verifyProduction(dir: string, options: { trustedKeys?: str
       if (e.id !== entry.id || e.subject !== record.commentId || e.kind !== entry.kind || e.actor !== entry.actor || e.recordedAt !== entry.recordedAt) {
         fail(item, `entry ${entry.id} differs from the proven envelope at ${where} (id, subject, kind, actor or time)`)
       }
+      if (line.redacted === true !== (entry.redacted === true)) fail(where, `entry ${entry.id}: records.jsonl and ${PRODUCTION_FILES.entries} disagree on whether it is redacted`)
       if (!entry.redacted) {
         // The record's copy is the ledger's: its canonical JSON hashes to what the proven leaf commits to.
         const digest = sha256Hex(canonicalJson(entry.payload))

@@ -63,7 +63,7 @@ export async function adoptSchedules(app: FastifyInstance, token: string, days =
   }
 }
 
-/** Every place a string could hide: each row of each table as text, and each bytea column's bytes. */
+/** Every place a string could hide: each row of each table as text, in any case (text-search vectors keep words lowercased), and each bytea column's bytes. */
 export async function tablesContaining(pool: pg.Pool, needle: string): Promise<string[]> {
   const found: string[] = []
   const tables = await pool.query<{ schema: string; name: string }>(
@@ -72,7 +72,7 @@ export async function tablesContaining(pool: pg.Pool, needle: string): Promise<s
   )
   for (const t of tables.rows) {
     const rel = `"${t.schema}"."${t.name}"`
-    const rows = await pool.query(`SELECT count(*)::int AS n FROM ${rel} x WHERE strpos(x::text, $1) > 0`, [needle])
+    const rows = await pool.query(`SELECT count(*)::int AS n FROM ${rel} x WHERE strpos(lower(x::text), lower($1)) > 0`, [needle])
     if (rows.rows[0].n > 0) found.push(`${rel} (row text)`)
     const bytea = await pool.query<{ column_name: string }>(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND data_type = 'bytea'`, [t.schema, t.name])
     for (const c of bytea.rows) {

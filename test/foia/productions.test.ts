@@ -254,6 +254,29 @@ t.test('a production: verified offline, tamper detected in every file, redaction
     t.match(check.json(), { ok: true })
   })
 
+  t.test('every FOIA read of records is in the access log, with exactly the records read', async (t) => {
+    const attachedIds = [withPhone!, withSsn!, plain!].sort()
+    const log = await app.db.prisma.accessLogEntry.findMany({ orderBy: { seq: 'asc' } })
+    const of = (action: string) => log.filter((e) => e.action === action)
+    const productions = of('foia.production')
+    t.same(productions.map((e) => (e.query as { productionId: string }).productionId), [p1.id, p2.id], 'one entry per production')
+    for (const e of productions) {
+      t.same([...e.recordIds].sort(), attachedIds, 'a production logs every record it gave out')
+      t.equal(e.count, 3)
+      t.equal(e.actor, 'user:clerk-1')
+    }
+    const downloads = of('foia.production.download')
+    t.ok(downloads.length >= 2, 'each download is logged')
+    for (const e of downloads) t.same([...e.recordIds].sort(), attachedIds, "a download logs the production's records")
+    t.same(downloads.map((e) => e.actor)[0], 'user:audit-1')
+    const suggest = of('foia.redactions.suggest')
+    t.ok(suggest.length >= 1)
+    t.same([...suggest[0]!.recordIds].sort(), attachedIds, 'the scan read every attached record')
+    const reads = of('foia.redactions.read')
+    t.ok(reads.length >= 1, 'reading redactions (which show the original text) is logged')
+    t.ok(reads.every((e) => e.recordIds.every((id) => attachedIds.includes(id))))
+  })
+
   t.test('who may do what', async (t) => {
     const moderator = { authorization: `Bearer ${token('tst_moderator')}` }
     t.equal((await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/productions`, headers: auditor })).statusCode, 403, 'auditors read, never produce')
