@@ -10,11 +10,17 @@
 //   1. records search: five typical clerk queries through the search route's code path (the
 //      search in one snapshot with its total, the first page's details, the access log entry),
 //      against the same queries as ILIKE scans (no text index) in the same run.
-// A FOIA production phase (e.g. a 100,000-record production) is added to PHASES.
+//   2. FOIA production: bench/foia-production.ts in a child process (its own 100,000-record
+//      dataset, each production in a fresh process so its peak memory is the production's),
+//      against a COPY of the same rows; `npm run bench:foia:production` runs it alone.
+import { execFile } from 'node:child_process'
 import { cpus, loadavg, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { loggedRead } from '../src/audit/access-log.js'
 import { createDatabase, type Database } from '../src/db/client.js'
 import { Prisma } from '../src/generated/prisma/client.js'
+import { PROJECT_ROOT } from '../src/paths.js'
 import { recordConditions, type RecordQuery } from '../src/records/query.js'
 import { matchesSql, searchRecords, searchWhere, type SearchResult } from '../src/records/search.js'
 import { Args } from './lib/args.js'
@@ -198,7 +204,23 @@ const recordsSearchPhase: Phase = {
   },
 }
 
-const PHASES: Phase[] = [recordsSearchPhase]
+const productionPhase: Phase = {
+  name: 'FOIA production',
+  async run() {
+    const records = quick ? 10_000 : 100_000
+    const tsx = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx')
+    const child = promisify(execFile)(tsx, [join(PROJECT_ROOT, 'bench', 'foia-production.ts'), '--records', String(records)], {
+      cwd: PROJECT_ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    })
+    child.child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk))
+    const { stdout } = await child
+    const lines = stdout.trimEnd().split('\n')
+    return { title: `FOIA production of ${fmtInt(records)} records (bench/foia-production.ts)`, lines, misses: lines.filter((l) => /\bMISS(ED)?\b/.test(l)).length }
+  },
+}
+
+const PHASES: Phase[] = [recordsSearchPhase, productionPhase]
 
 // ---------------------------------------------------------------------------------------------
 
