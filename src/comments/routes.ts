@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { decodeCursor, encodeCursor } from '../http/cursor.js'
+import { decodeSeqCursor, encodeCursor } from '../http/cursor.js'
 import type { Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
 import { getComment, listComments, toEvent, toSummary } from './queries.js'
@@ -21,7 +21,7 @@ export const commentRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { limit, cursor, ...filter } = request.query
-      const afterSeq = cursor ? BigInt(decodeCursor(cursor, ['seq']).seq) : undefined
+      const afterSeq = cursor ? decodeSeqCursor(cursor) : undefined
       const page = await listComments(app.db.prisma, filter, { limit, ...(afterSeq !== undefined ? { afterSeq } : {}) })
       return { items: page.items.map(toSummary), nextCursor: page.next === null ? null : encodeCursor({ seq: page.next.toString() }) }
     },

@@ -42,6 +42,8 @@ t.test('the TST reads comments with their versions and thread', async (t) => {
   t.equal((await app.inject({ url: '/v1/comments/00000000-0000-4000-8000-000000000000', headers: auth })).statusCode, 404)
   t.equal((await app.inject({ url: '/v1/comments?platform=myspace', headers: auth })).statusCode, 400)
   t.equal((await app.inject({ url: '/v1/comments?cursor=garbage', headers: auth })).statusCode, 400)
+  const notANumber = Buffer.from(JSON.stringify({ seq: 'x1' })).toString('base64url')
+  t.equal((await app.inject({ url: `/v1/comments?cursor=${notANumber}`, headers: auth })).statusCode, 400, 'a well-formed cursor with a bad position is a 400, not a 500')
   t.equal((await app.inject({ url: '/v1/comments', headers: { authorization: `Bearer ${token('auditor')}` } })).statusCode, 403)
   t.equal((await app.inject({ url: '/v1/comments', headers: { authorization: `Bearer ${token('records_clerk')}` } })).statusCode, 200)
 })
