@@ -184,6 +184,10 @@ Try (in another terminal):
   curl -s ${base}/v1/policies/current
   curl -s -H "Authorization: Bearer $MODERATOR" ${base}/v1/moderation/queue
   curl -s -H "Authorization: Bearer $CLERK" '${base}/v1/comments?limit=5'
+  curl -s -H "Authorization: Bearer $CLERK" '${base}/v1/records/search?removed=true'
+  curl -s -X POST -H "Authorization: Bearer $CLERK" -H 'content-type: application/json' ${base}/v1/foia/requests \\
+       -d '{"requester":{"name":"A resident"},"receivedOn":"${new Date().toISOString().slice(0, 10)}","description":"Comments the city removed","commercial":false}'
+  curl -s -H "Authorization: Bearer $AUDITOR" ${base}/v1/audit/access
   curl -s -H "Authorization: Bearer $AUDITOR" ${base}/v1/ledger/checkpoints/latest
   curl -s -X POST -H "Authorization: Bearer $AUDITOR" ${base}/v1/ledger/verify
   curl -s ${base}/v1/transparency/stats
