@@ -27,7 +27,7 @@ import { PROJECT_ROOT } from '../src/paths.js'
 import { verifyProductionArchive } from '../src/foia/verify-production.js'
 import { Args } from './lib/args.js'
 import { createBenchDatabase, dropAll, serverInfo } from './lib/db.js'
-import { fmtBytes, fmtInt, fmtMs, nowMs, sleep } from './lib/stats.js'
+import { fmtBytes, fmtInt, fmtMs, measureMemory, nowMs, sleep } from './lib/stats.js'
 import { renderTable } from './lib/table.js'
 
 const run = promisify(execFile)
@@ -105,22 +105,8 @@ interface Measured {
 }
 
 async function measure(work: () => Promise<number>): Promise<Measured> {
-  global.gc?.()
-  const startRss = process.memoryUsage().rss
-  let peakRss = startRss
-  let peakHeap = process.memoryUsage().heapUsed
-  const sampler = setInterval(() => {
-    const m = process.memoryUsage()
-    peakRss = Math.max(peakRss, m.rss)
-    peakHeap = Math.max(peakHeap, m.heapUsed)
-  }, 20)
-  const start = nowMs()
-  try {
-    const bytes = await work()
-    return { ms: nowMs() - start, peakRss, startRss, peakHeap, bytes }
-  } finally {
-    clearInterval(sampler)
-  }
+  const { result: bytes, ...m } = await measureMemory(work)
+  return { ...m, bytes }
 }
 
 async function main() {

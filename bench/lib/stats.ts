@@ -68,3 +68,31 @@ export function fmtBytes(bytes: number): string {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+export interface MemoryMeasured<T> {
+  result: T
+  ms: number
+  startRss: number
+  peakRss: number
+  peakHeap: number
+}
+
+/** Runs work while sampling this process's RSS and heap every 20 ms: time and peak memory. */
+export async function measureMemory<T>(work: () => Promise<T>): Promise<MemoryMeasured<T>> {
+  global.gc?.()
+  const startRss = process.memoryUsage().rss
+  let peakRss = startRss
+  let peakHeap = process.memoryUsage().heapUsed
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage()
+    peakRss = Math.max(peakRss, m.rss)
+    peakHeap = Math.max(peakHeap, m.heapUsed)
+  }, 20)
+  const start = nowMs()
+  try {
+    const result = await work()
+    return { result, ms: nowMs() - start, startRss, peakRss, peakHeap }
+  } finally {
+    clearInterval(sampler)
+  }
+}

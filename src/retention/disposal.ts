@@ -95,16 +95,8 @@ export async function listEligible(
 
 // ---------------------------------------------------------------------------------------------
 
-export interface DisposalRecordView {
-  recordId: string
-  recordKind: RecordKind
-  platform: string
-  externalId: string
-  firstPlatformAt: Date
-  lastActivityAt: Date
-  retentionDays: number
-  scheduleReference: string
-  retainUntil: Date
+/** A listed record: what made it eligible, frozen at listing, and what became of it. */
+export interface DisposalRecordView extends Omit<EligibleRow, 'seq'> {
   outcome: Outcome
   heldBy: string[]
 }
