@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
+import type pg from 'pg'
 import type { Tx } from '../db/tx.js'
 import { Prisma, type AccessLogEntry, type PrismaClient } from '../generated/prisma/client.js'
 
@@ -30,17 +31,30 @@ export interface AccessEntry {
   requestId: string
 }
 
-/** Appends one entry in the caller's transaction (or on its own when given the client). */
-export async function recordAccess(db: Tx | PrismaClient, entry: AccessEntry): Promise<{ id: string }> {
+function accessInsert(entry: AccessEntry): { id: string; insert: Prisma.Sql } {
   const id = randomUUID()
   const ids = Array.isArray(entry.recordIds)
     ? Prisma.sql`${entry.recordIds}::uuid[]`
     : Prisma.sql`(SELECT coalesce(array_agg(r.id), '{}') FROM (${entry.recordIds as Prisma.Sql}) AS r(id))`
-  await db.$executeRaw`
+  const insert = Prisma.sql`
     INSERT INTO access_log (id, actor, roles, at, action, route, query, record_ids, count, request_id)
     SELECT ${id}::uuid, ${entry.actor}, ${[...entry.roles]}::text[], ${entry.at}, ${entry.action}, ${entry.route},
            ${JSON.stringify(entry.query ?? {})}::jsonb, ids.v, cardinality(ids.v), ${entry.requestId}
       FROM (SELECT ${ids} AS v) AS ids`
+  return { id, insert }
+}
+
+/** Appends one entry in the caller's transaction (or on its own when given the client). */
+export async function recordAccess(db: Tx | PrismaClient, entry: AccessEntry): Promise<{ id: string }> {
+  const { id, insert } = accessInsert(entry)
+  await db.$executeRaw(insert)
+  return { id }
+}
+
+/** recordAccess on a transaction of a plain `pg` client (the ledger's reads). */
+export async function recordAccessPg(client: Pick<pg.ClientBase, 'query'>, entry: AccessEntry): Promise<{ id: string }> {
+  const { id, insert } = accessInsert(entry)
+  await client.query(insert.text, insert.values as unknown[])
   return { id }
 }
 
@@ -75,6 +89,49 @@ export async function loggedRead<T>(
     },
     { isolationLevel: 'RepeatableRead', maxWait: 5_000, timeout: 30_000 },
   )
+}
+
+/**
+ * loggedRead on a plain `pg` client of the pool, for reads written against `pg` (the ledger's
+ * proofs): REPEATABLE READ, the entry committed with the read or not at all.
+ */
+export async function loggedPgRead<T>(
+  pool: pg.Pool,
+  access: Omit<AccessEntry, 'recordIds'>,
+  read: (client: pg.PoolClient) => Promise<{ value: T; recordIds: readonly string[] }>,
+): Promise<T> {
+  const client = await pool.connect()
+  // Set when the connection's state is unknown: it is then destroyed, not returned to the pool.
+  let broken: Error | undefined
+  const onError = (error: Error) => {
+    broken = error
+  }
+  client.on('error', onError)
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ; SET LOCAL statement_timeout = 30000').catch((error: Error) => {
+      broken = error
+      throw error
+    })
+    let value: T
+    try {
+      const result = await read(client)
+      await recordAccessPg(client, { ...access, recordIds: result.recordIds })
+      value = result.value
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError
+      })
+      throw error
+    }
+    await client.query('COMMIT').catch((error: Error) => {
+      broken = error
+      throw error
+    })
+    return value
+  } finally {
+    client.removeListener('error', onError)
+    client.release(broken)
+  }
 }
 
 export interface AccessFilter {
