@@ -1,5 +1,6 @@
 import type { Comment, CommentEvent, Prisma, PrismaClient } from '../generated/prisma/client.js'
 import type { z } from 'zod'
+import type { Tx } from '../db/tx.js'
 import type * as S from './schemas.js'
 
 type Summary = z.infer<typeof S.CommentSummary>
@@ -49,7 +50,7 @@ export interface CommentFilter {
 }
 
 /** Newest first by arrival (seq), which new comments never reorder: pages stay stable. */
-export async function listComments(prisma: PrismaClient, filter: CommentFilter, page: { limit: number; afterSeq?: bigint }) {
+export async function listComments(prisma: Tx | PrismaClient, filter: CommentFilter, page: { limit: number; afterSeq?: bigint }) {
   const where: Prisma.CommentWhereInput = {
     ...(filter.platform ? { platform: filter.platform } : {}),
     ...(filter.account ? { account: filter.account } : {}),
@@ -66,7 +67,7 @@ export async function listComments(prisma: PrismaClient, filter: CommentFilter, 
   return { items: rows.slice(0, page.limit), next: rows.length > page.limit ? rows[page.limit - 1]!.seq : null }
 }
 
-export async function getComment(prisma: PrismaClient, id: string) {
+export async function getComment(prisma: Tx | PrismaClient, id: string) {
   const comment = await prisma.comment.findUnique({
     where: { id },
     include: {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { accessFrom, loggedRead } from '../audit/access-log.js'
 import { decodeSeqCursor, encodeCursor } from '../http/cursor.js'
 import type { Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
@@ -22,8 +23,13 @@ export const commentRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { limit, cursor, ...filter } = request.query
       const afterSeq = cursor ? decodeSeqCursor(cursor) : undefined
-      const page = await listComments(app.db.prisma, filter, { limit, ...(afterSeq !== undefined ? { afterSeq } : {}) })
-      return { items: page.items.map(toSummary), nextCursor: page.next === null ? null : encodeCursor({ seq: page.next.toString() }) }
+      return loggedRead(app.db.prisma, accessFrom(request, 'comments.list', request.query, app.clock()), async (tx) => {
+        const page = await listComments(tx, filter, { limit, ...(afterSeq !== undefined ? { afterSeq } : {}) })
+        return {
+          value: { items: page.items.map(toSummary), nextCursor: page.next === null ? null : encodeCursor({ seq: page.next.toString() }) },
+          recordIds: page.items.map((c) => c.id),
+        }
+      })
     },
   )
 
@@ -39,7 +45,11 @@ export const commentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const comment = await getComment(app.db.prisma, request.params.id)
+      // The comment, then its parent and replies (their text is returned too); a miss is logged.
+      const comment = await loggedRead(app.db.prisma, accessFrom(request, 'comments.read', request.params, app.clock()), async (tx) => {
+        const found = await getComment(tx, request.params.id)
+        return { value: found, recordIds: found ? [found.id, ...(found.parent ? [found.parent.id] : []), ...found.replies.map((r) => r.id)] : [] }
+      })
       if (!comment) throw new NotFoundError(`No comment ${request.params.id}.`)
       const events = comment.events.map(toEvent)
       return {
