@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
+import { accessFrom, loggedRead } from '../audit/access-log.js'
 import { toSummary } from '../comments/queries.js'
 import { inTransaction } from '../db/tx.js'
 import type { Appeal as AppealRow, ModerationDecision, PlatformAction } from '../generated/prisma/client.js'
@@ -76,7 +77,10 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
     async (request) => {
       const { limit, cursor, ...filter } = request.query
       const after = cursor ? decodeCursor(cursor, ['createdAt', 'id']) : null
-      const page = await listQueue(prisma, filter, { limit, ...(after ? { after: { createdAt: new Date(after.createdAt), id: after.id } } : {}) }, app.clock())
+      const page = await loggedRead(prisma, accessFrom(request, 'moderation.queue', request.query, app.clock()), async (tx) => {
+        const found = await listQueue(tx, filter, { limit, ...(after ? { after: { createdAt: new Date(after.createdAt), id: after.id } } : {}) }, app.clock())
+        return { value: found, recordIds: found.items.map((item) => item.comment.id) }
+      })
       const last = page.items[page.items.length - 1]
       return {
         items: page.items.map((item) => ({
@@ -151,11 +155,16 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: { tags: ['moderation'], summary: "Every decision on a comment, with its platform actions' status", params: S.CommentParams, response: { 200: S.DecisionList, ...errors } },
     },
     async (request) => {
-      const comment = await prisma.comment.findUnique({ where: { id: request.params.id } })
-      if (!comment) throw new NotFoundError(`No comment ${request.params.id}.`)
-      const decisions = await prisma.moderationDecision.findMany({ where: { commentId: comment.id }, orderBy: { decidedAt: 'asc' } })
-      const actions = await prisma.platformAction.findMany({ where: { commentId: comment.id }, orderBy: { createdAt: 'asc' } })
-      return { items: decisions.map((d) => decisionBody(d, actions)) }
+      // Decisions carry notes and notice texts: a read of the comment's record, logged found or not.
+      const items = await loggedRead(prisma, accessFrom(request, 'comments.decisions', request.params, app.clock()), async (tx) => {
+        const comment = await tx.comment.findUnique({ where: { id: request.params.id } })
+        if (!comment) return { value: null, recordIds: [] }
+        const decisions = await tx.moderationDecision.findMany({ where: { commentId: comment.id }, orderBy: { decidedAt: 'asc' } })
+        const actions = await tx.platformAction.findMany({ where: { commentId: comment.id }, orderBy: { createdAt: 'asc' } })
+        return { value: decisions.map((d) => decisionBody(d, actions)), recordIds: [comment.id] }
+      })
+      if (!items) throw new NotFoundError(`No comment ${request.params.id}.`)
+      return { items }
     },
   )
 
@@ -184,9 +193,12 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { access: ['tst_admin'] },
       schema: { tags: ['appeals'], summary: 'Appeals, oldest first', querystring: S.AppealQuery, response: { 200: S.AppealList, ...errors } },
     },
-    async (request) => ({
-      items: (await prisma.appeal.findMany({ where: request.query.status ? { status: request.query.status } : {}, orderBy: { filedAt: 'asc' }, take: 500 })).map(appealBody),
-    }),
+    async (request) =>
+      // Appeals carry the appellant's contact and statement: the ids of their comments, one per appeal, in order.
+      loggedRead(prisma, accessFrom(request, 'appeals.list', request.query, app.clock()), async (tx) => {
+        const appeals = await tx.appeal.findMany({ where: request.query.status ? { status: request.query.status } : {}, orderBy: { filedAt: 'asc' }, take: 500 })
+        return { value: { items: appeals.map(appealBody) }, recordIds: appeals.map((a) => a.commentId) }
+      }),
   )
 
   app.post(
