@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { accessFrom, loggedPgRead } from '../audit/access-log.js'
 import type { Role } from '../plugins/auth.js'
-import { Problem } from '../plugins/errors.js'
+import { Problem, ProblemError } from '../plugins/errors.js'
 import { entryLeafHash } from './entry.js'
-import { CheckpointNotFoundError, checkpointAt, consistencyBetween, entryWithProof, latestCheckpoint, NoCheckpointYetError, type StoredCheckpoint } from './proofs.js'
+import { CheckpointNotFoundError, checkpointAt, consistencyBetween, entryWithProof, latestCheckpoint, NoCheckpointYetError, type EntryWithProof, type StoredCheckpoint } from './proofs.js'
 import * as S from './schemas.js'
 import type { LedgerSigningKey } from './signing-key.js'
 import { verifyLedger } from './verify.js'
@@ -12,6 +13,7 @@ import { verifyLedger } from './verify.js'
 const READERS: readonly Role[] = ['auditor', 'records_clerk']
 
 const hex = (b: Buffer) => b.toString('hex')
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const checkpointBody = (cp: StoredCheckpoint) => ({
   treeSize: cp.treeSize,
   rootHash: hex(cp.rootHash),
@@ -86,7 +88,24 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
       },
     },
     async (request) => {
-      const found = await entryWithProof(db, request.params.id, request.query.treeSize)
+      // An entry's payload is what the public posted: a read of the comment it is about (its subject,
+      // when that is a comment), logged in the read's transaction; the entry id is in the query.
+      // A miss (404) or an entry outside the asked tree (409) is logged too, with no ids.
+      const access = accessFrom(request, 'ledger.entry', { ...request.params, ...request.query }, app.clock())
+      const outcome = await loggedPgRead<EntryWithProof | ProblemError>(db, access, async (client) => {
+        let found: EntryWithProof
+        try {
+          found = await entryWithProof(client, request.params.id, request.query.treeSize)
+        } catch (error) {
+          if (error instanceof ProblemError && (error.status === 404 || error.status === 409)) return { value: error, recordIds: [] }
+          throw error
+        }
+        const subject = found.entry.subject
+        const comment = UUID.test(subject) ? (await client.query<{ id: string }>('SELECT id::text AS id FROM comment WHERE id = $1::uuid', [subject])).rows : []
+        return { value: found, recordIds: comment.map((c) => c.id) }
+      })
+      if (outcome instanceof ProblemError) throw outcome
+      const found = outcome
       const { entry } = found
       return {
         entry: { ...entry, recordedAt: entry.recordedAt.toISOString(), payload: JSON.parse(entry.payload) as unknown },
