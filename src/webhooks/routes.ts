@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { accessFrom, loggedRead } from '../audit/access-log.js'
 import { inPgTransaction } from '../db/sql.js'
 import type { Role } from '../plugins/auth.js'
 import { NotFoundError, Problem, ProblemError, ValidationProblem } from '../plugins/errors.js'
@@ -249,7 +250,16 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: { tags: ['webhooks'], summary: 'One raw delivery, its exact bytes and headers', params: S.DeliveryParams, response: { 200: S.DeliveryDetail, 400: Problem, 401: Problem, 403: Problem, 404: Problem } },
     },
     async (request) => {
-      const r = await app.db.prisma.webhookDelivery.findUnique({ where: { id: request.params.id } })
+      // The raw bytes are the comments it carried: logged with their ids (by arrival), found or not.
+      const r = await loggedRead(app.db.prisma, accessFrom(request, 'webhooks.delivery', request.params, app.clock()), async (tx) => {
+        const found = await tx.webhookDelivery.findUnique({ where: { id: request.params.id } })
+        if (!found) return { value: null, recordIds: [] }
+        const carried = await tx.$queryRaw<Array<{ id: string }>>`
+          SELECT c.id::text AS id FROM comment c
+           WHERE c.id IN (SELECT comment_id FROM comment_event WHERE delivery_id = ${found.id}::uuid)
+           ORDER BY c.seq`
+        return { value: found, recordIds: carried.map((c) => c.id) }
+      })
       if (!r) throw new NotFoundError(`No webhook delivery ${request.params.id}.`)
       // Null once every comment it carried was disposed (docs/retention.md).
       const body = r.body === null ? null : Buffer.from(r.body)
