@@ -28,11 +28,21 @@ export class PolicyResolver {
   readonly #published = new Map<string, VersionRow>()
   #list: ReadonlyArray<{ id: string; effectiveFrom: Date }> = []
 
-  async versionsAt(tx: Queryable, times: readonly Date[], options: { publishedCount?: number } = {}): Promise<Array<EffectiveVersion | null>> {
+  /** How many published versions the list kept in memory has. */
+  get publishedKnown(): number {
+    return this.#list.length
+  }
+
+  /**
+   * `cachedOnly`: choose from the list kept in memory without reading it (ingestion then checks
+   * `publishedKnown` against the count it reads with the author histories, and asks again with
+   * that count when they differ).
+   */
+  async versionsAt(tx: Queryable, times: readonly Date[], options: { publishedCount?: number; cachedOnly?: boolean } = {}): Promise<Array<EffectiveVersion | null>> {
     if (times.length === 0) return []
     const sql = asSql(tx)
     let published = this.#list
-    if (options.publishedCount === undefined || options.publishedCount !== published.length) {
+    if (!options.cachedOnly && (options.publishedCount === undefined || options.publishedCount !== published.length)) {
       const rows = await sql.query<{ id: string; effective_from: Date }>(
         `SELECT id::text, effective_from FROM policy_version WHERE status = 'published' ORDER BY effective_from`,
       )

@@ -70,8 +70,9 @@ t.test('a failure at any statement after the first leaves nothing stored, and th
   const normalized = platformAdapters.meta.normalize(body)
   const delivery = { source: 'meta' as const, body, headers: {}, signatureVariant: 'standard' }
   const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3 }
-  // Fail at the ledger insert, the projection refresh, and the review items (the last statement).
-  for (const failAt of ['INSERT INTO ledger_entry', 'UPDATE comment c SET', 'INSERT INTO review_item']) {
+  // Fail at the delivery statement (which also appends the ledger entries; the policy's read comes
+  // first), the projection refresh, and the review items (the last statement).
+  for (const failAt of ['WITH delivery AS', 'UPDATE comment c SET', 'INSERT INTO review_item']) {
     const failing = (sql: SqlClient): SqlClient => ({
       query(statement, values) {
         const text = typeof statement === 'string' ? statement : statement.text
