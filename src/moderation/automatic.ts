@@ -43,19 +43,22 @@ export interface VersionResult {
  * Evaluates the public comment versions of a delivery BEFORE it is stored, so their evaluations
  * and the new comments' moderation status are written by the delivery's own statement (no update
  * of the comment rows afterwards). What the evaluation reads is what it read when it ran after the
- * store: the policy version in force at each platform time, and the author's versions in other
- * comments during the repetition window, i.e. those already stored (one statement, which also
- * counts the published policy versions for PolicyResolver) plus those of this delivery (added
- * here, each stored version once). City versions get no result (never evaluated).
+ * store: the policy version in force at each platform time, and, when a repetition rule is in
+ * force, the author's versions in other comments during its window, i.e. those already stored (one
+ * statement, which also counts the published policy versions) plus those of this delivery (added
+ * here, each version once). City versions get no result (never evaluated).
+ * `publishedCount`: the count the delivery statement returned when it refused a stale evaluation.
+ * Returns the results and the number of published versions they were chosen from (null when no
+ * version needed a policy), which the delivery statement checks in its own snapshot.
  */
 export async function evaluateVersions(
   sql: SqlClient,
   versions: readonly VersionToEvaluate[],
-  deps: { resolver: PolicyResolver },
-): Promise<Array<VersionResult | null>> {
+  deps: { resolver: PolicyResolver; publishedCount?: number },
+): Promise<{ results: Array<VersionResult | null>; publishedCount: number | null }> {
   const publicIndexes = versions.flatMap((v, i) => (v.event.byCityAccount ? [] : [i]))
   const results: Array<VersionResult | null> = versions.map(() => null)
-  if (publicIndexes.length === 0) return results
+  if (publicIndexes.length === 0) return { results, publishedCount: null }
   const pub = publicIndexes.map((i) => versions[i]!)
   const times = pub.map((v) => new Date(v.event.platformTime))
   const requestsFor = (effective: ReadonlyArray<EffectiveVersion | null>) =>
@@ -68,13 +71,20 @@ export async function evaluateVersions(
       platformTime: times[i]!,
       windowMs: Math.max(0, ...(effective[i]?.compiled.repetition.map((r) => r.windowMs) ?? [])),
     }))
-  // The windows depend on the versions in force: chosen from the list kept in memory, and chosen
-  // again, with the histories read again, when the count read with them shows the list changed.
-  let effective = await deps.resolver.versionsAt(sql, times, { cachedOnly: true })
-  let read = await authorHistoriesAndPublishedCount(sql, requestsFor(effective))
-  if (read.publishedCount !== deps.resolver.publishedKnown) {
-    effective = await deps.resolver.versionsAt(sql, times, { publishedCount: read.publishedCount })
-    read = await authorHistoriesAndPublishedCount(sql, requestsFor(effective))
+  // The versions in force come from the list kept in memory (or read again when the delivery
+  // statement saw another count); the windows depend on them.
+  const used = { count: 0 }
+  let effective = await deps.resolver.versionsAt(sql, times, deps.publishedCount === undefined ? { cachedOnly: true, used } : { publishedCount: deps.publishedCount, used })
+  let requests = requestsFor(effective)
+  let stored: Array<Array<HistoryItem & { externalId: string; eventKey: string }>> = pub.map(() => [])
+  if (requests.some((r) => r.windowMs > 0 && r.authorId)) {
+    let read = await authorHistoriesAndPublishedCount(sql, requests)
+    if (read.publishedCount !== used.count) {
+      effective = await deps.resolver.versionsAt(sql, times, { publishedCount: read.publishedCount, used })
+      requests = requestsFor(effective)
+      read = await authorHistoriesAndPublishedCount(sql, requests)
+    }
+    stored = read.histories
   }
   pub.forEach((v, i) => {
     const version = effective[i] ?? null
@@ -82,13 +92,12 @@ export async function evaluateVersions(
       results[publicIndexes[i]!] = { version: null, evaluation: null }
       return
     }
-    const request = requestsFor(effective)[i]!
-    const stored = read.histories[i]!
-    const seen = new Set(stored.map((h) => `${h.externalId}\u0000${h.eventKey}`))
-    const history: HistoryItem[] = stored.map(({ text, platformTime }) => ({ text, platformTime }))
+    const request = requests[i]!
+    const seen = new Set(stored[i]!.map((h) => `${h.externalId}\u0000${h.eventKey}`))
+    const history: HistoryItem[] = stored[i]!.map(({ text, platformTime }) => ({ text, platformTime }))
     if (request.windowMs > 0 && request.authorId) {
       const from = times[i]!.getTime() - request.windowMs
-      const added: Array<HistoryItem> = []
+      const added: HistoryItem[] = []
       for (const o of versions) {
         const at = Date.parse(o.event.platformTime)
         if (o.event.platform !== v.event.platform || o.authorId !== request.authorId || o.event.externalId === v.event.externalId) continue
@@ -106,7 +115,7 @@ export async function evaluateVersions(
     const evaluation = evaluate(version.compiled, { text: v.event.text, authorHistory: history, platformTime: v.event.platformTime })
     results[publicIndexes[i]!] = { version, evaluation }
   })
-  return results
+  return { results, publishedCount: used.count }
 }
 
 /**

@@ -28,17 +28,16 @@ export class PolicyResolver {
   readonly #published = new Map<string, VersionRow>()
   #list: ReadonlyArray<{ id: string; effectiveFrom: Date }> = []
 
-  /** How many published versions the list kept in memory has. */
-  get publishedKnown(): number {
-    return this.#list.length
-  }
-
   /**
    * `cachedOnly`: choose from the list kept in memory without reading it (ingestion then checks
-   * `publishedKnown` against the count it reads with the author histories, and asks again with
-   * that count when they differ).
+   * the count of the list used, returned in `used`, against the count its own statements read, and
+   * asks again with that count when they differ).
    */
-  async versionsAt(tx: Queryable, times: readonly Date[], options: { publishedCount?: number; cachedOnly?: boolean } = {}): Promise<Array<EffectiveVersion | null>> {
+  async versionsAt(
+    tx: Queryable,
+    times: readonly Date[],
+    options: { publishedCount?: number; cachedOnly?: boolean; used?: { count: number } } = {},
+  ): Promise<Array<EffectiveVersion | null>> {
     if (times.length === 0) return []
     const sql = asSql(tx)
     let published = this.#list
@@ -50,6 +49,8 @@ export class PolicyResolver {
       // A slower, older read must not replace a newer list (the list only grows).
       if (published.length >= this.#list.length) this.#list = published
     }
+    // The number of published versions the choice was made from (`used`: for a caller that checks it later).
+    if (options.used) options.used.count = published.length
     const chosen = times.map((t) => {
       let found: string | null = null
       for (const v of published) {

@@ -105,12 +105,19 @@ export async function recordMalformedDelivery(tx: Queryable, delivery: ReceivedD
  * - the ledger entry of each event stored (`%LEDGER%`, from ledgerInsertPart: appendEntries' SQL);
  * - the evaluation of each version stored, when there are any (`%EVALUATIONS%`, from
  *   evaluationsInsertPart).
- * It returns a row per comment (`c`) and a row per new event (`e`).
+ * The versions were evaluated with the published policy versions counted as `$34`: when this
+ * statement's snapshot has another count (a version was published meanwhile), it writes nothing.
+ * It returns a row per comment (`c`), a row per new event (`e`), and that count (`p`), so the
+ * caller can tell a stale evaluation (evaluate again and retry) from a delivery stored before.
  */
 const STORE_DELIVERY = `
-WITH delivery AS (
+WITH published AS (
+  SELECT count(*)::int AS n FROM policy_version WHERE status = 'published'
+),
+delivery AS (
   INSERT INTO webhook_delivery (id, source, received_at, body, body_sha256, headers, signature_variant, outcome, problems, event_count, skipped)
-  VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, $7, 'accepted', NULL, $8, $9::jsonb)
+  SELECT $1::uuid, $2, $3, $4, $5, $6::jsonb, $7, 'accepted', NULL, $8, $9::jsonb
+   WHERE $34::int IS NULL OR $34::int = (SELECT n FROM published)
   ON CONFLICT (source, body_sha256) DO NOTHING
   RETURNING id
 ),
@@ -161,7 +168,9 @@ linked AS (
 )
 SELECT 'c' AS row, u.id::text AS id, u.platform, u.external_id FROM upserted u
 UNION ALL
-SELECT 'e', e.id::text, NULL, NULL FROM events e`
+SELECT 'e', e.id::text, NULL, NULL FROM events e
+UNION ALL
+SELECT 'p', n::text, NULL, NULL FROM published`
 
 interface CommentInput {
   id: string
@@ -222,24 +231,6 @@ export async function ingestDelivery(
   const projections = comments.map(projectionAtInsert)
   const candidates = normalized.events.map((event) => ({ event, eventId: randomUUID(), ledgerEntryId: randomUUID(), key: eventKey(event) }))
 
-  // The policy is applied before the delivery is stored (evaluateVersions), so the statement below
-  // writes the evaluations and the new comments' moderation status with the rows themselves.
-  const versionCandidates = candidates.filter((c) => c.event.kind === 'created' || c.event.kind === 'edited')
-  const versionResults =
-    versionCandidates.length === 0
-      ? []
-      : await evaluateVersions(
-          sql,
-          versionCandidates.map((c) => ({ event: c.event, key: c.key, authorId: byComment.get(commentKey(c.event))!.identity.author.id })),
-          deps,
-        )
-  const results = new Map<string, VersionResult | null>(versionCandidates.map((c, i) => [c.eventId, versionResults[i] ?? null]))
-  const moderationStatuses = comments.map((c) =>
-    statusAtInsert(
-      candidates.filter((x) => results.has(x.eventId) && commentKey(x.event) === c.key).map((x) => ({ event: x.event, result: results.get(x.eventId)! })),
-    ),
-  )
-
   const deliveryId = randomUUID()
   const digest = bodyDigest(delivery)
   // Every candidate's entry; the statement keeps those whose event it stored, about the comment row
@@ -265,52 +256,74 @@ export async function ingestDelivery(
     },
   }))
   const ledger = ledgerInsertPart(entries, () => receivedAt, {
-    firstParam: 34,
+    firstParam: 35,
     onlyWith: { relation: 'events', entryIdColumn: 'ledger_entry_id', subjectColumn: 'comment_id' },
   })
-  const evaluated = versionCandidates.flatMap((c) => {
-    const result = results.get(c.eventId)
-    return result?.version && result.evaluation ? [{ eventId: c.eventId, result }] : []
-  })
-  const evaluations = evaluated.length > 0 ? evaluationsInsertPart(evaluated, deps.clock(), { firstParam: 34 + ledger.values.length, relation: 'events' }) : null
-  const statement = STORE_DELIVERY.replace('%LEDGER%', ledger.text).replace('%EVALUATIONS%', evaluations ? `\nevaluated AS (\n  ${evaluations.text}\n),` : '')
-  const rows = await sql.query<{ row: 'c' | 'e'; id: string; platform: string | null; external_id: string | null }>(statement, [
-    deliveryId,
-    delivery.source,
-    receivedAt,
-    delivery.body,
-    digest,
-    JSON.stringify(delivery.headers),
-    delivery.signatureVariant,
-    details.eventCount,
-    JSON.stringify(details.skipped),
-    comments.map((c) => c.id),
-    comments.map((c) => c.identity.platform),
-    comments.map((c) => c.identity.account),
-    comments.map((c) => c.identity.externalId),
-    comments.map((c) => c.identity.postId),
-    comments.map((c) => c.identity.parentId),
-    comments.map((c) => c.identity.author.id),
-    comments.map((c) => c.identity.author.name),
-    comments.map((c) => c.identity.author.email ?? null),
-    comments.map((c) => c.identity.byCityAccount),
-    projections.map((p) => p.status),
-    projections.map((p) => p.currentText),
-    projections.map((p) => p.versionCount),
-    projections.map((p) => new Date(p.firstAt)),
-    projections.map((p) => new Date(p.lastAt)),
-    candidates.map((c) => c.eventId),
-    candidates.map((c) => c.event.platform),
-    candidates.map((c) => c.event.externalId),
-    candidates.map((c) => c.event.kind),
-    candidates.map((c) => new Date(c.event.platformTime)),
-    candidates.map((c) => c.event.text),
-    candidates.map((c) => c.key),
-    candidates.map((c) => c.ledgerEntryId),
-    moderationStatuses,
-    ...ledger.values,
-    ...(evaluations?.values ?? []),
-  ])
+
+  // The policy is applied before the delivery is stored (evaluateVersions), so the statement below
+  // writes the evaluations and the new comments' moderation status with the rows themselves. It
+  // writes nothing when a policy version was published since the evaluation: evaluated again then.
+  const versionCandidates = candidates.filter((c) => c.event.kind === 'created' || c.event.kind === 'edited')
+  const toEvaluate = versionCandidates.map((c) => ({ event: c.event, key: c.key, authorId: byComment.get(commentKey(c.event))!.identity.author.id }))
+  let publishedCount: number | undefined
+  let results = new Map<string, VersionResult | null>()
+  let rows: Array<{ row: 'c' | 'e' | 'p'; id: string; platform: string | null; external_id: string | null }> = []
+  for (let attempt = 1; ; attempt++) {
+    const evaluation = versionCandidates.length === 0 ? null : await evaluateVersions(sql, toEvaluate, { ...deps, ...(publishedCount === undefined ? {} : { publishedCount }) })
+    results = new Map(versionCandidates.map((c, i) => [c.eventId, evaluation?.results[i] ?? null]))
+    const moderationStatuses = comments.map((c) =>
+      statusAtInsert(candidates.filter((x) => results.has(x.eventId) && commentKey(x.event) === c.key).map((x) => ({ event: x.event, result: results.get(x.eventId)! }))),
+    )
+    const evaluated = versionCandidates.flatMap((c) => {
+      const result = results.get(c.eventId)
+      return result?.version && result.evaluation ? [{ eventId: c.eventId, result }] : []
+    })
+    const evaluations = evaluated.length > 0 ? evaluationsInsertPart(evaluated, deps.clock(), { firstParam: 35 + ledger.values.length, relation: 'events' }) : null
+    const statement = STORE_DELIVERY.replace('%LEDGER%', ledger.text).replace('%EVALUATIONS%', evaluations ? `\nevaluated AS (\n  ${evaluations.text}\n),` : '')
+    rows = await sql.query<{ row: 'c' | 'e' | 'p'; id: string; platform: string | null; external_id: string | null }>(statement, [
+      deliveryId,
+      delivery.source,
+      receivedAt,
+      delivery.body,
+      digest,
+      JSON.stringify(delivery.headers),
+      delivery.signatureVariant,
+      details.eventCount,
+      JSON.stringify(details.skipped),
+      comments.map((c) => c.id),
+      comments.map((c) => c.identity.platform),
+      comments.map((c) => c.identity.account),
+      comments.map((c) => c.identity.externalId),
+      comments.map((c) => c.identity.postId),
+      comments.map((c) => c.identity.parentId),
+      comments.map((c) => c.identity.author.id),
+      comments.map((c) => c.identity.author.name),
+      comments.map((c) => c.identity.author.email ?? null),
+      comments.map((c) => c.identity.byCityAccount),
+      projections.map((p) => p.status),
+      projections.map((p) => p.currentText),
+      projections.map((p) => p.versionCount),
+      projections.map((p) => new Date(p.firstAt)),
+      projections.map((p) => new Date(p.lastAt)),
+      candidates.map((c) => c.eventId),
+      candidates.map((c) => c.event.platform),
+      candidates.map((c) => c.event.externalId),
+      candidates.map((c) => c.event.kind),
+      candidates.map((c) => new Date(c.event.platformTime)),
+      candidates.map((c) => c.event.text),
+      candidates.map((c) => c.key),
+      candidates.map((c) => c.ledgerEntryId),
+      moderationStatuses,
+      evaluation?.publishedCount ?? null,
+      ...ledger.values,
+      ...(evaluations?.values ?? []),
+    ])
+    const seen = Number(rows.find((r) => r.row === 'p')!.id)
+    if (evaluation === null || evaluation.publishedCount === null || seen === evaluation.publishedCount) break
+    // Nothing was written: a policy version was published since the evaluation.
+    if (attempt >= 5) throw new Error('ingestDelivery: the published policy versions kept changing during the delivery')
+    publishedCount = seen
+  }
   const commentRows = rows.filter((r) => r.row === 'c')
   const base = { skipped: normalized.skipped.length }
   if (commentRows.length === 0) {
