@@ -111,7 +111,7 @@ async function* csvRows(path: string): AsyncGenerator<{ row: string[]; line: num
 const HEX64 = /^[0-9a-f]{64}$/
 
 export async function verifyProduction(dir: string, options: { trustedKeys?: string[]; manifestSha256?: string } = {}): Promise<ProductionReport> {
-  const ledger = await verifyLedgerBundle(dir, options.trustedKeys ? { trustedKeys: options.trustedKeys } : {})
+  const ledger = await verifyLedgerBundle(dir, { ...(options.trustedKeys ? { trustedKeys: options.trustedKeys } : {}), redactedEntries: true })
   const problems = [...ledger.problems]
   const report: ProductionReport = {
     ok: false,
