@@ -26,14 +26,66 @@ export interface AppendedEntry {
   payloadSha256: string
 }
 
-const INSERT_ENTRIES = prepared(
-  'ledger_append',
-  `INSERT INTO ledger_entry (id, kind, subject, actor, recorded_at, payload, payload_sha256)
-   SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::bpchar[])`,
-)
+const LEDGER_COLUMNS = 'id, kind, subject, actor, recorded_at, payload, payload_sha256'
+const unnestEntries = (first: number) =>
+  `unnest($${first}::uuid[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[], $${first + 4}::timestamptz[], $${first + 5}::text[], $${first + 6}::bpchar[])`
+
+const INSERT_ENTRIES = prepared('ledger_append', `INSERT INTO ledger_entry (${LEDGER_COLUMNS})\n   SELECT * FROM ${unnestEntries(1)}`)
+
+/** Entries as the ledger stores them: payloads canonicalized and hashed, times in milliseconds. */
+function ledgerRows(entries: readonly NewEntry[], clock: Clock) {
+  const now = clock()
+  return entries.map((entry) => {
+    const { payload, payloadSha256 } = payloadDigest(entry.payload)
+    // Millisecond precision: what timestamptz(3) stores, so the leaf recomputes exactly.
+    const recordedAt = new Date(Math.floor((entry.recordedAt ?? now).getTime()))
+    return { id: entry.id ?? randomUUID(), kind: entry.kind, subject: entry.subject, actor: entry.actor, recordedAt, payload, payloadSha256 }
+  })
+}
+
+type LedgerRow = ReturnType<typeof ledgerRows>[number]
+
+const ledgerValues = (rows: readonly LedgerRow[]) => [
+  rows.map((r) => r.id),
+  rows.map((r) => r.kind),
+  rows.map((r) => r.subject),
+  rows.map((r) => r.actor),
+  rows.map((r) => r.recordedAt),
+  rows.map((r) => r.payload),
+  rows.map((r) => r.payloadSha256),
+]
 
 /**
- * The only way into the ledger. Inserts in the caller's transaction and returns at once: sealing
+ * The ledger INSERT of appendEntries as a part of a larger statement (a data-modifying CTE), so a
+ * caller that writes other rows in one statement appends in that statement too, with the same SQL
+ * and the same column defaults for `tx_id` and `seq`. Its `values` are the statement's parameters
+ * from `$firstParam` on.
+ *
+ * `onlyWith` keeps an entry only when a row of `relation` (another CTE of the statement, e.g. the
+ * RETURNING of an `INSERT … ON CONFLICT DO NOTHING`) has its id in `entryIdColumn`, and takes the
+ * entry's subject from that row's `subjectColumn`: ingestion appends a comment event's entry only
+ * when the event was new, about the comment row the statement found or created. Entries keep the
+ * order given. Nothing else may write ledger rows.
+ */
+export function ledgerInsertPart(
+  entries: readonly NewEntry[],
+  clock: Clock,
+  options: { firstParam: number; onlyWith: { relation: string; entryIdColumn: string; subjectColumn: string } },
+): { text: string; values: unknown[] } {
+  const { relation, entryIdColumn, subjectColumn } = options.onlyWith
+  for (const name of [relation, entryIdColumn, subjectColumn]) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`ledgerInsertPart: ${name} is not a plain SQL name`)
+  }
+  const text = `INSERT INTO ledger_entry (${LEDGER_COLUMNS})
+  SELECT l.id, l.kind, k.${subjectColumn}::text, l.actor, l.recorded_at, l.payload, l.payload_sha256
+    FROM ${unnestEntries(options.firstParam)} WITH ORDINALITY AS l(id, kind, subject, actor, recorded_at, payload, payload_sha256, ord)
+    JOIN ${relation} k ON k.${entryIdColumn} = l.id
+   ORDER BY l.ord`
+  return { text, values: ledgerValues(ledgerRows(entries, clock)) }
+}
+
+/**
+ * The only way into the ledger (with ledgerInsertPart, its form inside a larger statement). Inserts in the caller's transaction and returns at once: sealing
  * happens later, so appends never wait for it and take no lock beyond their own rows. An entry
  * becomes part of the tree only if this transaction commits (docs/ledger.md, "Ordering").
  * `tx` is a Prisma transaction or a `pg` one (inPgTransaction); `tx_id` and `seq`, which the sealer
@@ -41,22 +93,8 @@ const INSERT_ENTRIES = prepared(
  */
 export async function appendEntries(tx: Queryable, entries: readonly NewEntry[], clock: Clock = systemClock): Promise<AppendedEntry[]> {
   if (entries.length === 0) return []
-  const now = clock()
-  const rows = entries.map((entry) => {
-    const { payload, payloadSha256 } = payloadDigest(entry.payload)
-    // Millisecond precision: what timestamptz(3) stores, so the leaf recomputes exactly.
-    const recordedAt = new Date(Math.floor((entry.recordedAt ?? now).getTime()))
-    return { id: entry.id ?? randomUUID(), kind: entry.kind, subject: entry.subject, actor: entry.actor, recordedAt, payload, payloadSha256 }
-  })
+  const rows = ledgerRows(entries, clock)
   // One set-based INSERT: the ORM's createMany cost about 0.25 ms of CPU per row (bench:ingest).
-  await asSql(tx).query(INSERT_ENTRIES, [
-    rows.map((r) => r.id),
-    rows.map((r) => r.kind),
-    rows.map((r) => r.subject),
-    rows.map((r) => r.actor),
-    rows.map((r) => r.recordedAt),
-    rows.map((r) => r.payload),
-    rows.map((r) => r.payloadSha256),
-  ])
+  await asSql(tx).query(INSERT_ENTRIES, ledgerValues(rows))
   return rows.map(({ id, kind, subject, recordedAt, payloadSha256 }) => ({ id, kind, subject, recordedAt, payloadSha256 }))
 }

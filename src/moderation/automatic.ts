@@ -1,10 +1,10 @@
-import { asSql, prepared, type Queryable } from '../db/sql.js'
+import { asSql, type Queryable, type SqlClient } from '../db/sql.js'
 import type { Clock } from '../ledger/append.js'
-import type { PolicyResolver } from '../policy/effective.js'
+import type { EffectiveVersion, PolicyResolver } from '../policy/effective.js'
 import { evaluate } from '../policy/evaluate.js'
 import type { Evaluation, RuleMatch } from '../policy/rules.js'
 import type { CommentEvent } from '../webhooks/platforms/index.js'
-import { authorHistories } from '../comments/history.js'
+import { authorHistoriesAndPublishedCount, type HistoryItem } from '../comments/history.js'
 import { recordDecision } from './decisions.js'
 import { noticeFor } from './notices.js'
 import { openReviewItems, type ReviewItemInput } from './queue.js'
@@ -25,79 +25,185 @@ export interface AutomaticOutcome {
   decisionId: string | null
 }
 
-const INSERT_EVALUATIONS = prepared(
-  'evaluations_insert',
-  `INSERT INTO comment_evaluation (event_id, comment_id, policy_version_id, outcome, matches, evaluated_at)
-   SELECT e.*, $6::timestamptz FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[]) AS e`,
-)
+/** A comment version of a delivery, before the delivery is stored. */
+export interface VersionToEvaluate {
+  event: CommentEvent
+  /** Its event key (eventKey in src/webhooks/ingest.ts). */
+  key: string
+  /** The author of its comment once the delivery is stored (its identity merged over the delivery's events). */
+  authorId: string | null
+}
+
+export interface VersionResult {
+  version: EffectiveVersion | null
+  evaluation: Evaluation | null
+}
 
 /**
- * Applies the policy to comment versions just stored, in the ingestion transaction: each version
- * is evaluated against the version in force at its platform time; the result is recorded; a
+ * Evaluates the public comment versions of a delivery BEFORE it is stored, so their evaluations
+ * and the new comments' moderation status are written by the delivery's own statement (no update
+ * of the comment rows afterwards). What the evaluation reads is what it read when it ran after the
+ * store: the policy version in force at each platform time, and, when a repetition rule is in
+ * force, the author's versions in other comments during its window, i.e. those already stored (one
+ * statement, which also counts the published policy versions) plus those of this delivery (added
+ * here, each version once). City versions get no result (never evaluated).
+ * `publishedCount`: the count the delivery statement returned when it refused a stale evaluation.
+ * Returns the results and the number of published versions they were chosen from (null when no
+ * version needed a policy), which the delivery statement checks in its own snapshot.
+ */
+export async function evaluateVersions(
+  sql: SqlClient,
+  versions: readonly VersionToEvaluate[],
+  deps: { resolver: PolicyResolver; publishedCount?: number },
+): Promise<{ results: Array<VersionResult | null>; publishedCount: number | null }> {
+  const publicIndexes = versions.flatMap((v, i) => (v.event.byCityAccount ? [] : [i]))
+  const results: Array<VersionResult | null> = versions.map(() => null)
+  if (publicIndexes.length === 0) return { results, publishedCount: null }
+  const pub = publicIndexes.map((i) => versions[i]!)
+  const times = pub.map((v) => new Date(v.event.platformTime))
+  const requestsFor = (effective: ReadonlyArray<EffectiveVersion | null>) =>
+    pub.map((v, i) => ({
+      // Not a stored id: the comment is excluded by its external id (it may not exist yet).
+      commentId: '00000000-0000-0000-0000-000000000000',
+      externalId: v.event.externalId,
+      platform: v.event.platform,
+      authorId: v.event.author.id,
+      platformTime: times[i]!,
+      windowMs: Math.max(0, ...(effective[i]?.compiled.repetition.map((r) => r.windowMs) ?? [])),
+    }))
+  // The versions in force come from the list kept in memory (or read again when the delivery
+  // statement saw another count); the windows depend on them.
+  const used = { count: 0 }
+  let effective = await deps.resolver.versionsAt(sql, times, deps.publishedCount === undefined ? { cachedOnly: true, used } : { publishedCount: deps.publishedCount, used })
+  let requests = requestsFor(effective)
+  let stored: Array<Array<HistoryItem & { externalId: string; eventKey: string }>> = pub.map(() => [])
+  if (requests.some((r) => r.windowMs > 0 && r.authorId)) {
+    let read = await authorHistoriesAndPublishedCount(sql, requests)
+    if (read.publishedCount !== used.count) {
+      effective = await deps.resolver.versionsAt(sql, times, { publishedCount: read.publishedCount, used })
+      requests = requestsFor(effective)
+      read = await authorHistoriesAndPublishedCount(sql, requests)
+    }
+    stored = read.histories
+  }
+  pub.forEach((v, i) => {
+    const version = effective[i] ?? null
+    if (!version) {
+      results[publicIndexes[i]!] = { version: null, evaluation: null }
+      return
+    }
+    const request = requests[i]!
+    const seen = new Set(stored[i]!.map((h) => `${h.externalId}\u0000${h.eventKey}`))
+    const history: HistoryItem[] = stored[i]!.map(({ text, platformTime }) => ({ text, platformTime }))
+    if (request.windowMs > 0 && request.authorId) {
+      const from = times[i]!.getTime() - request.windowMs
+      const added: HistoryItem[] = []
+      for (const o of versions) {
+        const at = Date.parse(o.event.platformTime)
+        if (o.event.platform !== v.event.platform || o.authorId !== request.authorId || o.event.externalId === v.event.externalId) continue
+        if (at < from || at > times[i]!.getTime()) continue
+        const id = `${o.event.externalId}\u0000${o.key}`
+        if (seen.has(id)) continue
+        seen.add(id)
+        added.push({ text: o.event.text ?? '', platformTime: new Date(at).toISOString() })
+      }
+      if (added.length > 0) {
+        history.push(...added)
+        history.sort((a, b) => (a.platformTime < b.platformTime ? -1 : a.platformTime > b.platformTime ? 1 : 0))
+      }
+    }
+    const evaluation = evaluate(version.compiled, { text: v.event.text, authorHistory: history, platformTime: v.event.platformTime })
+    results[publicIndexes[i]!] = { version, evaluation }
+  })
+  return { results, publishedCount: used.count }
+}
+
+/**
+ * The moderation status a new comment is inserted with, given the results of its versions in the
+ * delivery: what applyPolicy's updates would have left on a new row ('unevaluated'): 'city' for a
+ * city version; then flagged when any version is flagged; else allowed when any is allowed. A
+ * removal's decision sets its own status afterwards, as before.
+ */
+export function statusAtInsert(versions: ReadonlyArray<{ event: CommentEvent; result: VersionResult | null }>): string {
+  let status = 'unevaluated'
+  if (versions.some((v) => v.event.byCityAccount)) status = 'city'
+  const outcomes = versions.filter((v) => !v.event.byCityAccount).map((v) => v.result?.evaluation?.outcome)
+  if (outcomes.includes('flag') && ['unevaluated', 'allowed', 'flagged'].includes(status)) return 'flagged'
+  if (outcomes.includes('allow') && ['unevaluated', 'allowed'].includes(status)) return 'allowed'
+  return status
+}
+
+/**
+ * The evaluations INSERT as a part of the delivery statement: one row per evaluated version whose
+ * event the statement stored (a row of `relation` with the event's id in `id` and its comment in
+ * `comment_id`). Values are the statement's parameters from `$firstParam` on.
+ */
+export function evaluationsInsertPart(
+  evaluated: ReadonlyArray<{ eventId: string; result: VersionResult }>,
+  now: Date,
+  options: { firstParam: number; relation: string },
+): { text: string; values: unknown[] } {
+  const p = options.firstParam
+  const rows = evaluated.filter((e) => e.result.version && e.result.evaluation)
+  return {
+    text: `INSERT INTO comment_evaluation (event_id, comment_id, policy_version_id, outcome, matches, evaluated_at)
+  SELECT k.id, k.comment_id, v.policy_version_id, v.outcome, v.matches, $${p + 4}::timestamptz
+    FROM unnest($${p}::uuid[], $${p + 1}::uuid[], $${p + 2}::text[], $${p + 3}::jsonb[]) WITH ORDINALITY AS v(event_id, policy_version_id, outcome, matches, ord)
+    JOIN ${options.relation} k ON k.id = v.event_id
+   ORDER BY v.ord`,
+    values: [
+      rows.map((e) => e.eventId),
+      rows.map((e) => e.result.version!.id),
+      rows.map((e) => e.result.evaluation!.outcome),
+      rows.map((e) => JSON.stringify(e.result.evaluation!.matches)),
+      now,
+    ],
+  }
+}
+
+/**
+ * What follows the evaluation of comment versions just stored (evaluateVersions ran before the
+ * delivery statement, which wrote the evaluations and the status of the comments it created): a
  * removal is appended to the ledger as an automatic moderation decision with the notice rendered;
- * a flag puts the comment in the review queue. The city's own comments are never evaluated.
- * `publishedCount`: the number of published policy versions, when the caller read it in this
- * transaction (PolicyResolver.versionsAt).
+ * a flag, or no policy in force, puts the comment in the review queue; comments that existed before
+ * get their moderation status updated as before. The city's own comments are never evaluated.
+ * `created`: the comments the delivery statement inserted (their status is already written).
  */
 export async function applyPolicy(
   tx: Queryable,
   events: readonly NewCommentEvent[],
-  deps: { resolver: PolicyResolver; clock: Clock; maxAttempts: number; publishedCount?: number },
+  results: ReadonlyMap<string, VersionResult | null>,
+  created: ReadonlySet<string>,
+  deps: { clock: Clock; maxAttempts: number },
 ): Promise<AutomaticOutcome[]> {
   const sql = asSql(tx)
   const versions = events.filter((e) => e.event.kind === 'created' || e.event.kind === 'edited')
-  const city = versions.filter((e) => e.event.byCityAccount)
+  const city = versions.filter((e) => e.event.byCityAccount && !created.has(e.commentId))
   if (city.length > 0) {
     await sql.query(`UPDATE comment SET moderation_status = 'city' WHERE id = ANY($1::uuid[])`, [city.map((e) => e.commentId)])
   }
   const publicVersions = versions.filter((e) => !e.event.byCityAccount)
   if (publicVersions.length === 0) return []
   const now = deps.clock()
-  const effective = await deps.resolver.versionsAt(
-    tx,
-    publicVersions.map((e) => new Date(e.event.platformTime)),
-    deps.publishedCount === undefined ? {} : { publishedCount: deps.publishedCount },
-  )
-  const histories = await authorHistories(
-    tx,
-    publicVersions.map((e, i) => ({
-      commentId: e.commentId,
-      platform: e.event.platform,
-      authorId: e.event.author.id,
-      platformTime: new Date(e.event.platformTime),
-      windowMs: Math.max(0, ...(effective[i]?.compiled.repetition.map((r) => r.windowMs) ?? [])),
-    })),
-  )
 
   const outcomes: AutomaticOutcome[] = []
-  const evaluations: Array<{ eventId: string; commentId: string; policyVersionId: string; outcome: string; matches: RuleMatch[] }> = []
-  const removals: Array<{ e: NewCommentEvent; version: NonNullable<(typeof effective)[number]>; removing: RuleMatch[] }> = []
+  const removals: Array<{ e: NewCommentEvent; version: EffectiveVersion; removing: RuleMatch[] }> = []
   const flagged: Array<{ e: NewCommentEvent; versionId: string; matches: RuleMatch[] }> = []
   const unevaluated: NewCommentEvent[] = []
-  publicVersions.forEach((e, i) => {
-    const version = effective[i]
-    if (!version) {
+  for (const e of publicVersions) {
+    const result = results.get(e.eventId)
+    if (!result) throw new Error(`applyPolicy: version ${e.eventId} was not evaluated`)
+    const { version, evaluation } = result
+    if (!version || !evaluation) {
       unevaluated.push(e)
       outcomes.push({ eventId: e.eventId, commentId: e.commentId, policyVersionId: null, evaluation: null, decisionId: null })
-      return
+      continue
     }
-    const evaluation = evaluate(version.compiled, { text: e.event.text, authorHistory: histories[i]!, platformTime: e.event.platformTime })
-    evaluations.push({ eventId: e.eventId, commentId: e.commentId, policyVersionId: version.id, outcome: evaluation.outcome, matches: evaluation.matches })
     if (evaluation.outcome === 'remove') removals.push({ e, version, removing: evaluation.matches.filter((m) => m.action === 'remove') })
     else if (evaluation.outcome === 'flag') flagged.push({ e, versionId: version.id, matches: evaluation.matches.filter((m) => m.action === 'flag') })
     outcomes.push({ eventId: e.eventId, commentId: e.commentId, policyVersionId: version.id, evaluation, decisionId: null })
-  })
-
-  if (evaluations.length > 0) {
-    await sql.query(INSERT_EVALUATIONS, [
-      evaluations.map((v) => v.eventId),
-      evaluations.map((v) => v.commentId),
-      evaluations.map((v) => v.policyVersionId),
-      evaluations.map((v) => v.outcome),
-      evaluations.map((v) => JSON.stringify(v.matches)),
-      now,
-    ])
   }
+
   for (const { e, version, removing } of removals) {
     const action = removalActionFor(e.event.platform)
     const recorded = await recordDecision(
@@ -133,8 +239,9 @@ export async function applyPolicy(
   // A decision sets its own status; a flag waits for a person; only an unevaluated or allowed
   // comment becomes allowed. One statement, with the result of applying the flags and then the
   // allows: a comment flagged here is never also made allowed.
-  const flaggedIds = flagged.map((f) => f.e.commentId)
-  const allowed = outcomes.filter((o) => o.evaluation?.outcome === 'allow').map((o) => o.commentId)
+  // Comments created by the delivery statement were inserted with that result (statusAtInsert).
+  const flaggedIds = flagged.map((f) => f.e.commentId).filter((id) => !created.has(id))
+  const allowed = outcomes.filter((o) => o.evaluation?.outcome === 'allow' && !created.has(o.commentId)).map((o) => o.commentId)
   if (flaggedIds.length > 0 || allowed.length > 0) {
     await sql.query(
       `UPDATE comment SET moderation_status = CASE WHEN id = ANY($1::uuid[]) THEN 'flagged' ELSE 'allowed' END

@@ -28,11 +28,20 @@ export class PolicyResolver {
   readonly #published = new Map<string, VersionRow>()
   #list: ReadonlyArray<{ id: string; effectiveFrom: Date }> = []
 
-  async versionsAt(tx: Queryable, times: readonly Date[], options: { publishedCount?: number } = {}): Promise<Array<EffectiveVersion | null>> {
+  /**
+   * `cachedOnly`: choose from the list kept in memory without reading it (ingestion then checks
+   * the count of the list used, returned in `used`, against the count its own statements read, and
+   * asks again with that count when they differ).
+   */
+  async versionsAt(
+    tx: Queryable,
+    times: readonly Date[],
+    options: { publishedCount?: number; cachedOnly?: boolean; used?: { count: number } } = {},
+  ): Promise<Array<EffectiveVersion | null>> {
     if (times.length === 0) return []
     const sql = asSql(tx)
     let published = this.#list
-    if (options.publishedCount === undefined || options.publishedCount !== published.length) {
+    if (!options.cachedOnly && (options.publishedCount === undefined || options.publishedCount !== published.length)) {
       const rows = await sql.query<{ id: string; effective_from: Date }>(
         `SELECT id::text, effective_from FROM policy_version WHERE status = 'published' ORDER BY effective_from`,
       )
@@ -40,6 +49,8 @@ export class PolicyResolver {
       // A slower, older read must not replace a newer list (the list only grows).
       if (published.length >= this.#list.length) this.#list = published
     }
+    // The number of published versions the choice was made from (`used`: for a caller that checks it later).
+    if (options.used) options.used.count = published.length
     const chosen = times.map((t) => {
       let found: string | null = null
       for (const v of published) {

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { asSql, type Queryable, type SqlClient } from '../db/sql.js'
-import { appendEntries, type Clock, type NewEntry } from '../ledger/append.js'
+import { ledgerInsertPart, type Clock, type NewEntry } from '../ledger/append.js'
 import { canonicalJson, sha256Hex } from '../ledger/canonical-json.js'
 import type { LedgerKind } from '../ledger/entry.js'
-import { applyPolicy, type NewCommentEvent } from '../moderation/automatic.js'
+import { applyPolicy, evaluateVersions, evaluationsInsertPart, statusAtInsert, type NewCommentEvent, type VersionResult } from '../moderation/automatic.js'
 import type { PolicyResolver } from '../policy/effective.js'
 import type { CommentEvent, CommentEventKind, DeliveryIssue, NormalizeResult, WebhookSource } from './platforms/index.js'
 
@@ -93,36 +93,47 @@ export async function recordMalformedDelivery(tx: Queryable, delivery: ReceivedD
 }
 
 /**
- * One statement stores a delivery with its comments and events, so the common case (a new delivery)
- * costs one round trip instead of three:
+ * One statement stores a delivery with its comments, events, ledger entries and evaluations, so the
+ * common case (a new delivery) costs one round trip:
  * - the raw delivery, once per distinct body (nothing else happens for a body seen before);
  * - one row per comment, upserted in a fixed order so concurrent deliveries cannot deadlock. A new
- *   comment gets the projection its single event gives (see `projectionAtInsert`) and its parent
- *   when the parent is already stored; replies stored earlier that wait for it as their parent are
- *   linked to it (rows of this delivery are left to refreshComments, so no row is changed twice);
- * - every event not already stored for its comment (comment_id, event_key).
- * It returns a row per comment (`c`), a row per new event (`e`), and the number of published
- * policy versions this transaction sees (`p`; PolicyResolver.versionsAt).
+ *   comment gets the projection its single event gives (see `projectionAtInsert`), the moderation
+ *   status its evaluation gives (statusAtInsert), and its parent when the parent is already
+ *   stored; replies stored earlier that wait for it as their parent are linked to it (rows of this
+ *   delivery are left to refreshComments, so no row is changed twice);
+ * - every event not already stored for its comment (comment_id, event_key);
+ * - the ledger entry of each event stored (`%LEDGER%`, from ledgerInsertPart: appendEntries' SQL);
+ * - the evaluation of each version stored, when there are any (`%EVALUATIONS%`, from
+ *   evaluationsInsertPart).
+ * The versions were evaluated with the published policy versions counted as `$34`: when this
+ * statement's snapshot has another count (a version was published meanwhile), it writes nothing.
+ * It returns a row per comment (`c`), a row per new event (`e`), and that count (`p`), so the
+ * caller can tell a stale evaluation (evaluate again and retry) from a delivery stored before.
  */
 const STORE_DELIVERY = `
-WITH delivery AS (
+WITH published AS (
+  SELECT count(*)::int AS n FROM policy_version WHERE status = 'published'
+),
+delivery AS (
   INSERT INTO webhook_delivery (id, source, received_at, body, body_sha256, headers, signature_variant, outcome, problems, event_count, skipped)
-  VALUES ($1::uuid, $2, $3, $4, $5, $6::jsonb, $7, 'accepted', NULL, $8, $9::jsonb)
+  SELECT $1::uuid, $2, $3, $4, $5, $6::jsonb, $7, 'accepted', NULL, $8, $9::jsonb
+   WHERE $34::int IS NULL OR $34::int = (SELECT n FROM published)
   ON CONFLICT (source, body_sha256) DO NOTHING
   RETURNING id
 ),
 input AS (
   SELECT * FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
-                       $19::boolean[], $20::text[], $21::text[], $22::int[], $23::timestamptz[], $24::timestamptz[])
+                       $19::boolean[], $20::text[], $21::text[], $22::int[], $23::timestamptz[], $24::timestamptz[], $33::text[])
          WITH ORDINALITY AS c(id, platform, account, external_id, post_id, parent_external_id, author_id, author_name, author_email,
-                              by_city, status, current_text, version_count, first_at, last_at, ord)
+                              by_city, status, current_text, version_count, first_at, last_at, moderation_status, ord)
 ),
 upserted AS (
   INSERT INTO comment (id, platform, account, external_id, post_id, parent_external_id, parent_id, author_id, author_name, author_email,
-                       by_city, status, current_text, version_count, first_platform_at, last_platform_at)
+                       by_city, status, current_text, version_count, first_platform_at, last_platform_at, moderation_status)
   SELECT c.id, c.platform, c.account, c.external_id, c.post_id, c.parent_external_id,
          (SELECT p.id FROM comment p WHERE p.platform = c.platform AND p.external_id = c.parent_external_id),
-         c.author_id, c.author_name, c.author_email, c.by_city, c.status, c.current_text, c.version_count, c.first_at, c.last_at
+         c.author_id, c.author_name, c.author_email, c.by_city, c.status, c.current_text, c.version_count, c.first_at, c.last_at,
+         c.moderation_status
     FROM input c
    WHERE EXISTS (SELECT 1 FROM delivery)
    ORDER BY c.ord
@@ -143,8 +154,12 @@ events AS (
     JOIN upserted u ON u.platform = e.platform AND u.external_id = e.external_id
    ORDER BY e.ord
   ON CONFLICT (comment_id, event_key) DO NOTHING
-  RETURNING id
+  RETURNING id, comment_id, ledger_entry_id
 ),
+ledger AS (
+  -- ledgerInsertPart: the entry of each event stored above, about its comment.
+  %LEDGER%
+),%EVALUATIONS%
 linked AS (
   UPDATE comment c SET parent_id = u.id
     FROM upserted u JOIN input n ON n.id = u.id
@@ -155,7 +170,7 @@ SELECT 'c' AS row, u.id::text AS id, u.platform, u.external_id FROM upserted u
 UNION ALL
 SELECT 'e', e.id::text, NULL, NULL FROM events e
 UNION ALL
-SELECT 'p', count(*)::text, NULL, NULL FROM policy_version WHERE status = 'published'`
+SELECT 'p', n::text, NULL, NULL FROM published`
 
 interface CommentInput {
   id: string
@@ -218,55 +233,12 @@ export async function ingestDelivery(
 
   const deliveryId = randomUUID()
   const digest = bodyDigest(delivery)
-  const rows = await sql.query<{ row: 'c' | 'e' | 'p'; id: string; platform: string | null; external_id: string | null }>(STORE_DELIVERY, [
-    deliveryId,
-    delivery.source,
-    receivedAt,
-    delivery.body,
-    digest,
-    JSON.stringify(delivery.headers),
-    delivery.signatureVariant,
-    details.eventCount,
-    JSON.stringify(details.skipped),
-    comments.map((c) => c.id),
-    comments.map((c) => c.identity.platform),
-    comments.map((c) => c.identity.account),
-    comments.map((c) => c.identity.externalId),
-    comments.map((c) => c.identity.postId),
-    comments.map((c) => c.identity.parentId),
-    comments.map((c) => c.identity.author.id),
-    comments.map((c) => c.identity.author.name),
-    comments.map((c) => c.identity.author.email ?? null),
-    comments.map((c) => c.identity.byCityAccount),
-    projections.map((p) => p.status),
-    projections.map((p) => p.currentText),
-    projections.map((p) => p.versionCount),
-    projections.map((p) => new Date(p.firstAt)),
-    projections.map((p) => new Date(p.lastAt)),
-    candidates.map((c) => c.eventId),
-    candidates.map((c) => c.event.platform),
-    candidates.map((c) => c.event.externalId),
-    candidates.map((c) => c.event.kind),
-    candidates.map((c) => new Date(c.event.platformTime)),
-    candidates.map((c) => c.event.text),
-    candidates.map((c) => c.key),
-    candidates.map((c) => c.ledgerEntryId),
-  ])
-  const commentRows = rows.filter((r) => r.row === 'c')
-  const base = { skipped: normalized.skipped.length }
-  if (commentRows.length === 0) {
-    // The same bytes were stored before: nothing else was written.
-    return { ...base, deliveryId: await existingDeliveryId(sql, delivery.source, digest), duplicateDelivery: true, accepted: 0, duplicates: normalized.events.length, newEvents: [] }
-  }
-  const commentIds = new Map(commentRows.map((r) => [`${r.platform}\u0000${r.external_id}`, r.id]))
-  const freshIds = new Set(rows.filter((r) => r.row === 'e').map((r) => r.id))
-  const publishedCount = Number(rows.find((r) => r.row === 'p')!.id)
-  const fresh = candidates.filter((c) => freshIds.has(c.eventId)).map((c) => ({ ...c, commentId: commentIds.get(commentKey(c.event))! }))
-
-  const entries: NewEntry[] = fresh.map(({ event, commentId, ledgerEntryId, key }) => ({
+  // Every candidate's entry; the statement keeps those whose event it stored, about the comment row
+  // it found or created (the subject given here is replaced by that row's id).
+  const entries: NewEntry[] = candidates.map(({ event, ledgerEntryId, key }) => ({
     id: ledgerEntryId,
     kind: LEDGER_KIND[event.kind],
-    subject: commentId,
+    subject: byComment.get(commentKey(event))!.id,
     actor: `platform:${event.platform}`,
     payload: {
       deliveryId,
@@ -283,7 +255,84 @@ export async function ingestDelivery(
       eventKey: key,
     },
   }))
-  await appendEntries(sql, entries, () => receivedAt)
+  const ledger = ledgerInsertPart(entries, () => receivedAt, {
+    firstParam: 35,
+    onlyWith: { relation: 'events', entryIdColumn: 'ledger_entry_id', subjectColumn: 'comment_id' },
+  })
+
+  // The policy is applied before the delivery is stored (evaluateVersions), so the statement below
+  // writes the evaluations and the new comments' moderation status with the rows themselves. It
+  // writes nothing when a policy version was published since the evaluation: evaluated again then.
+  const versionCandidates = candidates.filter((c) => c.event.kind === 'created' || c.event.kind === 'edited')
+  const toEvaluate = versionCandidates.map((c) => ({ event: c.event, key: c.key, authorId: byComment.get(commentKey(c.event))!.identity.author.id }))
+  let publishedCount: number | undefined
+  let results = new Map<string, VersionResult | null>()
+  let rows: Array<{ row: 'c' | 'e' | 'p'; id: string; platform: string | null; external_id: string | null }> = []
+  for (let attempt = 1; ; attempt++) {
+    const evaluation = versionCandidates.length === 0 ? null : await evaluateVersions(sql, toEvaluate, { ...deps, ...(publishedCount === undefined ? {} : { publishedCount }) })
+    results = new Map(versionCandidates.map((c, i) => [c.eventId, evaluation?.results[i] ?? null]))
+    const moderationStatuses = comments.map((c) =>
+      statusAtInsert(candidates.filter((x) => results.has(x.eventId) && commentKey(x.event) === c.key).map((x) => ({ event: x.event, result: results.get(x.eventId)! }))),
+    )
+    const evaluated = versionCandidates.flatMap((c) => {
+      const result = results.get(c.eventId)
+      return result?.version && result.evaluation ? [{ eventId: c.eventId, result }] : []
+    })
+    const evaluations = evaluated.length > 0 ? evaluationsInsertPart(evaluated, deps.clock(), { firstParam: 35 + ledger.values.length, relation: 'events' }) : null
+    const statement = STORE_DELIVERY.replace('%LEDGER%', ledger.text).replace('%EVALUATIONS%', evaluations ? `\nevaluated AS (\n  ${evaluations.text}\n),` : '')
+    rows = await sql.query<{ row: 'c' | 'e' | 'p'; id: string; platform: string | null; external_id: string | null }>(statement, [
+      deliveryId,
+      delivery.source,
+      receivedAt,
+      delivery.body,
+      digest,
+      JSON.stringify(delivery.headers),
+      delivery.signatureVariant,
+      details.eventCount,
+      JSON.stringify(details.skipped),
+      comments.map((c) => c.id),
+      comments.map((c) => c.identity.platform),
+      comments.map((c) => c.identity.account),
+      comments.map((c) => c.identity.externalId),
+      comments.map((c) => c.identity.postId),
+      comments.map((c) => c.identity.parentId),
+      comments.map((c) => c.identity.author.id),
+      comments.map((c) => c.identity.author.name),
+      comments.map((c) => c.identity.author.email ?? null),
+      comments.map((c) => c.identity.byCityAccount),
+      projections.map((p) => p.status),
+      projections.map((p) => p.currentText),
+      projections.map((p) => p.versionCount),
+      projections.map((p) => new Date(p.firstAt)),
+      projections.map((p) => new Date(p.lastAt)),
+      candidates.map((c) => c.eventId),
+      candidates.map((c) => c.event.platform),
+      candidates.map((c) => c.event.externalId),
+      candidates.map((c) => c.event.kind),
+      candidates.map((c) => new Date(c.event.platformTime)),
+      candidates.map((c) => c.event.text),
+      candidates.map((c) => c.key),
+      candidates.map((c) => c.ledgerEntryId),
+      moderationStatuses,
+      evaluation?.publishedCount ?? null,
+      ...ledger.values,
+      ...(evaluations?.values ?? []),
+    ])
+    const seen = Number(rows.find((r) => r.row === 'p')!.id)
+    if (evaluation === null || evaluation.publishedCount === null || seen === evaluation.publishedCount) break
+    // Nothing was written: a policy version was published since the evaluation.
+    if (attempt >= 5) throw new Error('ingestDelivery: the published policy versions kept changing during the delivery')
+    publishedCount = seen
+  }
+  const commentRows = rows.filter((r) => r.row === 'c')
+  const base = { skipped: normalized.skipped.length }
+  if (commentRows.length === 0) {
+    // The same bytes were stored before: nothing else was written.
+    return { ...base, deliveryId: await existingDeliveryId(sql, delivery.source, digest), duplicateDelivery: true, accepted: 0, duplicates: normalized.events.length, newEvents: [] }
+  }
+  const commentIds = new Map(commentRows.map((r) => [`${r.platform}\u0000${r.external_id}`, r.id]))
+  const freshIds = new Set(rows.filter((r) => r.row === 'e').map((r) => r.id))
+  const fresh = candidates.filter((c) => freshIds.has(c.eventId)).map((c) => ({ ...c, commentId: commentIds.get(commentKey(c.event))! }))
 
   // Comments created by this statement already hold their projection and links, except those with
   // several events here or whose parent arrived in the same delivery. When any comment existed
@@ -295,7 +344,8 @@ export async function ingestDelivery(
   if (refresh.length > 0) await refreshComments(sql, refresh)
 
   const newEvents = fresh.map(({ commentId, eventId, ledgerEntryId, event }) => ({ commentId, eventId, ledgerEntryId, event }))
-  await applyPolicy(sql, newEvents, { ...deps, publishedCount })
+  const created = new Set(comments.filter((c) => commentIds.get(c.key) === c.id).map((c) => c.id))
+  await applyPolicy(sql, newEvents, results, created, deps)
 
   return {
     ...base,

@@ -93,6 +93,44 @@ t.test('a spam flood by one author is removed once it repeats', async (t) => {
   t.same(statuses, ['allowed', 'allowed', 'removed'], 'the third near-identical post inside the window is removed')
 })
 
+t.test('a flood inside one delivery: its own versions count as each other\'s history, each stored version once', async (t) => {
+  // Ingestion evaluates a delivery before storing it (docs/performance.md, round 2): the author's
+  // versions in the same delivery are added to those already stored, without counting a version
+  // twice when the delivery carries one that is already stored.
+  const { app } = await testApp(t)
+  await inTransaction(app.db.prisma, (tx) => seedDefaultPolicy(tx, app.clock))
+  // After the policy takes effect (now), inside its 10-minute window.
+  const start = Date.now()
+  const text = 'Visit my page for the best deals on gutters in town'
+  const event = (i: number, author = 'spammer') => ({
+    id: `flood-evt-${i}`,
+    type: 'comment.created',
+    commentId: `flood-${i}`,
+    pageUrl: 'https://www.citykankakee-il.gov/news/road-work',
+    author: { id: author, name: 'Gutter Deals' },
+    text,
+    occurredAt: new Date(start + i * 60_000).toISOString(),
+  })
+  const status = async (id: string) => (await commentByExternal(app, id)).moderationStatus
+
+  t.equal((await deliver(app, 'website', JSON.stringify({ events: [event(1)] }))).statusCode, 200)
+  // flood-1 again (stored already: one similar version, not two) and flood-2.
+  t.equal((await deliver(app, 'website', JSON.stringify({ events: [event(1), event(2)] }))).statusCode, 200)
+  t.equal(await status('flood-2'), 'allowed', 'the redelivered version is counted once: one earlier similar post')
+  // Three more in one delivery, out of order, and one by someone else: flood-3 sees 1 and 2.
+  const res = await deliver(app, 'website', JSON.stringify({ events: [event(4), event(3), event(5, 'neighbour')] }))
+  t.match(res.json(), { accepted: 3 })
+  t.equal(await status('flood-3'), 'removed', 'the third near-identical post inside the window is removed')
+  t.equal(await status('flood-4'), 'removed', 'so is the fourth, which counts the third from the same delivery')
+  t.equal(await status('flood-5'), 'allowed', "another author's post is not part of the flood")
+  // A new flood entirely inside one delivery: only the delivery's own versions are history.
+  t.equal((await deliver(app, 'website', JSON.stringify({ events: [event(8, 'spammer2'), event(6, 'spammer2'), event(7, 'spammer2')] }))).statusCode, 200)
+  t.same([await status('flood-6'), await status('flood-7'), await status('flood-8')], ['allowed', 'allowed', 'removed'])
+  t.equal(await app.db.prisma.commentEvaluation.count(), 8, 'each stored version is evaluated once')
+  t.equal(await app.db.prisma.ledgerEntry.count({ where: { kind: 'comment.version' } }), 8, 'and appended once')
+  t.equal(await app.db.prisma.moderationDecision.count({ where: { automatic: true } }), 3)
+})
+
 t.test('abuse: a 1 MB comment and an empty one are stored and evaluated', async (t) => {
   const { app } = await testApp(t)
   await inTransaction(app.db.prisma, (tx) => seedDefaultPolicy(tx, app.clock))

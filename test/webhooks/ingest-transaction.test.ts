@@ -70,8 +70,9 @@ t.test('a failure at any statement after the first leaves nothing stored, and th
   const normalized = platformAdapters.meta.normalize(body)
   const delivery = { source: 'meta' as const, body, headers: {}, signatureVariant: 'standard' }
   const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3 }
-  // Fail at the ledger insert, the projection refresh, and the review items (the last statement).
-  for (const failAt of ['INSERT INTO ledger_entry', 'UPDATE comment c SET', 'INSERT INTO review_item']) {
+  // Fail at the delivery statement (which also appends the ledger entries), the projection
+  // refresh, and the review items (the last statement).
+  for (const failAt of ['WITH published AS', 'UPDATE comment c SET', 'INSERT INTO review_item']) {
     const failing = (sql: SqlClient): SqlClient => ({
       query(statement, values) {
         const text = typeof statement === 'string' ? statement : statement.text
@@ -165,6 +166,38 @@ t.test('a policy version published by another instance is used by the next deliv
   const status = async (id: string) => (await app.db.prisma.comment.findFirstOrThrow({ where: { externalId: id } })).moderationStatus
   t.equal(await status('c-1'), 'unevaluated', 'before the publication: no policy in force')
   t.equal(await status('c-2'), 'removed', 'after it: evaluated against the version the other instance published')
+})
+
+t.test('a policy version published between the evaluation and the delivery statement: nothing stale is written, the delivery is evaluated again', async (t) => {
+  // Ingestion evaluates before it stores; the delivery statement checks, in its own snapshot, the
+  // count of published versions the evaluation used, and writes nothing when it changed.
+  const { app } = await testApp(t)
+  const body = Buffer.from(
+    JSON.stringify({ events: [{ id: 'evt-race', type: 'comment.created', commentId: 'race', pageUrl: 'https://www.citykankakee-il.gov/', author: { id: 'u-race', name: 'Pat' }, text: 'My SSN is 123-45-6789', occurredAt: new Date(Date.now() + 60_000).toISOString() }] }),
+  )
+  const normalized = platformAdapters.website.normalize(body)
+  const delivery = { source: 'website' as const, body, headers: {}, signatureVariant: 'standard' }
+  let statements = 0
+  const publishingFirst = (sql: SqlClient): SqlClient => ({
+    async query(statement, values) {
+      const text = typeof statement === 'string' ? statement : statement.text
+      if (text.trimStart().startsWith('WITH published') && statements++ === 0) {
+        // Another connection publishes (and commits) just before the first delivery statement runs.
+        await inTransaction(app.db.prisma, (tx) => seedDefaultPolicy(tx, app.clock))
+      }
+      return sql.query(statement, values)
+    },
+  })
+  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3 }
+  const result = await inPgTransaction(app.db.pool, (sql) => ingestDelivery(publishingFirst(sql), delivery, normalized, deps))
+  t.match(result, { duplicateDelivery: false, accepted: 1 })
+  t.equal(statements, 2, 'the delivery statement refused the stale evaluation once, then stored the delivery')
+  const comment = await app.db.prisma.comment.findFirstOrThrow({ where: { externalId: 'race' } })
+  t.equal(comment.moderationStatus, 'removed', 'evaluated against the version published meanwhile')
+  t.match(await counts(app), { deliveries: 1, comments: 1, events: 1, items: 0 }, 'one of each; no unevaluated review item')
+  t.equal(await app.db.prisma.ledgerEntry.count({ where: { kind: 'comment.version' } }), 1, 'the version appended once')
+  t.equal(await app.db.prisma.moderationDecision.count(), 1, 'one automatic decision')
+  t.equal(await app.db.prisma.commentEvaluation.count(), 1)
 })
 
 t.test("an automatic removal's decision, platform actions and jobs commit or roll back with the delivery", async (t) => {
