@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type pg from 'pg'
+import { inPgTransaction, type SqlClient } from '../db/sql.js'
 import type { Tx } from '../db/tx.js'
 import { Prisma, type AccessLogEntry, type PrismaClient } from '../generated/prisma/client.js'
 
@@ -45,16 +46,10 @@ function accessInsert(entry: AccessEntry): { id: string; insert: Prisma.Sql } {
 }
 
 /** Appends one entry in the caller's transaction (or on its own when given the client). */
-export async function recordAccess(db: Tx | PrismaClient, entry: AccessEntry): Promise<{ id: string }> {
+export async function recordAccess(db: Tx | PrismaClient | SqlClient, entry: AccessEntry): Promise<{ id: string }> {
   const { id, insert } = accessInsert(entry)
-  await db.$executeRaw(insert)
-  return { id }
-}
-
-/** recordAccess on a transaction of a plain `pg` client (the ledger's reads). */
-export async function recordAccessPg(client: Pick<pg.ClientBase, 'query'>, entry: AccessEntry): Promise<{ id: string }> {
-  const { id, insert } = accessInsert(entry)
-  await client.query(insert.text, insert.values as unknown[])
+  if ('$executeRaw' in db) await db.$executeRaw(insert)
+  else await db.query(insert.text, insert.values)
   return { id }
 }
 
@@ -95,43 +90,20 @@ export async function loggedRead<T>(
  * loggedRead on a plain `pg` client of the pool, for reads written against `pg` (the ledger's
  * proofs): REPEATABLE READ, the entry committed with the read or not at all.
  */
-export async function loggedPgRead<T>(
+export function loggedPgRead<T>(
   pool: pg.Pool,
   access: Omit<AccessEntry, 'recordIds'>,
   read: (client: pg.PoolClient) => Promise<{ value: T; recordIds: readonly string[] }>,
 ): Promise<T> {
-  const client = await pool.connect()
-  // Set when the connection's state is unknown: it is then destroyed, not returned to the pool.
-  let broken: Error | undefined
-  const onError = (error: Error) => {
-    broken = error
-  }
-  client.on('error', onError)
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ; SET LOCAL statement_timeout = 30000').catch((error: Error) => {
-      broken = error
-      throw error
-    })
-    let value: T
-    try {
-      const result = await read(client)
-      await recordAccessPg(client, { ...access, recordIds: result.recordIds })
-      value = result.value
-    } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => {
-        broken = rollbackError
-      })
-      throw error
-    }
-    await client.query('COMMIT').catch((error: Error) => {
-      broken = error
-      throw error
-    })
-    return value
-  } finally {
-    client.removeListener('error', onError)
-    client.release(broken)
-  }
+  return inPgTransaction(
+    pool,
+    async (sql, client) => {
+      const { value, recordIds } = await read(client)
+      await recordAccess(sql, { ...access, recordIds })
+      return value
+    },
+    { isolation: 'REPEATABLE READ' },
+  )
 }
 
 export interface AccessFilter {

@@ -56,9 +56,13 @@ export function pgSql(client: pg.ClientBase): SqlClient {
  * Runs `work` in one transaction on a client of the shared pool, without Prisma's per-statement
  * overhead (about 0.3 ms of CPU per statement in an interactive transaction; docs/performance.md):
  * committed when it returns, rolled back when it throws. Same isolation as `inTransaction` (the
- * database default, READ COMMITTED). Nothing a caller acknowledges may happen before this resolves.
+ * database default, READ COMMITTED) unless `isolation` asks for one snapshot. Nothing a caller acknowledges may happen before this resolves.
  */
-export async function inPgTransaction<T>(pool: pg.Pool, work: (sql: SqlClient) => Promise<T>, options: { statementTimeoutMs?: number } = {}): Promise<T> {
+export async function inPgTransaction<T>(
+  pool: pg.Pool,
+  work: (sql: SqlClient, client: pg.PoolClient) => Promise<T>,
+  options: { statementTimeoutMs?: number; isolation?: 'REPEATABLE READ' } = {},
+): Promise<T> {
   // Bounds a statement stuck on a lock, as Prisma's 30 s transaction timeout did; sent with BEGIN
   // in one message, so it costs no round trip.
   const timeoutMs = Math.floor(options.statementTimeoutMs ?? 30_000)
@@ -75,14 +79,14 @@ export async function inPgTransaction<T>(pool: pg.Pool, work: (sql: SqlClient) =
   client.on('error', onError)
   try {
     try {
-      await client.query(`BEGIN; SET LOCAL statement_timeout = ${timeoutMs}`)
+      await client.query(`BEGIN${options.isolation ? ` ISOLATION LEVEL ${options.isolation}` : ''}; SET LOCAL statement_timeout = ${timeoutMs}`)
     } catch (error) {
       broken = error as Error
       throw error
     }
     let result: T
     try {
-      result = await work(pgSql(client))
+      result = await work(pgSql(client), client)
     } catch (error) {
       try {
         await client.query('ROLLBACK')
