@@ -36,7 +36,7 @@ import { metaBatch } from '../test/factories/webhooks.js'
 import { Args } from './lib/args.js'
 import { CpuMeter, freePort, startChild, stopAllChildren, type ChildServer } from './lib/children.js'
 import { inclusiveOf, summarizeProfile } from './lib/cpuprofile.js'
-import { databaseUrl, SERVER_URL, serverInfo } from './lib/db.js'
+import { createEmptyDatabase, dropAll, serverInfo } from './lib/db.js'
 import { fmtBytes, fmtInt, fmtMs, nowMs, sleep, summarize, type Summary } from './lib/stats.js'
 import { renderTable, type Row } from './lib/table.js'
 
@@ -107,41 +107,17 @@ class FunctionalFailure extends Error {
 const failures: string[] = []
 
 // ---------------------------------------------------------------------------------------------
-// Throwaway databases and temporary files, removed at the end, on failure and on SIGINT/SIGTERM.
+// Throwaway databases (bench/lib/db.ts, the service's one empty: it migrates itself at start, as
+// deployed) and temporary files, removed at the end, on failure and on SIGINT/SIGTERM.
 
-const liveDatabases = new Set<string>()
 const tempDirs: string[] = []
-
-async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: SERVER_URL, application_name: 'townsquare-bench-admin' })
-  await client.connect()
-  try {
-    return await work(client)
-  } finally {
-    await client.end()
-  }
-}
-
-/** An empty database: the service creates its schema itself when it starts, as deployed. */
-async function createEmptyDatabase(name: string): Promise<string> {
-  await withAdmin(async (admin) => void (await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`)))
-  liveDatabases.add(name)
-  return databaseUrl(name)
-}
 
 let cleanedUp = false
 async function cleanup(): Promise<void> {
   if (cleanedUp) return
   cleanedUp = true
   await stopAllChildren()
-  for (const name of [...liveDatabases]) {
-    try {
-      await withAdmin(async (admin) => void (await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)))
-      liveDatabases.delete(name)
-    } catch (error) {
-      console.error(`could not drop benchmark database ${name}: ${(error as Error).message}`)
-    }
-  }
+  await dropAll()
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
 }
 

@@ -60,13 +60,18 @@ export interface BenchDatabase {
   drop(): Promise<void>
 }
 
+/** An empty database, dropped by dropAll (the caller's exit handling must call it). */
+export async function createEmptyDatabase(name: string): Promise<string> {
+  await withAdmin(async (admin) => void (await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`)))
+  live.add(name)
+  return databaseUrl(name)
+}
+
 /** Creates `<prefix>_<random>` and applies the migrations with src/db/migrate.ts. */
 export async function createBenchDatabase(prefix = 'townsquare_bench'): Promise<BenchDatabase> {
   installSignalHandlers()
   const name = `${prefix}_${randomBytes(5).toString('hex')}`
-  await withAdmin(async (admin) => void (await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`)))
-  live.add(name)
-  const url = databaseUrl(name)
+  const url = await createEmptyDatabase(name)
   await migrate(url, MIGRATIONS_DIR)
   return { name, url, drop: () => dropDatabase(name) }
 }
