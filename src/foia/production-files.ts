@@ -4,6 +4,7 @@
  * that what one writes the other recomputes the same way.
  */
 import type { Manifest } from '../ledger/bundle.js'
+import type { RedactedSpan } from './redaction.js'
 
 export const PRODUCTION_FILES = {
   manifest: 'manifest.json',
@@ -50,17 +51,9 @@ export interface RecordLine {
 }
 
 /** One line of redactions.jsonl: where a marker replaced text, why, and a commitment to the text. */
-export interface RedactionLine {
-  id: string
+export interface RedactionLine extends RedactedSpan {
   commentId: string
   entryId: string
-  path: string
-  category: string
-  citation: string
-  redactedStart: number
-  replacement: string
-  /** SHA-256(nonce || original text), hex; the city keeps the nonce. */
-  commitment: string
 }
 
 export const CSV_COLUMNS = [

@@ -114,6 +114,7 @@ export interface RedactedSpan {
   /** Where the marker starts in the redacted string. */
   redactedStart: number
   replacement: string
+  /** SHA-256(nonce || original text), hex; the city keeps the nonce. */
   commitment: string
 }
 
