@@ -275,7 +275,7 @@ interface Streamed {
  * Uuids packed 16 bytes apiece: the access log needs every record a production gives out, and a
  * list of strings would make memory grow with the record count many times faster.
  */
-export class PackedUuids {
+class PackedUuids {
   private buffer = Buffer.alloc(16 * 1024)
   count = 0
 
