@@ -118,6 +118,7 @@ export async function listAttached(tx: Tx, requestId: string, page: { limit: num
     where: { requestId, ...(page.after ? { commentId: { gt: page.after } } : {}) },
     orderBy: { commentId: 'asc' },
     take: page.limit + 1,
+    include: { comment: { select: { disposedAt: true } } },
   })
   return { items: rows.slice(0, page.limit), more: rows.length > page.limit }
 }

@@ -182,7 +182,13 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       const page = await inTransaction(prisma, (tx) => listAttached(tx, request.params.id, { limit: request.query.limit, ...(after ? { after } : {}) }))
       const last = page.items[page.items.length - 1]
       return {
-        items: page.items.map((r) => ({ commentId: r.commentId, searchId: r.searchId, attachedAt: r.attachedAt.toISOString(), attachedBy: r.attachedBy })),
+        items: page.items.map((r) => ({
+          commentId: r.commentId,
+          searchId: r.searchId,
+          attachedAt: r.attachedAt.toISOString(),
+          attachedBy: r.attachedBy,
+          disposedAt: r.comment.disposedAt?.toISOString() ?? null,
+        })),
         nextCursor: page.more && last ? encodeCursor({ commentId: last.commentId }) : null,
       }
     },

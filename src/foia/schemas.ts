@@ -155,7 +155,15 @@ export const RerunResult = z
 export const RecordsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), cursor: z.string().optional() }).strict()
 export const AttachedRecordList = z
   .object({
-    items: z.array(z.object({ commentId: z.uuid(), searchId: z.uuid().nullable(), attachedAt: z.iso.datetime(), attachedBy: z.string() })),
+    items: z.array(
+      z.object({
+        commentId: z.uuid(),
+        searchId: z.uuid().nullable(),
+        attachedAt: z.iso.datetime(),
+        attachedBy: z.string(),
+        disposedAt: z.iso.datetime().nullable().describe('Its content was destroyed by a disposal: a production leaves it out'),
+      }),
+    ),
     nextCursor: z.string().nullable(),
   })
   .meta({ id: 'FoiaAttachedRecords' })

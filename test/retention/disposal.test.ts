@@ -95,6 +95,22 @@ t.test('the disposal workflow: eligibility, listing, approval, notice period, ex
   t.match(comment, { id: old, text: null, author: { id: null, name: null }, disposalId: disposal.id, disposedAt: String, versions: [{ text: null }] })
   t.match((await call(app, clerkA, 'GET', `/v1/comments/${kept}`)).json(), { text: 'Please fix Court Street', disposedAt: null }, 'the other comment is untouched')
 
+  // A FOIA request that asks for both: the clerk sees which was disposed, and a production holds the other.
+  const request = await call(app, clerkA, 'POST', '/v1/foia/requests', { requester: { name: 'A resident' }, receivedOn: new Date().toISOString().slice(0, 10), description: 'Bridge comments', commercial: false })
+  t.equal(request.statusCode, 201, request.body)
+  const requestId = request.json().id as string
+  t.equal((await call(app, clerkA, 'POST', `/v1/foia/requests/${requestId}/records`, { commentIds: [old, kept] })).statusCode, 200)
+  const attached = (await call(app, clerkA, 'GET', `/v1/foia/requests/${requestId}/records`)).json()
+  t.same(
+    Object.fromEntries(attached.items.map((r: { commentId: string; disposedAt: string | null }) => [r.commentId, r.disposedAt !== null])),
+    { [old!]: true, [kept!]: false },
+    'the attached records say which one was disposed',
+  )
+  await sealNow(app)
+  const production = await call(app, clerkA, 'POST', `/v1/foia/requests/${requestId}/productions`)
+  t.equal(production.statusCode, 201, production.body)
+  t.match(production.json(), { records: 1 }, 'the production leaves the disposed record out')
+
   // The ledger still verifies, on the server and offline from an exported bundle.
   await sealNow(app)
   const verified = await call(app, token('auditor'), 'POST', '/v1/ledger/verify')
