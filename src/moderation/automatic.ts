@@ -86,6 +86,15 @@ export async function evaluateVersions(
     }
     stored = read.histories
   }
+  // The delivery's versions by comment author, so each version looks only at its author's.
+  const byAuthor = new Map<string, VersionToEvaluate[]>()
+  for (const o of versions) {
+    if (!o.authorId) continue
+    const key = `${o.event.platform}\u0000${o.authorId}`
+    const list = byAuthor.get(key)
+    if (list) list.push(o)
+    else byAuthor.set(key, [o])
+  }
   pub.forEach((v, i) => {
     const version = effective[i] ?? null
     if (!version) {
@@ -98,9 +107,9 @@ export async function evaluateVersions(
     if (request.windowMs > 0 && request.authorId) {
       const from = times[i]!.getTime() - request.windowMs
       const added: HistoryItem[] = []
-      for (const o of versions) {
+      for (const o of byAuthor.get(`${v.event.platform}\u0000${request.authorId}`) ?? []) {
         const at = Date.parse(o.event.platformTime)
-        if (o.event.platform !== v.event.platform || o.authorId !== request.authorId || o.event.externalId === v.event.externalId) continue
+        if (o.event.externalId === v.event.externalId) continue
         if (at < from || at > times[i]!.getTime()) continue
         const id = `${o.event.externalId}\u0000${o.key}`
         if (seen.has(id)) continue

@@ -93,37 +93,50 @@ export async function recordMalformedDelivery(tx: Queryable, delivery: ReceivedD
 }
 
 /**
- * One statement stores a delivery with its comments, events, ledger entries and evaluations, so the
- * common case (a new delivery) costs one round trip:
- * - the raw delivery, once per distinct body (nothing else happens for a body seen before);
- * - one row per comment, upserted in a fixed order so concurrent deliveries cannot deadlock. A new
- *   comment gets the projection its single event gives (see `projectionAtInsert`), the moderation
- *   status its evaluation gives (statusAtInsert), and its parent when the parent is already
- *   stored; replies stored earlier that wait for it as their parent are linked to it (rows of this
- *   delivery are left to refreshComments, so no row is changed twice);
- * - every event not already stored for its comment (comment_id, event_key);
+ * One statement stores a group of deliveries (one, or those the delivery writer gathered while
+ * earlier groups were being written) with their comments, events, ledger entries and evaluations,
+ * so a group costs one round trip and one plan however many deliveries it holds:
+ * - the raw deliveries, once per distinct body, in body-digest order so concurrent groups cannot
+ *   deadlock on them (nothing else happens for a body seen before);
+ * - the events of the deliveries stored (`candidate`);
+ * - one row per comment with such an event, upserted in a fixed order so concurrent groups cannot
+ *   deadlock. A new comment gets the projection its single event gives (see `projectionAtInsert`),
+ *   the moderation status its evaluation gives (statusAtInsert), and its parent when the parent is
+ *   already stored; replies stored earlier that wait for it as their parent are linked to it (rows
+ *   of this group are left to refreshComments, so no row is changed twice);
+ * - every event not already stored for its comment (comment_id, event_key): the same change in two
+ *   deliveries of the group is stored once, for the first;
  * - the ledger entry of each event stored (`%LEDGER%`, from ledgerInsertPart: appendEntries' SQL);
  * - the evaluation of each version stored, when there are any (`%EVALUATIONS%`, from
  *   evaluationsInsertPart).
- * The versions were evaluated with the published policy versions counted as `$34`: when this
+ * The versions were evaluated with the published policy versions counted as `$10`: when this
  * statement's snapshot has another count (a version was published meanwhile), it writes nothing.
- * It returns a row per comment (`c`), a row per new event (`e`), and that count (`p`), so the
- * caller can tell a stale evaluation (evaluate again and retry) from a delivery stored before.
+ * It returns a row per delivery stored (`d`), per comment (`c`), per new event (`e`), and that
+ * count (`p`), so the caller can tell a stale evaluation (evaluate again and retry) from a delivery
+ * stored before.
  */
-const STORE_DELIVERY = `
+const STORE_DELIVERIES = `
 WITH published AS (
   SELECT count(*)::int AS n FROM policy_version WHERE status = 'published'
 ),
 delivery AS (
   INSERT INTO webhook_delivery (id, source, received_at, body, body_sha256, headers, signature_variant, outcome, problems, event_count, skipped)
-  SELECT $1::uuid, $2, $3, $4, $5, $6::jsonb, $7, 'accepted', NULL, $8, $9::jsonb
-   WHERE $34::int IS NULL OR $34::int = (SELECT n FROM published)
+  SELECT d.id, d.source, $3, d.body, d.digest, d.headers, d.variant, 'accepted', NULL, d.event_count, d.skipped
+    FROM unnest($1::uuid[], $2::text[], $4::bytea[], $5::text[], $6::jsonb[], $7::text[], $8::int[], $9::jsonb[])
+         WITH ORDINALITY AS d(id, source, body, digest, headers, variant, event_count, skipped, ord)
+   WHERE $10::int IS NULL OR $10::int = (SELECT n FROM published)
+   ORDER BY d.ord
   ON CONFLICT (source, body_sha256) DO NOTHING
   RETURNING id
 ),
+candidate AS (
+  SELECT * FROM unnest($27::uuid[], $28::text[], $29::text[], $30::text[], $31::timestamptz[], $32::text[], $33::text[], $34::uuid[], $35::uuid[], $36::int[])
+         WITH ORDINALITY AS e(id, platform, external_id, kind, platform_time, text, event_key, ledger_entry_id, delivery_id, comment_ord, ord)
+   WHERE e.delivery_id IN (SELECT id FROM delivery)
+),
 input AS (
-  SELECT * FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],
-                       $19::boolean[], $20::text[], $21::text[], $22::int[], $23::timestamptz[], $24::timestamptz[], $33::text[])
+  SELECT * FROM unnest($11::uuid[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],
+                       $20::boolean[], $21::text[], $22::text[], $23::int[], $24::timestamptz[], $25::timestamptz[], $26::text[])
          WITH ORDINALITY AS c(id, platform, account, external_id, post_id, parent_external_id, author_id, author_name, author_email,
                               by_city, status, current_text, version_count, first_at, last_at, moderation_status, ord)
 ),
@@ -135,7 +148,7 @@ upserted AS (
          c.author_id, c.author_name, c.author_email, c.by_city, c.status, c.current_text, c.version_count, c.first_at, c.last_at,
          c.moderation_status
     FROM input c
-   WHERE EXISTS (SELECT 1 FROM delivery)
+   WHERE c.ord IN (SELECT comment_ord FROM candidate)
    ORDER BY c.ord
   ON CONFLICT (platform, external_id) DO UPDATE SET
     post_id = COALESCE(comment.post_id, EXCLUDED.post_id),
@@ -148,9 +161,8 @@ upserted AS (
 ),
 events AS (
   INSERT INTO comment_event (id, comment_id, kind, platform_time, text, event_key, delivery_id, ledger_entry_id, received_at)
-  SELECT e.id, u.id, e.kind, e.platform_time, e.text, e.event_key, $1::uuid, e.ledger_entry_id, $3
-    FROM unnest($25::uuid[], $26::text[], $27::text[], $28::text[], $29::timestamptz[], $30::text[], $31::text[], $32::uuid[])
-         WITH ORDINALITY AS e(id, platform, external_id, kind, platform_time, text, event_key, ledger_entry_id, ord)
+  SELECT e.id, u.id, e.kind, e.platform_time, e.text, e.event_key, e.delivery_id, e.ledger_entry_id, $3
+    FROM candidate e
     JOIN upserted u ON u.platform = e.platform AND u.external_id = e.external_id
    ORDER BY e.ord
   ON CONFLICT (comment_id, event_key) DO NOTHING
@@ -166,18 +178,44 @@ linked AS (
    WHERE c.parent_id IS NULL AND c.platform = u.platform AND c.parent_external_id = u.external_id
      AND NOT EXISTS (SELECT 1 FROM input x WHERE x.platform = c.platform AND x.external_id = c.external_id)
 )
-SELECT 'c' AS row, u.id::text AS id, u.platform, u.external_id FROM upserted u
+SELECT 'd' AS row, d.id::text AS id, NULL AS platform, NULL AS external_id FROM delivery d
+UNION ALL
+SELECT 'c', u.id::text, u.platform, u.external_id FROM upserted u
 UNION ALL
 SELECT 'e', e.id::text, NULL, NULL FROM events e
 UNION ALL
 SELECT 'p', n::text, NULL, NULL FROM published`
 
+/** The parameters before the ledger's (`$37` on). */
+const STORE_DELIVERIES_PARAMS = 36
+
+/** A verified, normalized delivery waiting to be stored. */
+export interface DeliveryToStore {
+  delivery: ReceivedDelivery
+  normalized: NormalizeResult
+}
+
+interface Slot extends DeliveryToStore {
+  id: string
+  digest: string
+}
+
+interface Candidate {
+  event: CommentEvent
+  slot: Slot
+  eventId: string
+  ledgerEntryId: string
+  key: string
+}
+
 interface CommentInput {
   id: string
   key: string
-  /** Identity fields merged from the delivery's events for this comment. */
+  /** Its position in the statement's comment arrays (1-based, as WITH ORDINALITY counts). */
+  ord: number
+  /** Identity fields merged from the group's events for this comment. */
   identity: CommentEvent
-  events: CommentEvent[]
+  candidates: Candidate[]
 }
 
 const commentKey = (e: Pick<CommentEvent, 'platform' | 'externalId'>) => `${e.platform}\u0000${e.externalId}`
@@ -188,108 +226,132 @@ const commentKey = (e: Pick<CommentEvent, 'platform' | 'externalId'>) => `${e.pl
  * refreshComments (the insert then holds placeholders, as it always did).
  */
 function projectionAtInsert(c: CommentInput) {
-  const event = c.events.length === 1 ? c.events[0]! : null
+  const event = c.candidates.length === 1 ? c.candidates[0]!.event : null
   if (!event) return { status: 'active', currentText: null, versionCount: 0, firstAt: c.identity.platformTime, lastAt: c.identity.platformTime }
   const version = event.kind === 'created' || event.kind === 'edited'
   const status = event.kind === 'deleted_by_author' ? 'deleted_by_author' : event.kind === 'hidden_on_platform' ? 'hidden_on_platform' : 'active'
   return { status, currentText: version ? event.text : null, versionCount: version ? 1 : 0, firstAt: event.platformTime, lastAt: event.platformTime }
 }
 
+type IngestDeps = { clock: Clock; resolver: PolicyResolver; maxAttempts: number }
+
 /**
  * Stores one verified delivery in the caller's transaction: the raw bytes, every comment event not
  * seen before (appended to the ledger), and the comments' current state. A redelivery stores
  * nothing new. The caller acknowledges only after the transaction commits.
  */
-export async function ingestDelivery(
-  tx: Queryable,
-  delivery: ReceivedDelivery,
-  normalized: NormalizeResult,
-  deps: { clock: Clock; resolver: PolicyResolver; maxAttempts: number },
-): Promise<IngestResult> {
+export async function ingestDelivery(tx: Queryable, delivery: ReceivedDelivery, normalized: NormalizeResult, deps: IngestDeps): Promise<IngestResult> {
+  const [result] = await ingestDeliveries(tx, [{ delivery, normalized }], deps)
+  return result!
+}
+
+/**
+ * Stores several deliveries in the caller's transaction as ingestDelivery stores one (and with the
+ * same result for each, in the order given), in one statement for all of them: the delivery
+ * writer's group commit. The same body twice is stored once; the same change in two deliveries is
+ * one event, counted as accepted by the first and as a duplicate by the others.
+ */
+export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryToStore[], deps: IngestDeps): Promise<IngestResult[]> {
+  if (items.length === 0) return []
   const sql = asSql(tx)
   const receivedAt = deps.clock()
-  const details = { eventCount: normalized.events.length, skipped: normalized.skipped }
-  if (normalized.events.length === 0) {
-    const stored = await insertDelivery(sql, delivery, receivedAt, 'accepted', details)
-    return { deliveryId: stored.id, duplicateDelivery: stored.duplicate, accepted: 0, duplicates: 0, skipped: normalized.skipped.length, newEvents: [] }
-  }
 
+  // One row per distinct body; a second copy in the group is the first's duplicate.
+  const slots: Slot[] = items.map((item) => ({ ...item, id: randomUUID(), digest: bodyDigest(item.delivery) }))
+  const firstWithBody = new Map<string, Slot>()
+  const copyOf = new Map<Slot, Slot>()
+  for (const slot of slots) {
+    const body = `${slot.delivery.source}\u0000${slot.digest}`
+    const first = firstWithBody.get(body)
+    if (first) copyOf.set(slot, first)
+    else firstWithBody.set(body, slot)
+  }
+  // Delivery rows are locked in digest order, the same in every group.
+  const distinct = [...firstWithBody.values()].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0))
+
+  const candidates: Candidate[] = distinct.flatMap((slot) =>
+    slot.normalized.events.map((event) => ({ event, slot, eventId: randomUUID(), ledgerEntryId: randomUUID(), key: eventKey(event) })),
+  )
   const byComment = new Map<string, CommentInput>()
-  for (const event of normalized.events) {
-    const key = commentKey(event)
+  for (const candidate of candidates) {
+    const key = commentKey(candidate.event)
     const known = byComment.get(key)
     // Identity fields (post, parent, author) from whichever event carries them.
     if (known) {
-      known.identity = mergeIdentity(known.identity, event)
-      known.events.push(event)
+      known.identity = mergeIdentity(known.identity, candidate.event)
+      known.candidates.push(candidate)
     } else {
-      byComment.set(key, { id: randomUUID(), key, identity: event, events: [event] })
+      byComment.set(key, { id: randomUUID(), key, ord: 0, identity: candidate.event, candidates: [candidate] })
     }
   }
-  // Rows are locked in this order, the same in every delivery.
+  // Rows are locked in this order, the same in every group.
   const comments = [...byComment.values()].sort((a, b) => (a.identity.platform + a.identity.externalId < b.identity.platform + b.identity.externalId ? -1 : 1))
+  comments.forEach((c, i) => (c.ord = i + 1))
+  const commentOf = (candidate: Candidate) => byComment.get(commentKey(candidate.event))!
   const projections = comments.map(projectionAtInsert)
-  const candidates = normalized.events.map((event) => ({ event, eventId: randomUUID(), ledgerEntryId: randomUUID(), key: eventKey(event) }))
 
-  const deliveryId = randomUUID()
-  const digest = bodyDigest(delivery)
   // Every candidate's entry; the statement keeps those whose event it stored, about the comment row
   // it found or created (the subject given here is replaced by that row's id).
-  const entries: NewEntry[] = candidates.map(({ event, ledgerEntryId, key }) => ({
-    id: ledgerEntryId,
-    kind: LEDGER_KIND[event.kind],
-    subject: byComment.get(commentKey(event))!.id,
-    actor: `platform:${event.platform}`,
-    payload: {
-      deliveryId,
-      platform: event.platform,
-      account: event.account,
-      externalId: event.externalId,
-      postId: event.postId,
-      parentExternalId: event.parentId,
-      author: event.author,
-      kind: event.kind,
-      text: event.text,
-      platformTime: event.platformTime,
-      byCityAccount: event.byCityAccount,
-      eventKey: key,
-    },
-  }))
+  const entries: NewEntry[] = candidates.map((candidate) => {
+    const { event } = candidate
+    return {
+      id: candidate.ledgerEntryId,
+      kind: LEDGER_KIND[event.kind],
+      subject: commentOf(candidate).id,
+      actor: `platform:${event.platform}`,
+      payload: {
+        deliveryId: candidate.slot.id,
+        platform: event.platform,
+        account: event.account,
+        externalId: event.externalId,
+        postId: event.postId,
+        parentExternalId: event.parentId,
+        author: event.author,
+        kind: event.kind,
+        text: event.text,
+        platformTime: event.platformTime,
+        byCityAccount: event.byCityAccount,
+        eventKey: candidate.key,
+      },
+    }
+  })
   const ledger = ledgerInsertPart(entries, () => receivedAt, {
-    firstParam: 35,
+    firstParam: STORE_DELIVERIES_PARAMS + 1,
     onlyWith: { relation: 'events', entryIdColumn: 'ledger_entry_id', subjectColumn: 'comment_id' },
   })
 
-  // The policy is applied before the delivery is stored (evaluateVersions), so the statement below
+  // The policy is applied before the group is stored (evaluateVersions), so the statement below
   // writes the evaluations and the new comments' moderation status with the rows themselves. It
   // writes nothing when a policy version was published since the evaluation: evaluated again then.
   const versionCandidates = candidates.filter((c) => c.event.kind === 'created' || c.event.kind === 'edited')
-  const toEvaluate = versionCandidates.map((c) => ({ event: c.event, key: c.key, authorId: byComment.get(commentKey(c.event))!.identity.author.id }))
+  const toEvaluate = versionCandidates.map((c) => ({ event: c.event, key: c.key, authorId: commentOf(c).identity.author.id }))
   let publishedCount: number | undefined
   let results = new Map<string, VersionResult | null>()
-  let rows: Array<{ row: 'c' | 'e' | 'p'; id: string; platform: string | null; external_id: string | null }> = []
+  let rows: Array<{ row: 'd' | 'c' | 'e' | 'p'; id: string; platform: string | null; external_id: string | null }> = []
   for (let attempt = 1; ; attempt++) {
     const evaluation = versionCandidates.length === 0 ? null : await evaluateVersions(sql, toEvaluate, { ...deps, ...(publishedCount === undefined ? {} : { publishedCount }) })
     results = new Map(versionCandidates.map((c, i) => [c.eventId, evaluation?.results[i] ?? null]))
     const moderationStatuses = comments.map((c) =>
-      statusAtInsert(candidates.filter((x) => results.has(x.eventId) && commentKey(x.event) === c.key).map((x) => ({ event: x.event, result: results.get(x.eventId)! }))),
+      statusAtInsert(c.candidates.filter((x) => results.has(x.eventId)).map((x) => ({ event: x.event, result: results.get(x.eventId)! }))),
     )
     const evaluated = versionCandidates.flatMap((c) => {
       const result = results.get(c.eventId)
       return result?.version && result.evaluation ? [{ eventId: c.eventId, result }] : []
     })
-    const evaluations = evaluated.length > 0 ? evaluationsInsertPart(evaluated, deps.clock(), { firstParam: 35 + ledger.values.length, relation: 'events' }) : null
-    const statement = STORE_DELIVERY.replace('%LEDGER%', ledger.text).replace('%EVALUATIONS%', evaluations ? `\nevaluated AS (\n  ${evaluations.text}\n),` : '')
-    rows = await sql.query<{ row: 'c' | 'e' | 'p'; id: string; platform: string | null; external_id: string | null }>(statement, [
-      deliveryId,
-      delivery.source,
+    const evaluations =
+      evaluated.length > 0 ? evaluationsInsertPart(evaluated, deps.clock(), { firstParam: STORE_DELIVERIES_PARAMS + 1 + ledger.values.length, relation: 'events' }) : null
+    const statement = STORE_DELIVERIES.replace('%LEDGER%', ledger.text).replace('%EVALUATIONS%', evaluations ? `\nevaluated AS (\n  ${evaluations.text}\n),` : '')
+    rows = await sql.query<(typeof rows)[number]>(statement, [
+      distinct.map((s) => s.id),
+      distinct.map((s) => s.delivery.source),
       receivedAt,
-      delivery.body,
-      digest,
-      JSON.stringify(delivery.headers),
-      delivery.signatureVariant,
-      details.eventCount,
-      JSON.stringify(details.skipped),
+      distinct.map((s) => s.delivery.body),
+      distinct.map((s) => s.digest),
+      distinct.map((s) => JSON.stringify(s.delivery.headers)),
+      distinct.map((s) => s.delivery.signatureVariant),
+      distinct.map((s) => s.normalized.events.length),
+      distinct.map((s) => JSON.stringify(s.normalized.skipped)),
+      evaluation?.publishedCount ?? null,
       comments.map((c) => c.id),
       comments.map((c) => c.identity.platform),
       comments.map((c) => c.identity.account),
@@ -305,6 +367,7 @@ export async function ingestDelivery(
       projections.map((p) => p.versionCount),
       projections.map((p) => new Date(p.firstAt)),
       projections.map((p) => new Date(p.lastAt)),
+      moderationStatuses,
       candidates.map((c) => c.eventId),
       candidates.map((c) => c.event.platform),
       candidates.map((c) => c.event.externalId),
@@ -313,48 +376,59 @@ export async function ingestDelivery(
       candidates.map((c) => c.event.text),
       candidates.map((c) => c.key),
       candidates.map((c) => c.ledgerEntryId),
-      moderationStatuses,
-      evaluation?.publishedCount ?? null,
+      candidates.map((c) => c.slot.id),
+      candidates.map((c) => commentOf(c).ord),
       ...ledger.values,
       ...(evaluations?.values ?? []),
     ])
     const seen = Number(rows.find((r) => r.row === 'p')!.id)
     if (evaluation === null || evaluation.publishedCount === null || seen === evaluation.publishedCount) break
     // Nothing was written: a policy version was published since the evaluation.
-    if (attempt >= 5) throw new Error('ingestDelivery: the published policy versions kept changing during the delivery')
+    if (attempt >= 5) throw new Error('ingestDeliveries: the published policy versions kept changing during the delivery')
     publishedCount = seen
   }
-  const commentRows = rows.filter((r) => r.row === 'c')
-  const base = { skipped: normalized.skipped.length }
-  if (commentRows.length === 0) {
-    // The same bytes were stored before: nothing else was written.
-    return { ...base, deliveryId: await existingDeliveryId(sql, delivery.source, digest), duplicateDelivery: true, accepted: 0, duplicates: normalized.events.length, newEvents: [] }
-  }
-  const commentIds = new Map(commentRows.map((r) => [`${r.platform}\u0000${r.external_id}`, r.id]))
+
+  const stored = new Set(rows.filter((r) => r.row === 'd').map((r) => r.id))
+  const commentIds = new Map(rows.filter((r) => r.row === 'c').map((r) => [`${r.platform}\u0000${r.external_id}`, r.id]))
   const freshIds = new Set(rows.filter((r) => r.row === 'e').map((r) => r.id))
   const fresh = candidates.filter((c) => freshIds.has(c.eventId)).map((c) => ({ ...c, commentId: commentIds.get(commentKey(c.event))! }))
 
   // Comments created by this statement already hold their projection and links, except those with
-  // several events here or whose parent arrived in the same delivery. When any comment existed
-  // before, every touched comment is refreshed, as it always was.
-  const touched = [...new Set(fresh.map((c) => c.commentId))]
-  const allCreated = comments.every((c) => commentIds.get(c.key) === c.id)
-  const needsRefresh = (c: CommentInput) => c.events.length > 1 || (c.identity.parentId !== null && byComment.has(commentKey({ platform: c.identity.platform, externalId: c.identity.parentId })))
-  const refresh = allCreated ? comments.filter(needsRefresh).map((c) => c.id) : touched
-  if (refresh.length > 0) await refreshComments(sql, refresh)
+  // several events here or whose parent arrived in the same group; comments that existed before
+  // are refreshed when they got a new event.
+  const created = new Set(comments.filter((c) => commentIds.get(c.key) === c.id).map((c) => c.id))
+  const needsRefresh = (c: CommentInput) =>
+    c.candidates.length > 1 || (c.identity.parentId !== null && byComment.has(commentKey({ platform: c.identity.platform, externalId: c.identity.parentId })))
+  const refresh = new Set([...fresh.map((c) => c.commentId).filter((id) => !created.has(id)), ...comments.filter((c) => created.has(c.id) && needsRefresh(c)).map((c) => c.id)])
+  if (refresh.size > 0) await refreshComments(sql, [...refresh])
 
   const newEvents = fresh.map(({ commentId, eventId, ledgerEntryId, event }) => ({ commentId, eventId, ledgerEntryId, event }))
-  const created = new Set(comments.filter((c) => commentIds.get(c.key) === c.id).map((c) => c.id))
   await applyPolicy(sql, newEvents, results, created, deps)
 
-  return {
-    ...base,
-    deliveryId,
-    duplicateDelivery: false,
-    accepted: fresh.length,
-    duplicates: candidates.length - fresh.length,
-    newEvents,
-  }
+  // Bodies stored before (by another group, or long ago): their existing delivery's id.
+  const before = distinct.filter((s) => !stored.has(s.id))
+  const existing = before.length === 0 ? new Map<Slot, string>() : await existingDeliveryIds(sql, before)
+  return slots.map((slot) => {
+    const first = copyOf.get(slot) ?? slot
+    const skipped = slot.normalized.skipped.length
+    if (first !== slot || !stored.has(slot.id)) {
+      // The same bytes were stored before (or earlier in this group): nothing else was written.
+      const deliveryId = stored.has(first.id) ? first.id : existing.get(first)!
+      return { deliveryId, duplicateDelivery: true, accepted: 0, duplicates: slot.normalized.events.length, skipped, newEvents: [] }
+    }
+    const mine = fresh.filter((c) => c.slot === slot).map(({ commentId, eventId, ledgerEntryId, event }) => ({ commentId, eventId, ledgerEntryId, event }))
+    return { deliveryId: slot.id, duplicateDelivery: false, accepted: mine.length, duplicates: slot.normalized.events.length - mine.length, skipped, newEvents: mine }
+  })
+}
+
+async function existingDeliveryIds(sql: SqlClient, slots: readonly Slot[]): Promise<Map<Slot, string>> {
+  const rows = await sql.query<{ id: string; source: string; body_sha256: string }>(
+    `SELECT id::text, source, body_sha256 FROM webhook_delivery
+      WHERE (source, body_sha256) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [slots.map((s) => s.delivery.source), slots.map((s) => s.digest)],
+  )
+  const ids = new Map(rows.map((r) => [`${r.source}\u0000${r.body_sha256}`, r.id]))
+  return new Map(slots.map((s) => [s, ids.get(`${s.delivery.source}\u0000${s.digest}`)!]))
 }
 
 function mergeIdentity(a: CommentEvent, b: CommentEvent): CommentEvent {
