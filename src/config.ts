@@ -74,6 +74,12 @@ export const EnvSchema = z
     WEBHOOK_BODY_LIMIT_BYTES: z
       .preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).default(4 * 1_048_576))
       .describe('Largest webhook delivery accepted, in bytes (Meta batches up to 1,000 changes); larger ones get 413.'),
+    INGEST_WRITERS: z
+      .preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(50).default(2))
+      .describe('Transactions that store webhook deliveries at once; deliveries arriving meanwhile wait and are stored together in the next one (group commit). Each holds a pool connection.'),
+    INGEST_GROUP_MAX_EVENTS: z
+      .preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100_000).default(2000))
+      .describe('Most comment events stored in one group-commit transaction (a bigger delivery is a group of its own).'),
     FACEBOOK_GRAPH_URL: z.preprocess(emptyAsUndefined, z.url().default('https://graph.facebook.com/v21.0')).describe('Graph API base URL for acting on Facebook comments.'),
     FACEBOOK_PAGE_ID: optionalString.describe("The city's Facebook Page id (private replies are sent from it)."),
     FACEBOOK_PAGE_TOKEN: optionalString.describe('Page access token with pages_manage_engagement. Unset: Facebook actions fail and surface in the queue.'),
@@ -158,6 +164,9 @@ export interface Config {
     linkedinClientSecret: string | null
     websiteSecret: string | null
     bodyLimitBytes: number
+    /** Group commit of deliveries (src/webhooks/delivery-writer.ts). */
+    writers: number
+    maxGroupEvents: number
   }
   platforms: PlatformApiConfig
   smtp: { url: string; from: string } | null
@@ -244,6 +253,8 @@ export function loadConfig(
       linkedinClientSecret: env.LINKEDIN_CLIENT_SECRET ?? null,
       websiteSecret: env.WEBSITE_WEBHOOK_SECRET ?? null,
       bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+      writers: env.INGEST_WRITERS,
+      maxGroupEvents: env.INGEST_GROUP_MAX_EVENTS,
     },
     platforms: {
       facebook: env.FACEBOOK_PAGE_TOKEN && env.FACEBOOK_PAGE_ID ? { baseUrl: env.FACEBOOK_GRAPH_URL, pageId: env.FACEBOOK_PAGE_ID, pageToken: env.FACEBOOK_PAGE_TOKEN } : null,

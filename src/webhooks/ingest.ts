@@ -269,7 +269,8 @@ export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryTo
   // Delivery rows are locked in digest order, the same in every group.
   const distinct = [...firstWithBody.values()].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0))
 
-  const candidates: Candidate[] = distinct.flatMap((slot) =>
+  // In arrival order: of the same change in two deliveries, the first delivery's is stored.
+  const candidates: Candidate[] = slots.filter((slot) => !copyOf.has(slot)).flatMap((slot) =>
     slot.normalized.events.map((event) => ({ event, slot, eventId: randomUUID(), ledgerEntryId: randomUUID(), key: eventKey(event) })),
   )
   const byComment = new Map<string, CommentInput>()

@@ -4,9 +4,10 @@ import { z } from 'zod'
 import { accessFrom, loggedRead } from '../audit/access-log.js'
 import { inPgTransaction } from '../db/sql.js'
 import type { Role } from '../plugins/auth.js'
-import { NotFoundError, Problem, ProblemError, ValidationProblem } from '../plugins/errors.js'
+import { isDatabaseUnavailable, NotFoundError, Problem, ProblemError, ValidationProblem } from '../plugins/errors.js'
 import { decodeCursor, encodeCursor } from '../http/cursor.js'
-import { ingestDelivery, recordMalformedDelivery, type IngestResult } from './ingest.js'
+import { DeliveryWriter } from './delivery-writer.js'
+import { ingestDeliveries, recordMalformedDelivery, type IngestResult } from './ingest.js'
 import { MalformedDeliveryError, platformAdapters, type HandshakeResult, type WebhookSource } from './platforms/index.js'
 import * as S from './schemas.js'
 import { WebhookStats } from './stats.js'
@@ -54,6 +55,16 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     website: webhooks.websiteSecret,
   }
 
+  // On plain pg transactions rather than Prisma's, several deliveries to a transaction when they
+  // arrive together: ingestion is the hot path (docs/performance.md).
+  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts }
+  const writer = new DeliveryWriter(
+    (group) => inPgTransaction(app.db.pool, (sql) => ingestDeliveries(sql, group, deps)),
+    { writers: webhooks.writers, maxGroupEvents: webhooks.maxGroupEvents },
+    isDatabaseUnavailable,
+  )
+  app.addHook('onClose', () => writer.idle())
+
   // Signatures are over the exact bytes received, so these routes take the body as a Buffer and
   // never as parsed JSON (a re-serialized body would not verify). This scope only.
   app.removeAllContentTypeParsers()
@@ -84,10 +95,8 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
         error.issues.map((i) => ({ path: `body:${i.path}`, message: i.message })),
       )
     }
-    // On a plain pg transaction rather than Prisma's: ingestion is the hot path (docs/performance.md).
-    const result = await inPgTransaction(app.db.pool, (sql) =>
-      ingestDelivery(sql, delivery, normalized, { clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts }),
-    )
+    // Resolves after the transaction holding it committed.
+    const result = await writer.submit({ delivery, normalized })
     stats.accepted(source, result.duplicateDelivery, now)
     request.log.info({ source, deliveryId: result.deliveryId, accepted: result.accepted, duplicates: result.duplicates }, 'webhook delivery stored')
     return result
@@ -196,7 +205,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
           return [s, { ...c, configured: secrets[s] !== null, lastAcceptedAt: iso(c.lastAcceptedAt), lastRejectedAt: iso(c.lastRejectedAt) }]
         }),
       ) as z.infer<typeof S.WebhookStatus>['sources']
-      return { instanceStartedAt: stats.startedAt.toISOString(), sources, last24h }
+      return { instanceStartedAt: stats.startedAt.toISOString(), sources, writer: writer.stats(), last24h }
     },
   )
 

@@ -122,6 +122,15 @@ export const WebhookStatus = z
   .object({
     instanceStartedAt: z.iso.datetime().describe('Counters are per instance and start at zero here'),
     sources: z.object({ meta: Counters, x: Counters, linkedin: Counters, website: Counters }),
+    writer: z
+      .object({
+        groups: z.number().int().describe('Transactions that committed deliveries (group commit: deliveries arriving together share one)'),
+        deliveries: z.number().int().describe('Deliveries committed in them'),
+        largestGroup: z.number().int(),
+        groupsRetriedAlone: z.number().int().describe('Groups that failed, whose deliveries were then each written alone so one bad delivery fails only itself'),
+        queued: z.number().int().describe('Deliveries waiting for a transaction now'),
+      })
+      .describe('Group commit of this instance (INGEST_WRITERS, INGEST_GROUP_MAX_EVENTS)'),
     last24h: z
       .array(z.object({ source: z.string(), outcome: z.string(), deliveries: z.number().int(), events: z.number().int() }))
       .describe('Stored deliveries by source and outcome over the last 24 hours (all instances)'),

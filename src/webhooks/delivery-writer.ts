@@ -1,0 +1,127 @@
+import type { DeliveryToStore, IngestResult } from './ingest.js'
+
+export interface DeliveryWriterOptions {
+  /** Groups written at once, each in its own transaction on its own connection. */
+  writers: number
+  /** A group takes queued deliveries up to this many comment events (always at least one delivery). */
+  maxGroupEvents: number
+}
+
+/** Stores a group of deliveries in one transaction and returns once it committed: a result per delivery, in order. */
+export type WriteGroup = (group: readonly DeliveryToStore[]) => Promise<IngestResult[]>
+
+export interface DeliveryWriterStats {
+  /** Transactions that committed a group. */
+  groups: number
+  /** Deliveries committed in them. */
+  deliveries: number
+  largestGroup: number
+  /** Groups that failed and whose deliveries were then written one by one. */
+  groupsRetriedAlone: number
+  /** Deliveries waiting for a writer now. */
+  queued: number
+}
+
+interface Waiting {
+  item: DeliveryToStore
+  events: number
+  resolve: (result: IngestResult) => void
+  reject: (error: unknown) => void
+}
+
+/**
+ * Group commit for webhook deliveries. Each delivery must be committed before its 2xx, and one
+ * transaction per delivery spends most of its time on what every transaction costs (a plan, a
+ * commit, round trips; docs/performance.md). So deliveries that arrive while `writers` groups are
+ * being written wait, and the next free writer stores all of them (up to `maxGroupEvents`) in one
+ * transaction. Nothing waits on a timer: a delivery that finds a free writer is written at once.
+ *
+ * A delivery's promise settles only after its own transaction committed or failed. When a group
+ * fails, each of its deliveries is written again alone, so one delivery the database refuses never
+ * fails the others; only when `failsEveryone(error)` (the database is unavailable) do they all get
+ * the group's error without another attempt.
+ */
+export class DeliveryWriter {
+  private readonly queue: Waiting[] = []
+  private running = 0
+  private idleWaiters: Array<() => void> = []
+  private readonly counts = { groups: 0, deliveries: 0, largestGroup: 0, groupsRetriedAlone: 0 }
+
+  constructor(
+    private readonly write: WriteGroup,
+    private readonly options: DeliveryWriterOptions,
+    private readonly failsEveryone: (error: unknown) => boolean,
+  ) {
+    if (!(options.writers >= 1 && options.maxGroupEvents >= 1)) throw new Error('DeliveryWriter: writers and maxGroupEvents must be at least 1')
+  }
+
+  /** Resolves with the delivery's result once it is committed; rejects if it was not stored. */
+  submit(item: DeliveryToStore): Promise<IngestResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, events: item.normalized.events.length, resolve, reject })
+      this.startWriters()
+    })
+  }
+
+  stats(): DeliveryWriterStats {
+    return { ...this.counts, queued: this.queue.length }
+  }
+
+  /** Resolves when nothing is queued or being written (for shutdown). */
+  idle(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve()
+    return new Promise((resolve) => this.idleWaiters.push(resolve))
+  }
+
+  private startWriters() {
+    while (this.running < this.options.writers && this.queue.length > 0) {
+      const group = this.takeGroup()
+      this.running++
+      void this.writeGroup(group).finally(() => {
+        this.running--
+        this.startWriters()
+        if (this.running === 0 && this.queue.length === 0) {
+          for (const resolve of this.idleWaiters.splice(0)) resolve()
+        }
+      })
+    }
+  }
+
+  /** The oldest deliveries, in arrival order, up to maxGroupEvents events. */
+  private takeGroup(): Waiting[] {
+    let events = this.queue[0]!.events
+    let n = 1
+    while (n < this.queue.length && events + this.queue[n]!.events <= this.options.maxGroupEvents) events += this.queue[n++]!.events
+    return this.queue.splice(0, n)
+  }
+
+  private async writeGroup(group: Waiting[]): Promise<void> {
+    try {
+      const results = await this.write(group.map((w) => w.item))
+      this.committed(group.length)
+      group.forEach((w, i) => w.resolve(results[i]!))
+      return
+    } catch (error) {
+      if (group.length === 1 || this.failsEveryone(error)) {
+        for (const w of group) w.reject(error)
+        return
+      }
+    }
+    this.counts.groupsRetriedAlone++
+    for (const w of group) {
+      try {
+        const [result] = await this.write([w.item])
+        this.committed(1)
+        w.resolve(result!)
+      } catch (error) {
+        w.reject(error)
+      }
+    }
+  }
+
+  private committed(deliveries: number) {
+    this.counts.groups++
+    this.counts.deliveries += deliveries
+    this.counts.largestGroup = Math.max(this.counts.largestGroup, deliveries)
+  }
+}
