@@ -76,14 +76,22 @@ async function insertDelivery(
     ],
   )
   if (inserted[0]) return { id: inserted[0].id, duplicate: false }
-  return { id: await existingDeliveryId(sql, delivery.source, digest), duplicate: true }
+  const [id] = await existingDeliveryIds(sql, [{ source: delivery.source, digest }])
+  return { id: id!, duplicate: true }
 }
 
 const bodyDigest = (delivery: ReceivedDelivery) => createHash('sha256').update(delivery.body).digest('hex')
+const bodyKey = (source: string, digest: string) => `${source}\u0000${digest}`
 
-async function existingDeliveryId(sql: SqlClient, source: WebhookSource, digest: string): Promise<string> {
-  const rows = await sql.query<{ id: string }>(`SELECT id::text FROM webhook_delivery WHERE source = $1 AND body_sha256 = $2`, [source, digest])
-  return rows[0]!.id
+/** The stored delivery of each body (source and digest), in the order given. */
+async function existingDeliveryIds(sql: SqlClient, bodies: ReadonlyArray<{ source: WebhookSource; digest: string }>): Promise<string[]> {
+  const rows = await sql.query<{ id: string; source: string; body_sha256: string }>(
+    `SELECT id::text, source, body_sha256 FROM webhook_delivery
+      WHERE (source, body_sha256) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [bodies.map((b) => b.source), bodies.map((b) => b.digest)],
+  )
+  const ids = new Map(rows.map((r) => [bodyKey(r.source, r.body_sha256), r.id]))
+  return bodies.map((b) => ids.get(bodyKey(b.source, b.digest))!)
 }
 
 /** Keeps a delivery whose signature verified but whose body is not the platform's shape, for the TST to inspect. */
@@ -261,7 +269,7 @@ export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryTo
   const firstWithBody = new Map<string, Slot>()
   const copyOf = new Map<Slot, Slot>()
   for (const slot of slots) {
-    const body = `${slot.delivery.source}\u0000${slot.digest}`
+    const body = bodyKey(slot.delivery.source, slot.digest)
     const first = firstWithBody.get(body)
     if (first) copyOf.set(slot, first)
     else firstWithBody.set(body, slot)
@@ -393,6 +401,12 @@ export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryTo
   const commentIds = new Map(rows.filter((r) => r.row === 'c').map((r) => [`${r.platform}\u0000${r.external_id}`, r.id]))
   const freshIds = new Set(rows.filter((r) => r.row === 'e').map((r) => r.id))
   const fresh = candidates.filter((c) => freshIds.has(c.eventId)).map((c) => ({ ...c, commentId: commentIds.get(commentKey(c.event))! }))
+  const newEventsOf = new Map<Slot, NewCommentEvent[]>()
+  for (const { slot, commentId, eventId, ledgerEntryId, event } of fresh) {
+    const list = newEventsOf.get(slot) ?? []
+    if (list.length === 0) newEventsOf.set(slot, list)
+    list.push({ commentId, eventId, ledgerEntryId, event })
+  }
 
   // Comments created by this statement already hold their projection and links, except those with
   // several events here or whose parent arrived in the same group; comments that existed before
@@ -403,12 +417,12 @@ export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryTo
   const refresh = new Set([...fresh.map((c) => c.commentId).filter((id) => !created.has(id)), ...comments.filter((c) => created.has(c.id) && needsRefresh(c)).map((c) => c.id)])
   if (refresh.size > 0) await refreshComments(sql, [...refresh])
 
-  const newEvents = fresh.map(({ commentId, eventId, ledgerEntryId, event }) => ({ commentId, eventId, ledgerEntryId, event }))
-  await applyPolicy(sql, newEvents, results, created, deps)
+  await applyPolicy(sql, [...newEventsOf.values()].flat(), results, created, deps)
 
   // Bodies stored before (by another group, or long ago): their existing delivery's id.
   const before = distinct.filter((s) => !stored.has(s.id))
-  const existing = before.length === 0 ? new Map<Slot, string>() : await existingDeliveryIds(sql, before)
+  const ids = before.length === 0 ? [] : await existingDeliveryIds(sql, before.map((s) => ({ source: s.delivery.source, digest: s.digest })))
+  const existing = new Map(before.map((s, i) => [s, ids[i]!]))
   return slots.map((slot) => {
     const first = copyOf.get(slot) ?? slot
     const skipped = slot.normalized.skipped.length
@@ -417,19 +431,9 @@ export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryTo
       const deliveryId = stored.has(first.id) ? first.id : existing.get(first)!
       return { deliveryId, duplicateDelivery: true, accepted: 0, duplicates: slot.normalized.events.length, skipped, newEvents: [] }
     }
-    const mine = fresh.filter((c) => c.slot === slot).map(({ commentId, eventId, ledgerEntryId, event }) => ({ commentId, eventId, ledgerEntryId, event }))
+    const mine = newEventsOf.get(slot) ?? []
     return { deliveryId: slot.id, duplicateDelivery: false, accepted: mine.length, duplicates: slot.normalized.events.length - mine.length, skipped, newEvents: mine }
   })
-}
-
-async function existingDeliveryIds(sql: SqlClient, slots: readonly Slot[]): Promise<Map<Slot, string>> {
-  const rows = await sql.query<{ id: string; source: string; body_sha256: string }>(
-    `SELECT id::text, source, body_sha256 FROM webhook_delivery
-      WHERE (source, body_sha256) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-    [slots.map((s) => s.delivery.source), slots.map((s) => s.digest)],
-  )
-  const ids = new Map(rows.map((r) => [`${r.source}\u0000${r.body_sha256}`, r.id]))
-  return new Map(slots.map((s) => [s, ids.get(`${s.delivery.source}\u0000${s.digest}`)!]))
 }
 
 function mergeIdentity(a: CommentEvent, b: CommentEvent): CommentEvent {
