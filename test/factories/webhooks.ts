@@ -79,3 +79,42 @@ export function metaBatch(count: number, options: { page?: string; post?: string
   })
   return Buffer.from(JSON.stringify({ object: 'page', entry: [{ id: page, time: time + count, changes }] }).replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')))
 }
+
+export interface MetaChange {
+  id: string
+  verb?: 'add' | 'edited' | 'remove' | 'hide' | 'unhide'
+  parent?: string
+  message?: string
+  time?: number
+  author?: string
+}
+
+/** A Meta page delivery of these changes to comments under one post (a reply when `parent` is given). */
+export function metaChanges(changes: MetaChange[], entryTime = 1767225700): Buffer {
+  const page = '448242228374517'
+  const post = `${page}_122131676912594941`
+  return Buffer.from(
+    JSON.stringify({
+      object: 'page',
+      entry: [
+        {
+          id: page,
+          time: entryTime,
+          changes: changes.map((c) => ({
+            field: 'feed',
+            value: {
+              from: { id: c.author ?? '7000000001', name: 'Resident' },
+              message: c.message ?? `Comment ${c.id}`,
+              post_id: post,
+              comment_id: c.id,
+              parent_id: c.parent ?? post,
+              created_time: c.time ?? 1767225600,
+              item: 'comment',
+              verb: c.verb ?? 'add',
+            },
+          })),
+        },
+      ],
+    }),
+  )
+}

@@ -7,49 +7,10 @@ import { DeliveryWriter, type WriteGroup } from '../../src/webhooks/delivery-wri
 import { ingestDeliveries, ingestDelivery, type DeliveryToStore } from '../../src/webhooks/ingest.js'
 import { platformAdapters } from '../../src/webhooks/platforms/index.js'
 import { testApp } from '../helpers/app.js'
-import { deliver } from '../factories/webhooks.js'
+import { deliver, metaChanges } from '../factories/webhooks.js'
 
 // Group commit (src/webhooks/delivery-writer.ts): deliveries that arrive together are stored in
 // one transaction by ingestDeliveries. Each must end exactly as if it had been stored alone.
-
-const PAGE = '448242228374517'
-const POST = `${PAGE}_122131676912594941`
-
-interface Change {
-  id: string
-  verb?: 'add' | 'edited' | 'hide'
-  parent?: string
-  message?: string
-  time?: number
-  author?: string
-}
-
-function metaDelivery(changes: Change[], entryTime = 1767225700): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      object: 'page',
-      entry: [
-        {
-          id: PAGE,
-          time: entryTime,
-          changes: changes.map((c) => ({
-            field: 'feed',
-            value: {
-              from: { id: c.author ?? '7000000001', name: 'Resident' },
-              message: c.message ?? `Comment ${c.id}`,
-              post_id: POST,
-              comment_id: c.id,
-              parent_id: c.parent ?? POST,
-              created_time: c.time ?? 1767225600,
-              item: 'comment',
-              verb: c.verb ?? 'add',
-            },
-          })),
-        },
-      ],
-    }),
-  )
-}
 
 const toStore = (body: Buffer, headers: Record<string, string> = {}): DeliveryToStore => ({
   delivery: { source: 'meta', body, headers, signatureVariant: 'standard' },
@@ -76,12 +37,12 @@ async function projection(app: FastifyInstance) {
 
 // A thread whose parts arrive in separate deliveries, some overlapping.
 const THREAD = [
-  metaDelivery([{ id: 'a1' }, { id: 'a2', parent: 'a1' }]),
+  metaChanges([{ id: 'a1' }, { id: 'a2', parent: 'a1' }]),
   // a2 again (the same change), a reply to a1, an edit of a1.
-  metaDelivery([{ id: 'a2', parent: 'a1' }, { id: 'a3', parent: 'a1' }, { id: 'a1', verb: 'edited', message: 'a1, edited', time: 1767225700 }]),
+  metaChanges([{ id: 'a2', parent: 'a1' }, { id: 'a3', parent: 'a1' }, { id: 'a1', verb: 'edited', message: 'a1, edited', time: 1767225700 }]),
   // A reply whose parent arrives later in the group.
-  metaDelivery([{ id: 'b2', parent: 'b1' }]),
-  metaDelivery([{ id: 'b1' }, { id: 'b1', verb: 'hide', time: 1767225650 }]),
+  metaChanges([{ id: 'b2', parent: 'b1' }]),
+  metaChanges([{ id: 'b1' }, { id: 'b1', verb: 'hide', time: 1767225650 }]),
 ]
 
 t.test('a group of deliveries ends as the same deliveries stored one by one', async (t) => {
@@ -124,9 +85,9 @@ t.test('a group of deliveries ends as the same deliveries stored one by one', as
 
 t.test('the same body twice in a group, and a body stored before: stored once, each answered with the stored delivery', async (t) => {
   const { app } = await testApp(t)
-  const old = metaDelivery([{ id: 'old' }])
+  const old = metaChanges([{ id: 'old' }])
   const [first] = await inPgTransaction(app.db.pool, (sql) => ingestDeliveries(sql, [toStore(old)], depsOf(app)))
-  const fresh = metaDelivery([{ id: 'new-1' }, { id: 'new-2' }])
+  const fresh = metaChanges([{ id: 'new-1' }, { id: 'new-2' }])
   const results = await inPgTransaction(app.db.pool, (sql) => ingestDeliveries(sql, [toStore(fresh), toStore(old), toStore(fresh)], depsOf(app)))
   t.match(results[0], { duplicateDelivery: false, accepted: 2, duplicates: 0 })
   t.same(results[1], { deliveryId: first!.deliveryId, duplicateDelivery: true, accepted: 0, duplicates: 1, skipped: 0, newEvents: [] }, 'the body stored before: its delivery')
@@ -152,7 +113,7 @@ function heldWriter(app: FastifyInstance, options: { writers?: number; maxGroupE
 t.test('deliveries that arrive while a group is written are stored together, each answered after its commit', async (t) => {
   const { app } = await testApp(t)
   const { writer, release, sizes } = heldWriter(app, { maxGroupEvents: 5 })
-  const bodies = Array.from({ length: 7 }, (_, i) => metaDelivery([{ id: `g${i}-a` }, { id: `g${i}-b` }]))
+  const bodies = Array.from({ length: 7 }, (_, i) => metaChanges([{ id: `g${i}-a` }, { id: `g${i}-b` }]))
   const visibleAtAnswer: number[] = []
   const answers = bodies.map((b) =>
     writer.submit(toStore(b)).then(async (result) => {
@@ -184,11 +145,11 @@ t.test('a delivery the database refuses fails alone; the rest of its group is st
     END $$;
     CREATE TRIGGER refuse_marked_delivery BEFORE INSERT ON webhook_delivery FOR EACH ROW EXECUTE FUNCTION refuse_marked_delivery()`)
   const { writer, release, sizes } = heldWriter(app)
-  const first = writer.submit(toStore(metaDelivery([{ id: 'first' }])))
+  const first = writer.submit(toStore(metaChanges([{ id: 'first' }])))
   const group = [
-    writer.submit(toStore(metaDelivery([{ id: 'ok-1' }]))),
-    writer.submit(toStore(metaDelivery([{ id: 'bad' }]), { 'x-test': 'refuse' })),
-    writer.submit(toStore(metaDelivery([{ id: 'ok-2' }, { id: 'ok-1' }]))),
+    writer.submit(toStore(metaChanges([{ id: 'ok-1' }]))),
+    writer.submit(toStore(metaChanges([{ id: 'bad' }]), { 'x-test': 'refuse' })),
+    writer.submit(toStore(metaChanges([{ id: 'ok-2' }, { id: 'ok-1' }]))),
   ]
   release()
   t.match(await first, { accepted: 1 })
@@ -228,7 +189,7 @@ t.test('with the database unreachable, every delivery of the group fails at once
     { writers: 1, maxGroupEvents: 100 },
     isDatabaseUnavailable,
   )
-  const answers = [1, 2, 3].map((i) => writer.submit(toStore(metaDelivery([{ id: `down-${i}` }]))))
+  const answers = [1, 2, 3].map((i) => writer.submit(toStore(metaChanges([{ id: `down-${i}` }]))))
   release()
   const settled = await Promise.allSettled(answers)
   t.same(
@@ -242,7 +203,7 @@ t.test('with the database unreachable, every delivery of the group fails at once
 
 t.test('concurrent deliveries through the route: all answered, counted by the status route', async (t) => {
   const { app, token } = await testApp(t, { env: { INGEST_WRITERS: '1' } })
-  const bodies = Array.from({ length: 12 }, (_, i) => metaDelivery([{ id: `r${i}` }, { id: `r${i}`, verb: 'edited', message: 'changed', time: 1767225700 }]))
+  const bodies = Array.from({ length: 12 }, (_, i) => metaChanges([{ id: `r${i}` }, { id: `r${i}`, verb: 'edited', message: 'changed', time: 1767225700 }]))
   const receipts = await Promise.all(bodies.map((b) => deliver(app, 'meta', b)))
   t.same(
     receipts.map((r) => [r.statusCode, r.json().accepted]),

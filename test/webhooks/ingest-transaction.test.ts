@@ -7,49 +7,10 @@ import { seedDefaultPolicy } from '../../src/policy/seed.js'
 import { ingestDelivery, refreshComments } from '../../src/webhooks/ingest.js'
 import { platformAdapters } from '../../src/webhooks/platforms/index.js'
 import { testApp, testConfig } from '../helpers/app.js'
-import { deliver } from '../factories/webhooks.js'
+import { deliver, metaChanges } from '../factories/webhooks.js'
 
 // Ingestion runs on a pg transaction with one statement for the delivery, its comments and events
 // (src/webhooks/ingest.ts). These tests cover what that change could break.
-
-const PAGE = '448242228374517'
-const POST = `${PAGE}_122131676912594941`
-
-interface Change {
-  id: string
-  verb?: 'add' | 'edited' | 'remove' | 'hide' | 'unhide'
-  parent?: string
-  message?: string
-  time?: number
-}
-
-/** A Meta page delivery of the given comment changes. */
-function metaDelivery(changes: Change[], entryTime = 1767225700): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      object: 'page',
-      entry: [
-        {
-          id: PAGE,
-          time: entryTime,
-          changes: changes.map((c) => ({
-            field: 'feed',
-            value: {
-              from: { id: '7000000001', name: 'Resident' },
-              message: c.message ?? `Comment ${c.id}`,
-              post_id: POST,
-              comment_id: c.id,
-              parent_id: c.parent ?? POST,
-              created_time: c.time ?? 1767225600,
-              item: 'comment',
-              verb: c.verb ?? 'add',
-            },
-          })),
-        },
-      ],
-    }),
-  )
-}
 
 async function counts(app: FastifyInstance) {
   const [row] = await app.db.prisma.$queryRaw<Array<Record<string, number>>>`
@@ -66,7 +27,7 @@ async function commentRows(app: FastifyInstance) {
 
 t.test('a failure at any statement after the first leaves nothing stored, and the delivery is stored when sent again', async (t) => {
   const { app } = await testApp(t)
-  const body = metaDelivery([{ id: 'c-1' }, { id: 'c-2', parent: 'c-1' }, { id: 'c-2', verb: 'edited', message: 'changed' }])
+  const body = metaChanges([{ id: 'c-1' }, { id: 'c-2', parent: 'c-1' }, { id: 'c-2', verb: 'edited', message: 'changed' }])
   const normalized = platformAdapters.meta.normalize(body)
   const delivery = { source: 'meta' as const, body, headers: {}, signatureVariant: 'standard' }
   const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3 }
@@ -125,16 +86,16 @@ t.test('concurrent deliveries of the same change store one version and one ledge
 t.test('the projection written at insert is what refreshComments computes, threads included', async (t) => {
   const { app } = await testApp(t)
   const deliveries: Array<[string, Buffer]> = [
-    ['a new comment', metaDelivery([{ id: 'a1' }])],
-    ['a reply before its parent', metaDelivery([{ id: 'r1', parent: 'p1' }])],
-    ['the parent, linking the waiting reply', metaDelivery([{ id: 'p1' }])],
-    ['a reply to a stored comment', metaDelivery([{ id: 'r2', parent: 'a1' }])],
-    ['a parent and its reply together', metaDelivery([{ id: 'r3', parent: 'p2' }, { id: 'p2' }])],
-    ['a comment and its edit together', metaDelivery([{ id: 'b1' }, { id: 'b1', verb: 'edited', message: 'edited text' }], 1767225800)],
-    ['a new comment known only by its hide', metaDelivery([{ id: 'h1', verb: 'hide' }])],
-    ['a new comment known only by its removal', metaDelivery([{ id: 'x1', verb: 'remove' }])],
-    ['an edit of a stored comment', metaDelivery([{ id: 'a1', verb: 'edited', message: 'a1 edited' }], 1767225900)],
-    ['a stored comment and a new one', metaDelivery([{ id: 'a1', verb: 'hide' }, { id: 'n1' }], 1767226000)],
+    ['a new comment', metaChanges([{ id: 'a1' }])],
+    ['a reply before its parent', metaChanges([{ id: 'r1', parent: 'p1' }])],
+    ['the parent, linking the waiting reply', metaChanges([{ id: 'p1' }])],
+    ['a reply to a stored comment', metaChanges([{ id: 'r2', parent: 'a1' }])],
+    ['a parent and its reply together', metaChanges([{ id: 'r3', parent: 'p2' }, { id: 'p2' }])],
+    ['a comment and its edit together', metaChanges([{ id: 'b1' }, { id: 'b1', verb: 'edited', message: 'edited text' }], 1767225800)],
+    ['a new comment known only by its hide', metaChanges([{ id: 'h1', verb: 'hide' }])],
+    ['a new comment known only by its removal', metaChanges([{ id: 'x1', verb: 'remove' }])],
+    ['an edit of a stored comment', metaChanges([{ id: 'a1', verb: 'edited', message: 'a1 edited' }], 1767225900)],
+    ['a stored comment and a new one', metaChanges([{ id: 'a1', verb: 'hide' }, { id: 'n1' }], 1767226000)],
   ]
   for (const [what, body] of deliveries) t.equal((await deliver(app, 'meta', body)).statusCode, 200, what)
 
