@@ -55,8 +55,8 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     website: webhooks.websiteSecret,
   }
 
-  // On plain pg transactions rather than Prisma's, several deliveries to a transaction when they
-  // arrive together: ingestion is the hot path (docs/performance.md).
+  // Ingestion is the hot path (docs/performance.md): plain pg transactions rather than Prisma's, and
+  // deliveries that arrive together share one (group commit).
   const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts }
   const writer = new DeliveryWriter(
     (group) => inPgTransaction(app.db.pool, (sql) => ingestDeliveries(sql, group, deps)),
