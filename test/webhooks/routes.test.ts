@@ -177,6 +177,32 @@ t.test('a signed but malformed delivery: 400 with the problems, kept in the raw 
   t.match(await counts(app), { deliveries: 2, comments: 0, events: 0, entries: 0 })
 })
 
+t.test('a comment carrying U+0000: 400 naming where, the bytes kept, nothing else stored; a literal backslash-u text is a comment', async (t) => {
+  const { app, token } = await testApp(t)
+  const clean = metaBatch(2).toString()
+  const withNul = Buffer.from(clean.replace('"message":"Comment 1 about', '"message":"Comment 1\\u0000 about'))
+  const res = await deliver(app, 'meta', withNul)
+  t.equal(res.statusCode, 400)
+  const problem = res.json()
+  t.match(problem, { type: '/problems/validation', detail: /kept as delivery [0-9a-f-]{36}/ })
+  t.same(
+    problem.errors.map((e: { path: string }) => e.path),
+    ['body:$.entry[0].changes[1].value.message'],
+    'the problem names the string holding U+0000',
+  )
+  const id = problem.detail.match(/delivery ([0-9a-f-]{36})/)[1]
+  const detail = (await app.inject({ url: `/v1/webhooks/deliveries/${id}`, headers: { authorization: `Bearer ${token('tst_admin')}` } })).json()
+  t.match(detail, { outcome: 'malformed', eventCount: 0 })
+  t.same(Buffer.from(detail.body, 'base64'), withNul, 'the exact bytes are kept')
+  t.match(await counts(app), { deliveries: 1, comments: 0, events: 0, entries: 0 })
+
+  const literal = Buffer.from(clean.replace('"message":"Comment 1 about', '"message":"Comment 1 \\\\u0000 about'))
+  const ok = await deliver(app, 'meta', literal)
+  t.equal(ok.statusCode, 200, 'an escaped backslash followed by u0000 is ordinary text')
+  const comment = await app.db.prisma.comment.findFirstOrThrow({ where: { externalId: '122131676912594941_9000001' } })
+  t.equal(comment.currentText, 'Comment 1 \\u0000 about the Court Street bridge été')
+})
+
 t.test('a batch of 1,000 changes is accepted in one delivery; a larger body gets 413', async (t) => {
   const { app } = await testApp(t)
   const batch = metaBatch(1000)

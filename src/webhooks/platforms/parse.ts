@@ -33,11 +33,38 @@ export function parseJsonBody(source: WebhookSource, rawBody: Uint8Array): unkno
   } catch {
     throw new MalformedDeliveryError(source, [{ path: '$', message: 'body is not valid UTF-8' }])
   }
+  let value: unknown
   try {
-    return JSON.parse(MAYBE_LONG_INTEGER.test(text) ? text.replace(JSON_STRING_OR_NUMBER, quoteUnsafeInteger) : text)
+    value = JSON.parse(MAYBE_LONG_INTEGER.test(text) ? text.replace(JSON_STRING_OR_NUMBER, quoteUnsafeInteger) : text)
   } catch (error) {
     throw new MalformedDeliveryError(source, [{ path: '$', message: `body is not JSON (${(error as Error).message})` }])
   }
+  // PostgreSQL text and jsonb cannot hold U+0000, so a comment carrying one could be neither stored
+  // nor searched: the delivery is refused as malformed (its bytes are kept in bytea). JSON can only
+  // carry it as the escape, so bodies without that text are not walked.
+  if (text.includes('\\u0000')) {
+    const paths = nulPaths(value, '$')
+    if (paths.length > 0) {
+      throw new MalformedDeliveryError(
+        source,
+        paths.slice(0, 20).map((path) => ({ path, message: 'contains U+0000 (NUL), which cannot be stored as text' })),
+      )
+    }
+  }
+  return value
+}
+
+const NUL = '\u0000'
+
+/** The JSON paths of strings and keys holding U+0000 (a key's NUL is shown as the escape). */
+function nulPaths(value: unknown, path: string): string[] {
+  if (typeof value === 'string') return value.includes(NUL) ? [path] : []
+  if (Array.isArray(value)) return value.flatMap((item, i) => nulPaths(item, `${path}[${i}]`))
+  if (value === null || typeof value !== 'object') return []
+  return Object.entries(value).flatMap(([key, item]) => {
+    const at = `${path}.${key.replaceAll(NUL, '\\u0000')}`
+    return key.includes(NUL) ? [at] : nulPaths(item, at)
+  })
 }
 
 /** `['entry', 0, 'id']` under `$.x` becomes `$.x.entry[0].id`. */
