@@ -1,12 +1,12 @@
 // JSON Canonicalization Scheme (RFC 8785) and SHA-256 helpers for the ledger.
 //
-// Serialization (key order, number and string formatting) is done by the `canonicalize`
-// package; this module first turns the input into a plain JSON value and rejects, with a
-// TypeError, anything JCS cannot represent instead of silently dropping or mangling it.
+// One pass writes the canonical text and rejects, with a TypeError, anything JCS cannot represent
+// instead of silently dropping or mangling it. Strings and numbers are written by JSON.stringify,
+// which is what RFC 8785 specifies (§3.2.2.2 strings, §3.2.2.3 numbers: ECMAScript's
+// Number.prototype.toString); keys are sorted by UTF-16 code units, which is what Array.prototype.sort
+// compares. It replaced a copy into a plain tree followed by the `canonicalize` package, which took a
+// tenth of ingestion's CPU; test/ledger/canonical-json.test.ts checks it against that package.
 import { createHash } from 'node:crypto'
-import canonicalize from 'canonicalize'
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 
 /**
  * RFC 8785 canonical JSON text of `value`.
@@ -19,10 +19,9 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
  * (§3.2.2.2 requires valid Unicode), circular references, Map and Set.
  */
 export function canonicalJson(value: unknown): string {
-  if (value === undefined) throw new TypeError('canonicalJson: undefined cannot be represented in JSON')
-  const json = toJson(value, '$', new Set())
-  const text = canonicalize(json)
-  if (text === undefined) throw new TypeError('canonicalJson: value cannot be represented in JSON')
+  const path: Array<string | number> = []
+  const text = write(value, path, new Set(), '')
+  if (text === undefined) throw new TypeError('canonicalJson: undefined cannot be represented in JSON')
   return text
 }
 
@@ -33,65 +32,71 @@ export function sha256Hex(bytes: string | Uint8Array): string {
 
 const LONE_SURROGATE = /\p{Surrogate}/u // with the u flag only unpaired surrogates match
 
-function checkString(s: string, path: string): string {
-  if (LONE_SURROGATE.test(s)) throw new TypeError(`canonicalJson: lone surrogate in string at ${path} (RFC 8785 §3.2.2.2)`)
-  return s
+// Where the walk is, for error messages only: `$.a[1]`.
+const at = (path: ReadonlyArray<string | number>) => '$' + path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')
+
+function quote(s: string, path: ReadonlyArray<string | number>): string {
+  if (LONE_SURROGATE.test(s)) throw new TypeError(`canonicalJson: lone surrogate in string at ${at(path)} (RFC 8785 §3.2.2.2)`)
+  return JSON.stringify(s)
 }
 
-// Converts to a plain JSON tree; `undefined` is returned only for values JSON.stringify omits
-// from objects (undefined), which the caller handles.
-function toJson(value: unknown, path: string, seen: Set<object>, key = ''): Json | undefined {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    if (seen.has(value)) throw new TypeError(`canonicalJson: circular reference at ${path}`)
-    seen.add(value)
-    const out = toJson((value as { toJSON: (k: string) => unknown }).toJSON(key), path, seen, key)
-    seen.delete(value)
-    return out
-  }
+// The canonical text of `value`, or `undefined` for values JSON.stringify omits from objects
+// (undefined), which the caller handles.
+function write(value: unknown, path: Array<string | number>, seen: Set<object>, key: string): string | undefined {
   switch (typeof value) {
     case 'undefined':
       return undefined
     case 'boolean':
-      return value
+      return value ? 'true' : 'false'
     case 'string':
-      return checkString(value, path)
+      return quote(value, path)
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} at ${path} is not a finite number (RFC 8785 §3.2.2.3)`)
-      return value
+      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} at ${at(path)} is not a finite number (RFC 8785 §3.2.2.3)`)
+      return JSON.stringify(value)
     case 'bigint':
-      throw new TypeError(`canonicalJson: BigInt at ${path} cannot be represented (convert it to a string or number first)`)
+      throw new TypeError(`canonicalJson: BigInt at ${at(path)} cannot be represented (convert it to a string or number first)`)
     case 'function':
     case 'symbol':
-      throw new TypeError(`canonicalJson: ${typeof value} at ${path} cannot be represented in JSON`)
+      throw new TypeError(`canonicalJson: ${typeof value} at ${at(path)} cannot be represented in JSON`)
   }
-  if (value === null) return null
+  if (value === null) return 'null'
   const obj = value as object
+  if (seen.has(obj)) throw new TypeError(`canonicalJson: circular reference at ${at(path)}`)
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
+    seen.add(obj)
+    const out = write((obj as { toJSON: (k: string) => unknown }).toJSON(key), path, seen, key)
+    seen.delete(obj)
+    return out
+  }
   // Boxed primitives, as JSON.stringify does.
-  if (obj instanceof Number || obj instanceof String || obj instanceof Boolean) {
-    return toJson(obj.valueOf(), path, seen, key)
-  }
+  if (obj instanceof Number || obj instanceof String || obj instanceof Boolean) return write(obj.valueOf(), path, seen, key)
   if (obj instanceof Map || obj instanceof Set) {
-    throw new TypeError(`canonicalJson: ${obj.constructor.name} at ${path} cannot be represented (convert it to an object or array first)`)
+    throw new TypeError(`canonicalJson: ${obj.constructor.name} at ${at(path)} cannot be represented (convert it to an object or array first)`)
   }
-  if (seen.has(obj)) throw new TypeError(`canonicalJson: circular reference at ${path}`)
   seen.add(obj)
-  let out: Json
+  let out: string
   if (Array.isArray(obj)) {
-    out = []
+    out = '['
     for (let i = 0; i < obj.length; i++) {
-      const item = toJson(obj[i], `${path}[${i}]`, seen, String(i))
-      out.push(item === undefined ? null : item)
+      path.push(i)
+      const item = write(obj[i], path, seen, String(i))
+      path.pop()
+      out += (i === 0 ? '' : ',') + (item === undefined ? 'null' : item)
     }
+    out += ']'
   } else {
-    // Null prototype so that a "__proto__" key is stored as an ordinary property.
-    const o = Object.create(null) as { [key: string]: Json }
-    for (const k of Object.keys(obj)) {
-      const p = `${path}.${k}`
-      checkString(k, p)
-      const item = toJson((obj as Record<string, unknown>)[k], p, seen, k)
-      if (item !== undefined) o[k] = item
+    out = '{'
+    let first = true
+    for (const k of Object.keys(obj).sort()) {
+      path.push(k)
+      const name = quote(k, path)
+      const item = write((obj as Record<string, unknown>)[k], path, seen, k)
+      path.pop()
+      if (item === undefined) continue
+      out += (first ? '' : ',') + name + ':' + item
+      first = false
     }
-    out = o
+    out += '}'
   }
   seen.delete(obj)
   return out

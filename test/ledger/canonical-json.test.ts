@@ -1,5 +1,9 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import canonicalize from 'canonicalize'
 import t from 'tap'
 import { canonicalJson, sha256Hex } from '../../src/ledger/canonical-json.js'
+import { FIXTURES_DIR } from '../factories/webhooks.js'
 
 /** The IEEE-754 double with the given bit pattern (RFC 8785 Appendix B lists them this way). */
 function double(bits: string): number {
@@ -124,4 +128,37 @@ t.test('sha256Hex', async (t) => {
   t.equal(sha256Hex(new Uint8Array([0x61, 0x62, 0x63])), sha256Hex('abc'))
   t.equal(sha256Hex('\u00e9'), sha256Hex(Buffer.from([0xc3, 0xa9])), 'strings are hashed as UTF-8')
   t.equal(sha256Hex(canonicalJson({ b: 1, a: 2 })), sha256Hex('{"a":2,"b":1}'))
+})
+
+// The serializer replaced the `canonicalize` package (RFC 8785's reference implementation for
+// JavaScript); it must write byte-for-byte the same text, or every digest in an existing ledger
+// would stop verifying.
+t.test('writes what the canonicalize package writes, for random values and every platform fixture', async (t) => {
+  let seed = 0x5eed
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T
+  const alphabet = ['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\u0001', '\u001f', '\u007f', '\u00e9', '\u2028', '\u20ac', '\ufb33', '\ud83d\ude00']
+  const text = () => Array.from({ length: Math.floor(random() * 8) }, () => pick(alphabet)).join('')
+  const numbers = [0, -0, 1, -1, 0.1, 1e21, 1e-7, 5e-324, 2 ** 53, 333333333.3333333, 1.7976931348623157e308]
+  const value = (depth: number): unknown => {
+    const kind = Math.floor(random() * (depth > 3 ? 4 : 6))
+    if (kind === 0) return pick([null, true, false])
+    if (kind === 1) return random() < 0.5 ? pick(numbers) : (random() - 0.5) * 10 ** Math.floor(random() * 40 - 20)
+    if (kind === 2 || kind === 3) return text()
+    if (kind === 4) return Array.from({ length: Math.floor(random() * 5) }, () => value(depth + 1))
+    return Object.fromEntries(Array.from({ length: Math.floor(random() * 6) }, () => [text(), value(depth + 1)]))
+  }
+  let mismatches = 0
+  for (let i = 0; i < 2000; i++) {
+    const v = value(0)
+    if (canonicalJson(v) !== canonicalize(v)) mismatches += 1
+  }
+  t.equal(mismatches, 0, '2,000 random values')
+
+  const files = (await readdir(FIXTURES_DIR)).filter((f) => f.endsWith('.json'))
+  t.ok(files.length > 0, 'fixtures found')
+  for (const file of files) {
+    const parsed: unknown = JSON.parse(await readFile(join(FIXTURES_DIR, file), 'utf8'))
+    t.equal(canonicalJson(parsed), canonicalize(parsed), file)
+  }
 })
