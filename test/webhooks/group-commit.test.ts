@@ -72,6 +72,13 @@ t.test('a group of deliveries ends as the same deliveries stored one by one', as
   )
   t.match(stored.find((c) => c.external_id === 'b1'), { status: 'hidden_on_platform' })
 
+  // Each delivery of the group keeps its own exact bytes, whatever its place in the statement.
+  const bodies = await group.app.db.prisma.$queryRaw<Array<{ id: string; body: Uint8Array }>>`SELECT id::text, body FROM webhook_delivery`
+  t.equal(bodies.length, THREAD.length)
+  for (const [i, body] of THREAD.entries()) {
+    t.same(Buffer.from(bodies.find((b) => b.id === results[i]!.deliveryId)!.body), body, `delivery ${i + 1}: its exact bytes`)
+  }
+
   // Each event and its ledger entry name the delivery that carried it.
   const carried = await group.app.db.prisma.$queryRaw<Array<{ delivery_id: string; entry_delivery: string; external_id: string }>>`
     SELECT e.delivery_id::text, l.payload::jsonb->>'deliveryId' AS entry_delivery, c.external_id
