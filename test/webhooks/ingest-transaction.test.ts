@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
@@ -196,4 +197,20 @@ t.test("an automatic removal's decision, platform actions and jobs commit or rol
   const [jobs] = await app.db.prisma.$queryRaw<Array<{ n: number }>>`
     SELECT count(*)::int AS n FROM graphile_worker._private_jobs WHERE payload->>'actionId' = ANY(${actions.map((a) => a.id)}::text[])`
   t.equal(jobs!.n, actions.length, 'one job per platform action, committed with the delivery')
+})
+
+t.test("the database refuses a delivery whose digest is not its body's, whoever inserts it", async (t) => {
+  const { app } = await testApp(t)
+  const body = metaChanges([{ id: 'digest-1' }])
+  const other = metaChanges([{ id: 'digest-2' }])
+  const insert = (digestOf: Buffer) =>
+    app.db.pool.query(
+      `INSERT INTO webhook_delivery (id, source, received_at, body, body_sha256, headers, signature_variant, outcome, event_count, skipped)
+       VALUES (gen_random_uuid(), 'meta', now(), $1, $2, '{}', 'standard', 'accepted', 1, '[]')`,
+      [body, createHash('sha256').update(digestOf).digest('hex')],
+    )
+  await t.rejects(insert(other), /webhook_delivery_body_sha256_is_body_digest/, "another body's digest")
+  t.equal((await counts(app)).deliveries, 0, 'nothing stored')
+  await insert(body)
+  t.equal((await counts(app)).deliveries, 1, 'its own digest is accepted')
 })
