@@ -213,4 +213,7 @@ t.test("the database refuses a delivery whose digest is not its body's, whoever 
   t.equal((await counts(app)).deliveries, 0, 'nothing stored')
   await insert(body)
   t.equal((await counts(app)).deliveries, 1, 'its own digest is accepted')
+  const [check] = await app.db.prisma.$queryRaw<Array<{ convalidated: boolean }>>`
+    SELECT convalidated FROM pg_constraint WHERE conname = 'webhook_delivery_body_sha256_is_body_digest'`
+  t.equal(check?.convalidated, true, 'the deliveries archived before the check were checked too')
 })
