@@ -10,6 +10,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import Fastify from 'fastify'
 import pg from 'pg'
+import { BASELINE_TABLE_DDL, baselineInsert, type ParsedMetaDelivery } from './baseline-table.js'
 
 const databaseUrl = process.env.BASELINE_DATABASE_URL
 const secret = process.env.META_APP_SECRET
@@ -19,29 +20,13 @@ if (!databaseUrl || !secret || !port) {
   process.exit(2)
 }
 
-const BASELINE_TABLE = 'baseline_comment'
-
 const pool = new pg.Pool({ connectionString: databaseUrl, max: Number(process.env.BASELINE_POOL_SIZE ?? 10), application_name: 'townsquare-bench-baseline' })
 pool.on('error', () => {})
-await pool.query(`CREATE TABLE IF NOT EXISTS ${BASELINE_TABLE} (
-  id BIGSERIAL PRIMARY KEY,
-  external_id TEXT NOT NULL,
-  post_id TEXT,
-  author_id TEXT,
-  author_name TEXT,
-  text TEXT,
-  platform_time TIMESTAMPTZ(3),
-  received_at TIMESTAMPTZ(3) NOT NULL DEFAULT now()
-)`)
+await pool.query(BASELINE_TABLE_DDL)
 
 const app = Fastify({ logger: false, bodyLimit: 4 * 1_048_576 })
 app.removeAllContentTypeParsers()
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body))
-
-interface Change {
-  field?: unknown
-  value?: { item?: unknown; verb?: unknown; comment_id?: unknown; post_id?: unknown; from?: { id?: unknown; name?: unknown }; message?: unknown; created_time?: unknown }
-}
 
 function verified(body: Buffer, header: string | string[] | undefined): boolean {
   if (typeof header !== 'string' || !header.startsWith('sha256=')) return false
@@ -50,32 +35,18 @@ function verified(body: Buffer, header: string | string[] | undefined): boolean 
   return provided.length === expected.length && timingSafeEqual(provided, expected)
 }
 
-const str = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : null)
-
 app.post('/v1/webhooks/meta', async (request, reply) => {
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0)
   if (!verified(body, request.headers['x-hub-signature-256'])) return reply.status(401).send({ error: 'invalid signature' })
-  let parsed: { entry?: Array<{ changes?: Change[] }> }
+  let parsed: ParsedMetaDelivery
   try {
-    parsed = JSON.parse(body.toString('utf8')) as typeof parsed
+    parsed = JSON.parse(body.toString('utf8')) as ParsedMetaDelivery
   } catch {
     return reply.status(400).send({ error: 'not JSON' })
   }
-  const values: unknown[] = []
-  const tuples: string[] = []
-  for (const entry of parsed.entry ?? []) {
-    for (const change of entry.changes ?? []) {
-      const v = change.value
-      if (change.field !== 'feed' || !v || v.item !== 'comment' || typeof v.comment_id !== 'string') continue
-      const n = values.length
-      tuples.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, to_timestamp($${n + 6}))`)
-      values.push(v.comment_id, str(v.post_id), str(v.from?.id), str(v.from?.name), str(v.message), typeof v.created_time === 'number' ? v.created_time : null)
-    }
-  }
-  if (tuples.length > 0) {
-    await pool.query(`INSERT INTO ${BASELINE_TABLE} (external_id, post_id, author_id, author_name, text, platform_time) VALUES ${tuples.join(', ')}`, values)
-  }
-  return { accepted: tuples.length }
+  const insert = baselineInsert(parsed)
+  if (insert) await pool.query(insert.text, insert.values)
+  return { accepted: insert?.comments ?? 0 }
 })
 
 app.get('/readyz', async () => {

@@ -76,6 +76,18 @@ export async function createBenchDatabase(prefix = 'townsquare_bench'): Promise<
   return { name, url, drop: () => dropDatabase(name) }
 }
 
+/**
+ * A copy of `source` (CREATE DATABASE ... TEMPLATE), dropped by dropAll. Nothing may be connected
+ * to `source` while it is copied.
+ */
+export async function cloneDatabase(source: string, prefix = 'townsquare_bench'): Promise<BenchDatabase> {
+  installSignalHandlers()
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`
+  await withAdmin(async (admin) => void (await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(source)}`)))
+  live.add(name)
+  return { name, url: databaseUrl(name), drop: () => dropDatabase(name) }
+}
+
 /** Server version and the settings that shape the figures. */
 export async function serverInfo(): Promise<{ version: string; settings: Record<string, string> }> {
   return withAdmin(async (admin) => {
