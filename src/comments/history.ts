@@ -19,10 +19,21 @@ export interface HistoryItem {
   platformTime: string
 }
 
-const HISTORY_SQL = `SELECT w.i, e.text, e.platform_time, c.external_id, e.event_key
+// Each author's history is its own lookup through comment (author_id, platform) and comment_event
+// (comment_id, platform_time): OFFSET 0 keeps the planner from flattening it into one join. As a
+// join, a group of 800 comments was planned as hash and merge joins over every comment and every
+// event, once the statistics were older than the table: 250 ms per group at 80,000 comments,
+// growing with the table (bench:ingest:storage, --group 16; docs/performance.md, round 7).
+const HISTORY_SQL = `SELECT w.i, e.text, e.platform_time, e.external_id, e.event_key
        FROM unnest($1::int[], $2::text[], $3::text[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::text[]) AS w(i, platform, author_id, comment_id, from_t, to_t, external_id)
-       JOIN comment c ON c.platform = w.platform AND c.author_id = w.author_id AND c.id <> w.comment_id AND c.external_id IS DISTINCT FROM w.external_id
-       JOIN comment_event e ON e.comment_id = c.id AND e.kind IN ('created', 'edited') AND e.platform_time >= w.from_t AND e.platform_time <= w.to_t`
+       CROSS JOIN LATERAL (
+         SELECT e.text, e.platform_time, c.external_id, e.event_key
+           FROM comment c
+           JOIN comment_event e ON e.comment_id = c.id
+          WHERE c.platform = w.platform AND c.author_id = w.author_id AND c.id <> w.comment_id AND c.external_id IS DISTINCT FROM w.external_id
+            AND e.kind IN ('created', 'edited') AND e.platform_time >= w.from_t AND e.platform_time <= w.to_t
+         OFFSET 0
+       ) e`
 
 type HistoryRow = { i: number; text: string; platform_time: Date; external_id: string; event_key: string }
 
