@@ -31,11 +31,7 @@ import { renderTable } from './lib/table.js'
 
 const args = new Args()
 const KNOWN = ['quick', 'versions', 'runs', 'baseline-runs']
-const unknownFlags = args.unknown(KNOWN)
-if (unknownFlags.length > 0) {
-  console.error(`unknown option(s): ${unknownFlags.map((f) => `--${f}`).join(', ')}; known: ${KNOWN.map((f) => `--${f}`).join(' ')}`)
-  process.exit(2)
-}
+args.exitOnUnknown(KNOWN)
 const quick = args.flag('quick')
 const opts = {
   versions: Math.floor(args.number('versions', quick ? 100_000 : 1_000_000)),

@@ -41,11 +41,7 @@ import { renderTable, type Row } from './lib/table.js'
 
 const args = new Args()
 const KNOWN = ['quick', 'deliveries', 'rounds', 'batch', 'group', 'connections', 'policy']
-const unknownFlags = args.unknown(KNOWN)
-if (unknownFlags.length > 0) {
-  console.error(`unknown option(s): ${unknownFlags.map((f) => `--${f}`).join(', ')}; known: ${KNOWN.map((f) => `--${f}`).join(' ')}`)
-  process.exit(2)
-}
+args.exitOnUnknown(KNOWN)
 const quick = args.flag('quick')
 const opts = {
   deliveries: Math.max(1, Math.floor(args.number('deliveries', quick ? 150 : 1000))),

@@ -45,11 +45,7 @@ import { renderTable, type Row } from './lib/table.js'
 
 const args = new Args()
 const KNOWN = ['quick', 'duration', 'warmup', 'connections', 'batch', 'rate', 'phases', 'no-baseline', 'from-source', 'profile', 'keep-profile', 'policy']
-const unknownFlags = args.unknown(KNOWN)
-if (unknownFlags.length > 0) {
-  console.error(`unknown option(s): ${unknownFlags.map((f) => `--${f}`).join(', ')}; known: ${KNOWN.map((f) => `--${f}`).join(' ')}`)
-  process.exit(2)
-}
+args.exitOnUnknown(KNOWN)
 const quick = args.flag('quick')
 type PhaseKey = 'a' | 'b' | 'c'
 const opts = {

@@ -34,11 +34,7 @@ import { renderTable, type Row } from './lib/table.js'
 
 const args = new Args()
 const KNOWN = ['quick', 'entries', 'duration', 'segment', 'concurrency', 'rate', 'lag-duration', 'lag-batch', 'proofs', 'per-tx', 'fill-chunk']
-const unknownFlags = args.unknown(KNOWN)
-if (unknownFlags.length > 0) {
-  console.error(`unknown option(s): ${unknownFlags.map((f) => `--${f}`).join(', ')}; known: ${KNOWN.map((f) => `--${f}`).join(' ')}`)
-  process.exit(2)
-}
+args.exitOnUnknown(KNOWN)
 const quick = args.flag('quick')
 const opts = {
   quick,

@@ -24,11 +24,7 @@ import { renderTable } from './lib/table.js'
 
 const args = new Args()
 const KNOWN = ['comments', 'baseline', 'terms', 'seed']
-const unknownFlags = args.unknown(KNOWN)
-if (unknownFlags.length > 0) {
-  console.error(`unknown option(s): ${unknownFlags.map((f) => `--${f}`).join(', ')}; known: ${KNOWN.map((f) => `--${f}`).join(' ')}`)
-  process.exit(2)
-}
+args.exitOnUnknown(KNOWN)
 const COMMENTS = Math.max(1, Math.floor(args.number('comments', 100_000)))
 const BASELINE = Math.max(1, Math.min(COMMENTS, Math.floor(args.number('baseline', 5_000))))
 const TERMS = Math.floor(args.number('terms', 2_000))

@@ -45,6 +45,14 @@ export class Args {
     return v === undefined || v === '' ? fallback : v
   }
 
+  /** Exits 2 naming the flags given that are not in `known`, so a typo never runs the default benchmark. */
+  exitOnUnknown(known: readonly string[]): void {
+    const unknown = this.unknown(known)
+    if (unknown.length === 0) return
+    console.error(`unknown option(s): ${unknown.map((f) => `--${f}`).join(', ')}; known: ${known.map((f) => `--${f}`).join(' ')}`)
+    process.exit(2)
+  }
+
   /** Flags given that are not in `known` (typos should not silently run the default benchmark). */
   unknown(known: readonly string[]): string[] {
     return [...this.#values.keys()].filter((k) => !known.includes(k))
