@@ -88,7 +88,6 @@ function deliveryAt(index: number): { item: DeliveryToStore; parsed: ParsedMetaD
 interface Measured {
   what: 'storage' | 'baseline'
   round: number
-  transactions: number
   deliveries: number
   comments: number
   wallS: number
@@ -164,48 +163,52 @@ async function main() {
   await baselinePool.query(BASELINE_TABLE_DDL)
   await baselinePool.end()
 
-  // Record: the service's own code, one transaction at a time.
-  const storage: Transaction[] = []
-  const baseline: Transaction[] = []
+  // Record: the service's own code, one transaction at a time. Each round holds its own
+  // deliveries, grouped inside the round, so every round replays exactly --deliveries of them.
+  const rounds: Array<{ storage: Transaction[]; baseline: Transaction[] }> = []
   const recorder = new pg.Client({ connectionString: recordDb.url, application_name: 'townsquare-bench' })
   await recorder.connect()
   const deps = { clock: () => new Date(), resolver: new PolicyResolver(), maxAttempts: 6 }
   const t0 = nowMs()
   try {
-    for (let first = 0; first < total; first += opts.group) {
-      const deliveries = Array.from({ length: Math.min(opts.group, total - first) }, (_, i) => deliveryAt(first + i))
-      const transaction: Transaction = [{ query: BEGIN, values: [] }]
-      await recorder.query(BEGIN)
-      const results = await ingestDeliveries(recording(pgSql(recorder), transaction), deliveries.map((d) => d.item), deps)
-      await recorder.query('COMMIT')
-      transaction.push({ query: 'COMMIT', values: [] })
-      const accepted = results.reduce((n, r) => n + r.accepted, 0)
-      if (accepted !== deliveries.length * opts.batch) throw new Error(`recording: ${accepted} comments accepted of ${deliveries.length * opts.batch}`)
-      storage.push(transaction)
-      for (const { parsed } of deliveries) {
-        const insert = baselineInsert(parsed)!
-        baseline.push([{ query: insert.text, values: insert.values.map((v) => prepareValue(v)) }])
+    for (let round = 0; round < opts.rounds; round++) {
+      const recorded = { storage: [] as Transaction[], baseline: [] as Transaction[] }
+      for (let first = 0; first < opts.deliveries; first += opts.group) {
+        const offset = round * opts.deliveries + first
+        const deliveries = Array.from({ length: Math.min(opts.group, opts.deliveries - first) }, (_, i) => deliveryAt(offset + i))
+        const transaction: Transaction = [{ query: BEGIN, values: [] }]
+        await recorder.query(BEGIN)
+        const results = await ingestDeliveries(recording(pgSql(recorder), transaction), deliveries.map((d) => d.item), deps)
+        await recorder.query('COMMIT')
+        transaction.push({ query: 'COMMIT', values: [] })
+        const accepted = results.reduce((n, r) => n + r.accepted, 0)
+        if (accepted !== deliveries.length * opts.batch) throw new Error(`recording: ${accepted} comments accepted of ${deliveries.length * opts.batch}`)
+        recorded.storage.push(transaction)
+        for (const { parsed } of deliveries) {
+          const insert = baselineInsert(parsed)!
+          recorded.baseline.push([{ query: insert.text, values: insert.values.map((v) => prepareValue(v)) }])
+        }
       }
+      rounds.push(recorded)
     }
   } finally {
     await recorder.end()
   }
-  const statements = storage.reduce((n, t) => n + t.length, 0)
-  progress(`recorded ${storage.length} transactions (${(statements / storage.length).toFixed(1)} statements each, BEGIN and COMMIT included) in ${fmtMs(nowMs() - t0)}`)
+  const transactions = rounds.flatMap((r) => r.storage)
+  const statements = transactions.reduce((n, t) => n + t.length, 0)
+  progress(`recorded ${transactions.length} transactions (${(statements / transactions.length).toFixed(1)} statements each, BEGIN and COMMIT included) in ${fmtMs(nowMs() - t0)}`)
 
-  // Replay, the storage and the baseline in turn, each round on the next deliveries.
+  // Replay, the storage and the baseline in turn, each round on its own deliveries.
   const measured: Measured[] = []
-  const perRound = Math.ceil(opts.deliveries / opts.group)
-  for (let round = 1; round <= opts.rounds; round++) {
-    const storageTxs = storage.slice((round - 1) * perRound, round * perRound)
-    const deliveries = Math.min(opts.deliveries, total - (round - 1) * opts.deliveries)
-    const s = await replay(replayDb.url, storageTxs)
-    measured.push({ what: 'storage', round, transactions: storageTxs.length, deliveries, comments: deliveries * opts.batch, ...s })
-    progress(`round ${round}: storage replayed at ${fmtInt((deliveries * opts.batch) / s.wallS)} comments/s`)
-    const baselineTxs = baseline.slice((round - 1) * opts.deliveries, round * opts.deliveries)
-    const b = await replay(baselineDb.url, baselineTxs)
-    measured.push({ what: 'baseline', round, transactions: baselineTxs.length, deliveries, comments: deliveries * opts.batch, ...b })
-    progress(`round ${round}: baseline replayed at ${fmtInt((deliveries * opts.batch) / b.wallS)} comments/s`)
+  const comments = opts.deliveries * opts.batch
+  for (const [i, recorded] of rounds.entries()) {
+    const round = i + 1
+    const s = await replay(replayDb.url, recorded.storage)
+    measured.push({ what: 'storage', round, deliveries: opts.deliveries, comments, ...s })
+    progress(`round ${round}: storage replayed at ${fmtInt(comments / s.wallS)} comments/s`)
+    const b = await replay(baselineDb.url, recorded.baseline)
+    measured.push({ what: 'baseline', round, deliveries: opts.deliveries, comments, ...b })
+    progress(`round ${round}: baseline replayed at ${fmtInt(comments / b.wallS)} comments/s`)
   }
 
   // The replays must have written what was recorded, or the figures measure nothing.
@@ -219,14 +222,14 @@ async function main() {
       await client.end()
     }
   }
-  const comments = total * opts.batch
+  const allComments = total * opts.batch
   const checks: Array<[string, number, number]> = [
     ['storage: webhook_delivery rows', await count(replayDb.url, 'SELECT count(*)::text AS n FROM webhook_delivery'), total],
-    ['storage: comment rows', await count(replayDb.url, 'SELECT count(*)::text AS n FROM comment'), comments],
-    ['storage: comment_event rows', await count(replayDb.url, 'SELECT count(*)::text AS n FROM comment_event'), comments],
-    ['storage: comment.version ledger entries', await count(replayDb.url, `SELECT count(*)::text AS n FROM ledger_entry WHERE kind = 'comment.version'`), comments],
-    ['storage: comment_evaluation rows', await count(replayDb.url, 'SELECT count(*)::text AS n FROM comment_evaluation'), opts.policy ? comments : 0],
-    ['baseline: rows', await count(baselineDb.url, `SELECT count(*)::text AS n FROM ${BASELINE_TABLE}`), comments],
+    ['storage: comment rows', await count(replayDb.url, 'SELECT count(*)::text AS n FROM comment'), allComments],
+    ['storage: comment_event rows', await count(replayDb.url, 'SELECT count(*)::text AS n FROM comment_event'), allComments],
+    ['storage: comment.version ledger entries', await count(replayDb.url, `SELECT count(*)::text AS n FROM ledger_entry WHERE kind = 'comment.version'`), allComments],
+    ['storage: comment_evaluation rows', await count(replayDb.url, 'SELECT count(*)::text AS n FROM comment_evaluation'), opts.policy ? allComments : 0],
+    ['baseline: rows', await count(baselineDb.url, `SELECT count(*)::text AS n FROM ${BASELINE_TABLE}`), allComments],
   ]
   for (const [name, got, want] of checks) if (got !== want) failures.push(`${name}: ${got}, expected ${want}`)
 
