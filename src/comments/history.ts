@@ -24,7 +24,7 @@ export interface HistoryItem {
 // join, a group of 800 comments was planned as hash and merge joins over every comment and every
 // event, once the statistics were older than the table: 250 ms per group at 80,000 comments,
 // growing with the table (bench:ingest:storage, --group 16; docs/performance.md, round 7).
-const HISTORY_SQL = `SELECT w.i, e.text, e.platform_time, e.external_id, e.event_key
+const HISTORY_SQL = `SELECT w.i, earlier.text, earlier.platform_time, earlier.external_id, earlier.event_key
        FROM unnest($1::int[], $2::text[], $3::text[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::text[]) AS w(i, platform, author_id, comment_id, from_t, to_t, external_id)
        CROSS JOIN LATERAL (
          SELECT e.text, e.platform_time, c.external_id, e.event_key
@@ -33,7 +33,8 @@ const HISTORY_SQL = `SELECT w.i, e.text, e.platform_time, e.external_id, e.event
           WHERE c.platform = w.platform AND c.author_id = w.author_id AND c.id <> w.comment_id AND c.external_id IS DISTINCT FROM w.external_id
             AND e.kind IN ('created', 'edited') AND e.platform_time >= w.from_t AND e.platform_time <= w.to_t
          OFFSET 0
-       ) e`
+       ) earlier
+      ORDER BY earlier.platform_time`
 
 type HistoryRow = { i: number; text: string; platform_time: Date; external_id: string; event_key: string }
 
@@ -71,7 +72,7 @@ function collect(requests: readonly HistoryRequest[], rows: readonly HistoryRow[
 export async function authorHistories(tx: Queryable, requests: readonly HistoryRequest[]): Promise<HistoryItem[][]> {
   const { wanted, values } = historyParams(requests)
   if (wanted.length === 0) return requests.map(() => [])
-  const rows = await asSql(tx).query<HistoryRow>(`${HISTORY_SQL}\n      ORDER BY e.platform_time`, values)
+  const rows = await asSql(tx).query<HistoryRow>(HISTORY_SQL, values)
   return collect(requests, rows).map((h) => h.map(({ text, platformTime }) => ({ text, platformTime })))
 }
 
@@ -89,8 +90,7 @@ export async function authorHistoriesAndPublishedCount(
     `SELECT NULL::int AS i, NULL::text AS text, NULL::timestamptz AS platform_time, NULL::text AS external_id, NULL::text AS event_key,
             (SELECT count(*) FROM policy_version WHERE status = 'published')::int AS published
      UNION ALL
-     SELECT h.*, NULL FROM (${HISTORY_SQL}
-      ORDER BY e.platform_time) h`,
+     SELECT h.*, NULL FROM (${HISTORY_SQL}) h`,
     values,
   )
   return { publishedCount: rows[0]!.published!, histories: collect(requests, rows.slice(1)) }
