@@ -17,6 +17,7 @@ export function toSummary(c: Comment): Summary {
     author: { id: c.authorId, name: c.authorName },
     byCity: c.byCity,
     status: c.status as Summary['status'],
+    moderationStatus: c.moderationStatus as Summary['moderationStatus'],
     text: c.currentText,
     versionCount: c.versionCount,
     firstPlatformAt: c.firstPlatformAt.toISOString(),

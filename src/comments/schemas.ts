@@ -2,6 +2,10 @@ import { z } from 'zod'
 
 export const Platform = z.enum(['facebook', 'instagram', 'x', 'linkedin', 'website'])
 export const CommentStatus = z.enum(['active', 'deleted_by_author', 'hidden_on_platform'])
+/** Written by the policy (src/moderation/automatic.ts) and by decisions (STATUS_AFTER in src/moderation/decisions.ts). */
+export const ModerationStatus = z
+  .enum(['unevaluated', 'allowed', 'flagged', 'removed', 'hidden', 'approved', 'restored', 'city'])
+  .describe('What the city did last: unevaluated, allowed, flagged, removed, hidden, approved, restored; city for its own')
 
 export const CommentListQuery = z.object({
   platform: Platform.optional(),
@@ -27,7 +31,8 @@ export const CommentSummary = z
     parentExternalId: z.string().nullable(),
     author: z.object({ id: z.string().nullable(), name: z.string().nullable() }),
     byCity: z.boolean(),
-    status: CommentStatus,
+    status: CommentStatus.describe('Its state on the platform'),
+    moderationStatus: ModerationStatus,
     text: z.string().nullable().describe('The current version; null once disposed'),
     versionCount: z.number().int(),
     firstPlatformAt: z.iso.datetime(),

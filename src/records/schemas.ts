@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { CommentStatus, Platform } from '../comments/schemas.js'
+import { CommentStatus, ModerationStatus, Platform } from '../comments/schemas.js'
 import { DecisionAction, RecordKind, RecordQueryString } from './query.js'
 
 export const RecordSearchQuery = RecordQueryString.extend({
@@ -63,7 +63,7 @@ export const CommentRecord = z
     author: z.object({ id: z.string().nullable(), name: z.string().nullable(), email: z.string().nullable() }),
     byCity: z.boolean(),
     status: CommentStatus,
-    moderationStatus: z.string().describe('What the city did last: unevaluated, allowed, flagged, removed, hidden, approved, restored; city for its own'),
+    moderationStatus: ModerationStatus,
     text: z.string().nullable().describe('The current version'),
     versionCount: z.number().int(),
     firstPlatformAt: z.iso.datetime(),

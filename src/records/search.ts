@@ -83,7 +83,7 @@ interface CommentRow {
   author_email: string | null
   by_city: boolean
   status: CommentRecord['status']
-  moderation_status: string
+  moderation_status: CommentRecord['moderationStatus']
   current_text: string | null
   version_count: number
   first_platform_at: Date

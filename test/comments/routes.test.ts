@@ -21,7 +21,14 @@ t.test('the TST reads comments with their versions and thread', async (t) => {
   )
 
   t.equal((await get('/v1/comments?platform=facebook')).items.length, 4)
-  t.equal((await get('/v1/comments?platform=facebook&byCity=true')).items.length, 1, "the city's own reply")
+  const cityReplies = (await get('/v1/comments?platform=facebook&byCity=true')).items
+  t.equal(cityReplies.length, 1, "the city's own reply")
+  t.equal(cityReplies[0].moderationStatus, 'city', "the city's own reply is never moderated")
+  t.same(
+    [...new Set(all.items.filter((c: { byCity: boolean }) => !c.byCity).map((c: { moderationStatus: string }) => c.moderationStatus))],
+    ['unevaluated'],
+    'with no policy published, the public comments wait for the TST',
+  )
   t.same((await get('/v1/comments?authorId=7000000000000002')).items.map((c: { author: { name: string } }) => c.author.name), ['Alex Doe'])
   t.equal((await get('/v1/comments?status=deleted_by_author')).items.length, 2, 'the Facebook removal and the X deletion')
   t.equal((await get('/v1/comments?postId=448242228374517_122131676912594941')).items.length, 4)

@@ -128,6 +128,13 @@ t.test('hide then restore unhides; approve sends nothing; the ledger records eac
   await deliver(app, 'meta', fixture('meta-facebook-comment-add.json'))
   const c = await current(app, moderator, '122131676912594941_1213590066982748')
   t.equal((await decide(app, moderator, c.id, { action: 'hide', versionId: c.versionId, ruleCodes: ['4.e'] })).statusCode, 201)
+  const read = { authorization: `Bearer ${moderator}` }
+  t.equal((await app.inject({ url: `/v1/comments/${c.id}`, headers: read })).json().moderationStatus, 'hidden', 'the TST sees the decision on the comment')
+  t.same(
+    (await app.inject({ url: '/v1/comments?limit=200', headers: read })).json().items.filter((x: { id: string }) => x.id === c.id).map((x: { moderationStatus: string }) => x.moderationStatus),
+    ['hidden'],
+    'and in the list',
+  )
   await runJobs(app)
   fake.reset()
   const restored = await decide(app, moderator, c.id, { action: 'restore', versionId: c.versionId })
