@@ -6,6 +6,7 @@ export const CommentStatus = z.enum(['active', 'deleted_by_author', 'hidden_on_p
 export const ModerationStatus = z
   .enum(['unevaluated', 'allowed', 'flagged', 'removed', 'hidden', 'approved', 'restored', 'city'])
   .describe('What the city did last: unevaluated, allowed, flagged, removed, hidden, approved, restored; city for its own')
+export type ModerationStatusValue = z.infer<typeof ModerationStatus>
 
 export const CommentListQuery = z.object({
   platform: Platform.optional(),

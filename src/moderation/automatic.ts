@@ -5,6 +5,7 @@ import { evaluate } from '../policy/evaluate.js'
 import type { Evaluation, RuleMatch } from '../policy/rules.js'
 import type { CommentEvent } from '../webhooks/platforms/index.js'
 import { authorHistoriesAndPublishedCount, type HistoryItem } from '../comments/history.js'
+import type { ModerationStatusValue } from '../comments/schemas.js'
 import { recordDecision } from './decisions.js'
 import { noticeFor } from './notices.js'
 import { openReviewItems, type ReviewItemInput } from './queue.js'
@@ -133,8 +134,8 @@ export async function evaluateVersions(
  * city version; then flagged when any version is flagged; else allowed when any is allowed. A
  * removal's decision sets its own status afterwards, as before.
  */
-export function statusAtInsert(versions: ReadonlyArray<{ event: CommentEvent; result: VersionResult | null }>): string {
-  let status = 'unevaluated'
+export function statusAtInsert(versions: ReadonlyArray<{ event: CommentEvent; result: VersionResult | null }>): ModerationStatusValue {
+  let status: ModerationStatusValue = 'unevaluated'
   if (versions.some((v) => v.event.byCityAccount)) status = 'city'
   const outcomes = versions.filter((v) => !v.event.byCityAccount).map((v) => v.result?.evaluation?.outcome)
   if (outcomes.includes('flag') && ['unevaluated', 'allowed', 'flagged'].includes(status)) return 'flagged'

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { ModerationStatusValue } from '../comments/schemas.js'
 import type { Tx } from '../db/tx.js'
 import { asSql, type Queryable } from '../db/sql.js'
 import { appendEntries, type Clock } from '../ledger/append.js'
@@ -42,7 +43,7 @@ export interface RecordedDecision {
   actionIds: string[]
 }
 
-const STATUS_AFTER: Record<DecisionAction, string> = { remove: 'removed', hide: 'hidden', approve: 'approved', restore: 'restored' }
+const STATUS_AFTER: Record<DecisionAction, ModerationStatusValue> = { remove: 'removed', hide: 'hidden', approve: 'approved', restore: 'restored' }
 
 /**
  * Records a moderation decision in the caller's transaction, automatic or by a person: the ledger
