@@ -54,7 +54,7 @@ export class Args {
   }
 
   /** Flags given that are not in `known` (typos should not silently run the default benchmark). */
-  unknown(known: readonly string[]): string[] {
+  private unknown(known: readonly string[]): string[] {
     return [...this.#values.keys()].filter((k) => !known.includes(k))
   }
 }

@@ -60,18 +60,24 @@ export interface BenchDatabase {
   drop(): Promise<void>
 }
 
-/** An empty database, dropped by dropAll (the caller's exit handling must call it). */
-export async function createEmptyDatabase(name: string): Promise<string> {
-  await withAdmin(async (admin) => void (await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`)))
+/** A database, empty or a copy of `template`, dropped by dropAll (the caller's exit handling must call it). */
+async function createDatabase(name: string, template?: string): Promise<string> {
+  const copy = template === undefined ? '' : ` TEMPLATE ${pg.escapeIdentifier(template)}`
+  await withAdmin(async (admin) => void (await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${copy}`)))
   live.add(name)
   return databaseUrl(name)
 }
 
+/** An empty database, dropped by dropAll (the caller's exit handling must call it). */
+export const createEmptyDatabase = (name: string): Promise<string> => createDatabase(name)
+
+const benchDatabaseName = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`
+
 /** Creates `<prefix>_<random>` and applies the migrations with src/db/migrate.ts. */
 export async function createBenchDatabase(prefix = 'townsquare_bench'): Promise<BenchDatabase> {
   installSignalHandlers()
-  const name = `${prefix}_${randomBytes(5).toString('hex')}`
-  const url = await createEmptyDatabase(name)
+  const name = benchDatabaseName(prefix)
+  const url = await createDatabase(name)
   await migrate(url, MIGRATIONS_DIR)
   return { name, url, drop: () => dropDatabase(name) }
 }
@@ -82,10 +88,9 @@ export async function createBenchDatabase(prefix = 'townsquare_bench'): Promise<
  */
 export async function cloneDatabase(source: string, prefix = 'townsquare_bench'): Promise<BenchDatabase> {
   installSignalHandlers()
-  const name = `${prefix}_${randomBytes(5).toString('hex')}`
-  await withAdmin(async (admin) => void (await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(source)}`)))
-  live.add(name)
-  return { name, url: databaseUrl(name), drop: () => dropDatabase(name) }
+  const name = benchDatabaseName(prefix)
+  const url = await createDatabase(name, source)
+  return { name, url, drop: () => dropDatabase(name) }
 }
 
 /** Server version and the settings that shape the figures. */
