@@ -21,8 +21,8 @@ export function loadConfigOrExit(): LoadedConfig {
  * Without DATABASE_URL it uses the embedded database: the running service's, or opened here.
  */
 export async function withDatabase(loaded: LoadedConfig, work: (db: Database, config: Config) => Promise<void>): Promise<void> {
-  const embedded = loaded.embedded && loaded.databaseUrl === null ? await openEmbedded(loaded.embedded.dataDir) : null
-  const config = resolveDatabase(loaded, embedded?.url)
+  const embedded = loaded.embedded && loaded.databaseUrl === null ? await openEmbedded({ ...loaded.embedded, ownParent: loaded.dataDir }) : null
+  const config = resolveDatabase(loaded, embedded ?? undefined)
   const db = createDatabase(config.databaseUrl, { poolSize: 2 })
   try {
     await work(db, config)

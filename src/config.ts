@@ -35,7 +35,7 @@ export const EnvSchema = z
       .describe(
         'PostgreSQL connection URL used by the running service (may be the restricted runtime role), e.g. ' +
           DEFAULT_DATABASE_URL +
-          '. Unset: an embedded PostgreSQL (PGlite) in EMBEDDED_DATA_DIR, for evaluation only; required in production.',
+          '. Unset: an embedded PostgreSQL server in EMBEDDED_DATA_DIR (same engine, one machine, no backups: for evaluation); required in production.',
       ),
     MIGRATION_DATABASE_URL: z
       .preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional())
@@ -45,6 +45,9 @@ export const EnvSchema = z
       .preprocess(emptyAsUndefined, z.string().default('.data'))
       .describe('Directory for local state outside the repository (development secrets and keys, the embedded database).'),
     EMBEDDED_DATA_DIR: optionalString.describe('Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset. Default: DATA_DIR/embedded.'),
+    EMBEDDED_PORT: z
+      .preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(0))
+      .describe('Loopback port of the embedded PostgreSQL when DATABASE_URL is unset. 0: a free port chosen at each start.'),
     JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()).describe('HS256 secret for development tokens (at least 32 characters). Not allowed in production.'),
     JWT_PUBLIC_KEY: optionalString.describe('PEM public key (RSA or EC P-256) that verifies RS256/ES256 tokens in production.'),
     JWT_JWKS_URL: z.preprocess(emptyAsUndefined, z.url().optional()).describe('JWKS URL of the identity provider (RS256/ES256).'),
@@ -152,7 +155,7 @@ export interface Config {
   databaseUrl: string
   migrationDatabaseUrl: string
   /** Set when the service runs on the embedded PostgreSQL (no DATABASE_URL). */
-  embedded: { dataDir: string } | null
+  embedded: { dataDir: string; port: number } | null
   poolSize: number
   dataDir: string
   bodyLimitBytes: number
@@ -197,11 +200,14 @@ export type LoadedConfig = Omit<Config, 'databaseUrl' | 'migrationDatabaseUrl'> 
   migrationDatabaseUrl: string | null
 }
 
-/** The configuration with its database known: the server's, or the embedded one's `url`. */
-export function resolveDatabase(config: LoadedConfig, embeddedUrl?: string): Config {
+/**
+ * The configuration with its database known: the server's, or the embedded one's, where the
+ * service runs as the runtime login role and migrates as the superuser, as on a server.
+ */
+export function resolveDatabase(config: LoadedConfig, embedded?: { url: string; runtimeUrl: string }): Config {
   if (config.databaseUrl !== null) return { ...config, databaseUrl: config.databaseUrl, migrationDatabaseUrl: config.migrationDatabaseUrl ?? config.databaseUrl }
-  if (!embeddedUrl || !config.embedded) throw new ConfigError(['DATABASE_URL: not set, and no embedded database was started'])
-  return { ...config, databaseUrl: embeddedUrl, migrationDatabaseUrl: embeddedUrl }
+  if (!embedded || !config.embedded) throw new ConfigError(['DATABASE_URL: not set, and no embedded database was started'])
+  return { ...config, databaseUrl: embedded.runtimeUrl, migrationDatabaseUrl: embedded.url }
 }
 
 export class ConfigError extends Error {
@@ -241,7 +247,7 @@ export function loadConfig(
     logLevel: env.LOG_LEVEL,
     databaseUrl: env.DATABASE_URL ?? null,
     migrationDatabaseUrl: env.MIGRATION_DATABASE_URL ?? env.DATABASE_URL ?? null,
-    embedded: env.DATABASE_URL ? null : { dataDir: env.EMBEDDED_DATA_DIR ?? join(env.DATA_DIR, 'embedded') },
+    embedded: env.DATABASE_URL ? null : { dataDir: env.EMBEDDED_DATA_DIR ?? join(env.DATA_DIR, 'embedded'), port: env.EMBEDDED_PORT },
     poolSize: env.DATABASE_POOL_SIZE,
     dataDir: env.DATA_DIR,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,

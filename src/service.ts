@@ -24,13 +24,13 @@ export async function startService(loaded: LoadedConfig): Promise<Service> {
     // The first line says it, so nobody mistakes an evaluation for a production setup.
     log.warn(
       { database: 'embedded', dataDir: loaded.embedded.dataDir },
-      `running on the embedded PostgreSQL (PGlite) in ${loaded.embedded.dataDir}: for evaluation only, one process, not for production; set DATABASE_URL to use a PostgreSQL server`,
+      `running on the embedded PostgreSQL in ${loaded.embedded.dataDir}: for evaluation only (one machine, no backups), not for production; set DATABASE_URL to use a PostgreSQL server`,
     )
   }
   let config: Config
   try {
-    if (loaded.embedded) embedded = await startEmbedded(loaded.embedded.dataDir)
-    config = resolveDatabase(loaded, embedded?.url)
+    if (loaded.embedded) embedded = await startEmbedded({ ...loaded.embedded, ownParent: loaded.dataDir, log: (m) => log.info(m) })
+    config = resolveDatabase(loaded, embedded ?? undefined)
     if (!embedded) await ensureDatabaseExists(config.migrationDatabaseUrl)
     await migrate(config.migrationDatabaseUrl, config.migrationsDir, (m) => log.info(m))
   } catch (error) {

@@ -9,8 +9,11 @@ t.test('defaults give a runnable development configuration', async (t) => {
   t.equal(config.host, '127.0.0.1')
   // No DATABASE_URL: the embedded PostgreSQL, started by the server (src/db/embedded.ts).
   t.equal(config.databaseUrl, null)
-  t.same(config.embedded, { dataDir: '.data/embedded' })
-  t.same(resolveDatabase(config, 'postgresql://postgres@127.0.0.1:40000/postgres').migrationDatabaseUrl, 'postgresql://postgres@127.0.0.1:40000/postgres')
+  t.same(config.embedded, { dataDir: '.data/embedded', port: 0 })
+  // Embedded: migrations as the superuser, the service as the runtime login role, as on a server.
+  const embedded = resolveDatabase(config, { url: 'postgresql://postgres:a@127.0.0.1:40000/postgres', runtimeUrl: 'postgresql://townsquare_app:b@127.0.0.1:40000/postgres' })
+  t.equal(embedded.migrationDatabaseUrl, 'postgresql://postgres:a@127.0.0.1:40000/postgres')
+  t.equal(embedded.databaseUrl, 'postgresql://townsquare_app:b@127.0.0.1:40000/postgres')
   t.throws(() => resolveDatabase(config), /DATABASE_URL/)
   const server = loadConfig({ JWT_SECRET: secret, DATABASE_URL: DEFAULT_DATABASE_URL, EMBEDDED_DATA_DIR: '/ignored' })
   t.equal(server.embedded, null)

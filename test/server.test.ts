@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -9,7 +9,7 @@ import t from 'tap'
 import { buildApp, loggerOptions } from '../src/app.js'
 import { PROJECT_ROOT } from '../src/paths.js'
 import { testConfig } from './helpers/app.js'
-import { createTestDatabase } from './helpers/db.js'
+import { createTestDatabase, serviceDatabaseEnv } from './helpers/db.js'
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -26,7 +26,7 @@ t.test('npm start path: migrates, listens, and on SIGTERM finishes in-flight req
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, DATABASE_URL: database.url, PORT: String(port), LOG_LEVEL: 'info', DATA_DIR: mkdtempSync(join(tmpdir(), 'townsquare-data-')), LEDGER_CHECKPOINT_INTERVAL_MS: '60000' },
+    env: { ...process.env, ...serviceDatabaseEnv(database), PORT: String(port), LOG_LEVEL: 'info', DATA_DIR: mkdtempSync(join(tmpdir(), 'townsquare-data-')), LEDGER_CHECKPOINT_INTERVAL_MS: '60000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -41,10 +41,20 @@ t.test('npm start path: migrates, listens, and on SIGTERM finishes in-flight req
   }
   t.equal((await fetch(`${base}/readyz`)).status, 200, 'ready after migrating')
 
-  // A request in flight when SIGTERM arrives still gets its answer.
-  const inFlight = fetch(`${base}/v1/ledger/verify`, { method: 'POST', headers: { authorization: 'Bearer not-a-token' } })
+  // A request in flight when SIGTERM arrives still gets its answer: its headers are sent and half
+  // its body, so the server holds it open when the signal lands; the rest follows after.
+  const socket = connect(port, '127.0.0.1')
+  await once(socket, 'connect')
+  let answer = ''
+  socket.on('data', (chunk) => (answer += chunk))
+  const body = '{"padding":"' + 'x'.repeat(64) + '"}'
+  socket.write(`POST /v1/ledger/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer not-a-token\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`)
+  await new Promise((resolve) => setTimeout(resolve, 300))
   child.kill('SIGTERM')
-  t.equal((await inFlight).status, 401, 'the in-flight request was answered')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  socket.end(body.slice(10))
+  await once(socket, 'close')
+  t.match(answer, /^HTTP\/1\.1 401 /, 'the in-flight request was answered')
   const [code] = (await once(child, 'exit')) as [number | null]
   t.equal(code, 0, 'exit 0')
   t.match(output, /shutting down/)

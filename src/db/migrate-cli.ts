@@ -11,7 +11,7 @@ if (!env.success) {
   process.exit(1)
 }
 const serverUrl = env.data.MIGRATION_DATABASE_URL ?? env.data.DATABASE_URL
-const embedded = serverUrl ? null : await openEmbedded(env.data.EMBEDDED_DATA_DIR ?? `${env.data.DATA_DIR}/embedded`)
+const embedded = serverUrl ? null : await openEmbedded({ dataDir: env.data.EMBEDDED_DATA_DIR ?? `${env.data.DATA_DIR}/embedded`, port: env.data.EMBEDDED_PORT, ownParent: env.data.DATA_DIR })
 const url = serverUrl ?? embedded!.url
 try {
   if (!embedded && (await ensureDatabaseExists(url))) console.log(`created database ${new URL(url).pathname.slice(1)}`)

@@ -180,20 +180,34 @@ export async function migrate(
 
 /**
  * graphile-worker keeps its own schema (graphile_worker) and versions it with its own migrations,
- * which it applies under its own lock. They run here, with the schema owner's connection, so the
- * service itself never needs DDL rights; the runtime role gets what the worker uses.
+ * which it applies under its own lock. They run here, as the schema owner, so the service never
+ * needs DDL rights; the runtime role gets exactly what the worker does at run time: it reads the
+ * worker's version, adds, takes, completes and fails jobs. graphile-worker enables row-level
+ * security on its tables with no policy, which only the tables' owner passes, so the runtime role
+ * gets a policy of its own on each (without one, adding a job fails with "new row violates
+ * row-level security policy for table _private_tasks").
  */
 async function installJobQueue(client: pg.Client, url: string): Promise<void> {
   await runMigrations({ connectionString: url, logger: silentLogger })
   // The role comes with the first migration; a database without it (migrator tests) skips this.
   await client.query(`
-    DO $$ BEGIN
-      IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'townsquare_runtime') THEN
-        GRANT USAGE ON SCHEMA graphile_worker TO townsquare_runtime;
-        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA graphile_worker TO townsquare_runtime;
-        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA graphile_worker TO townsquare_runtime;
-        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA graphile_worker TO townsquare_runtime;
-      END IF;
+    DO $$
+    DECLARE t record;
+    BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'townsquare_runtime') THEN RETURN; END IF;
+      GRANT USAGE ON SCHEMA graphile_worker TO townsquare_runtime;
+      GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA graphile_worker TO townsquare_runtime;
+      -- The worker's own version: readable, so a runtime role never migrates it.
+      REVOKE INSERT, UPDATE, DELETE ON graphile_worker.migrations FROM townsquare_runtime;
+      GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA graphile_worker TO townsquare_runtime;
+      GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA graphile_worker TO townsquare_runtime;
+      FOR t IN
+        SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'graphile_worker' AND c.relkind = 'r' AND c.relrowsecurity
+          AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'townsquare_runtime')
+      LOOP
+        EXECUTE format('CREATE POLICY townsquare_runtime ON graphile_worker.%I TO townsquare_runtime USING (true) WITH CHECK (true)', t.relname);
+      END LOOP;
     END $$;`)
 }
 

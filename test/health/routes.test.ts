@@ -5,7 +5,7 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { MIGRATIONS_DIR } from '../../src/config.js'
 import { testApp, testConfig } from '../helpers/app.js'
-import { createTestDatabase } from '../helpers/db.js'
+import { createTestDatabase, serviceDatabaseEnv } from '../helpers/db.js'
 
 t.test('healthz and readyz on a migrated database', async (t) => {
   const { app } = await testApp(t)
@@ -34,7 +34,7 @@ t.test('readyz is 503 while a migration is pending', async (t) => {
   cpSync(MIGRATIONS_DIR, dir, { recursive: true })
   mkdirSync(join(dir, '29991231000000_future'))
   writeFileSync(join(dir, '29991231000000_future', 'migration.sql'), 'SELECT 1;')
-  const app = await buildApp(testConfig({ DATABASE_URL: database.url }, { migrationsDir: dir }))
+  const app = await buildApp(testConfig(serviceDatabaseEnv(database), { migrationsDir: dir }))
   t.teardown(() => app.close())
   const ready = await app.inject('/readyz')
   t.equal(ready.statusCode, 503)

@@ -1,10 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import pg from 'pg'
 import type { Test } from 'tap'
 import { buildApp, loggerOptions } from '../../src/app.js'
 import { loadConfig, resolveDatabase, type Config } from '../../src/config.js'
 import type { Role } from '../../src/plugins/auth.js'
-import { createTestDatabase } from './db.js'
+import { createTestDatabase, serviceDatabaseEnv } from './db.js'
 
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-for-hs256'
 
@@ -42,8 +43,16 @@ export function testConfig(overrides: Record<string, string | undefined> = {}, o
 export interface TestApp {
   app: FastifyInstance
   config: Config
+  /** The owner's URL of the test's database: for the test's own setup and checks, never the service's. */
   databaseUrl: string
+  /** The runtime login role's URL: what the service under test uses. */
+  runtimeUrl: string
   token(roles: Role[] | Role, sub?: string): string
+  /**
+   * A pool on the test's database as the owner, for what the service itself must not be able to
+   * do (tampering, test-only triggers). Made on first use, closed with the test.
+   */
+  ownerPool(): pg.Pool
 }
 
 /** The real app on a private database; closed and dropped when the test ends. */
@@ -52,15 +61,18 @@ export async function testApp(
   options: { env?: Record<string, string | undefined>; extend?: (app: FastifyInstance) => unknown; clock?: () => Date } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase()
-  const config = testConfig({ DATABASE_URL: database.url, ...options.env })
+  // The service connects as the runtime login role and migrates as the owner, as in production.
+  const config = testConfig({ ...serviceDatabaseEnv(database), ...options.env })
   // TEST_LOG=1 shows the app's logs (the sealer's included) while debugging a test.
   const app = await buildApp(config, {
     ...(process.env.TEST_LOG ? { logger: loggerOptions({ logLevel: 'debug' }) } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   })
   await options.extend?.(app)
+  let owner: pg.Pool | null = null
   t.teardown(async () => {
     await app.close()
+    await owner?.end()
     await database.drop()
   })
   await app.ready()
@@ -68,6 +80,8 @@ export async function testApp(
     app,
     config,
     databaseUrl: database.url,
+    runtimeUrl: database.runtimeUrl,
     token: (roles, sub = 'test-user') => app.jwt.sign({ sub, roles: Array.isArray(roles) ? roles : [roles] }),
+    ownerPool: () => (owner ??= new pg.Pool({ connectionString: database.url, max: 2 })),
   }
 }

@@ -12,10 +12,11 @@ async function snapshot(client: pg.Client) {
 }
 
 t.test('UPDATE, DELETE and TRUNCATE are rejected on every ledger table and change nothing', async (t) => {
-  const { app } = await testApp(t)
+  const { app, databaseUrl } = await testApp(t)
   await appendCommitted(app, 3)
   await sealNow(app)
-  const client = new pg.Client({ connectionString: app.config.databaseUrl })
+  // As the owner, who has every privilege: only the triggers stand in the way.
+  const client = new pg.Client({ connectionString: databaseUrl })
   await client.connect()
   t.teardown(() => client.end())
   const before = await snapshot(client)
@@ -42,10 +43,11 @@ t.test('UPDATE, DELETE and TRUNCATE are rejected on every ledger table and chang
 t.test('the runtime role may insert and read ledger rows but has no UPDATE or DELETE privilege', async (t) => {
   const { app } = await testApp(t)
   await appendCommitted(app, 1)
+  // The service's own connection: the runtime login role.
   const client = new pg.Client({ connectionString: app.config.databaseUrl })
   await client.connect()
   t.teardown(() => client.end())
-  await client.query('SET ROLE townsquare_runtime')
+  t.equal((await client.query('SELECT current_user AS u')).rows[0].u, 'townsquare_test_app')
   t.equal((await client.query('SELECT count(*)::int AS n FROM ledger_entry')).rows[0].n, 1, 'SELECT is granted')
   await client.query(
     `INSERT INTO ledger_entry (id, kind, subject, actor, recorded_at, payload, payload_sha256)

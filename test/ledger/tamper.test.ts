@@ -7,13 +7,13 @@ import { appendCommitted, sealNow } from '../factories/ledger.js'
 
 /** A sealed ledger of 20 entries over two checkpoints, and a superuser connection with the immutability triggers off. */
 async function tamperable(t: Test) {
-  const { app } = await testApp(t)
+  const { app, databaseUrl } = await testApp(t)
   const entries = [...(await appendCommitted(app, 12))]
   await sealNow(app)
   entries.push(...(await appendCommitted(app, 8)))
   await sealNow(app)
   t.match(await verifyLedger(app.db.pool), { ok: true, treeSize: 20, checkpointsChecked: 2 }, 'intact before tampering')
-  const client = new pg.Client({ connectionString: app.config.databaseUrl })
+  const client = new pg.Client({ connectionString: databaseUrl })
   await client.connect()
   t.teardown(() => client.end())
   // What an attacker with superuser access could do: switch triggers (and foreign keys) off.

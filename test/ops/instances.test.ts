@@ -11,7 +11,7 @@ import { SEALER_LOCK } from '../../src/ledger/sealer.js'
 import { seedDefaultPolicy } from '../../src/policy/seed.js'
 import { signatureHeaders } from '../factories/webhooks.js'
 import { TEST_JWT_SECRET } from '../helpers/app.js'
-import { createEmptyDatabase } from '../helpers/db.js'
+import { createEmptyDatabase, serviceDatabaseEnv } from '../helpers/db.js'
 import { startFakePlatform } from '../helpers/fake-platform.js'
 import { startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 
@@ -42,7 +42,7 @@ t.test('two instances on one database', async (t) => {
   t.teardown(database.drop)
   const fake = await startFakePlatform()
   t.teardown(() => fake.close())
-  const env = { DATABASE_URL: database.url, LEDGER_CHECKPOINT_INTERVAL_MS: '200', JOBS: 'on', WEBSITE_API_URL: fake.baseUrl, WEBSITE_API_TOKEN: 'web-token' }
+  const env = { ...serviceDatabaseEnv(database), LEDGER_CHECKPOINT_INTERVAL_MS: '200', JOBS: 'on', WEBSITE_API_URL: fake.baseUrl, WEBSITE_API_TOKEN: 'web-token' }
 
   // Started together on an empty database: both migrate, under one lock.
   const [a, b] = await Promise.all([startServiceProcess(t, env), startServiceProcess(t, env)])

@@ -6,7 +6,7 @@ import pg from 'pg'
 import t from 'tap'
 import { metaBatch, signatureHeaders } from '../factories/webhooks.js'
 import { TEST_JWT_SECRET } from '../helpers/app.js'
-import { createTestDatabase } from '../helpers/db.js'
+import { createTestDatabase, serviceDatabaseEnv } from '../helpers/db.js'
 import { freePort, startServiceProcess, type ServiceProcess } from '../helpers/service-process.js'
 
 const auditor = createSigner({ key: TEST_JWT_SECRET, algorithm: 'HS256', iss: 'townsquare-dev', aud: 'townsquare', expiresIn: '1h' })({ sub: 'auditor-1', roles: ['auditor'] })
@@ -30,7 +30,7 @@ t.test('kill -9 under load, then restart', async (t) => {
   const database = await createTestDatabase()
   t.teardown(database.drop)
   const port = await freePort()
-  const env = { DATABASE_URL: database.url, LEDGER_CHECKPOINT_INTERVAL_MS: '200', JOBS: 'off', LOG_LEVEL: 'warn' }
+  const env = { ...serviceDatabaseEnv(database), LEDGER_CHECKPOINT_INTERVAL_MS: '200', JOBS: 'off', LOG_LEVEL: 'warn' }
   let service = await startServiceProcess(t, env, { port })
   await service.waitReady()
 

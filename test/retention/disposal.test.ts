@@ -35,7 +35,7 @@ t.test('the disposal workflow: eligibility, listing, approval, notice period, ex
   const realNow = new Date()
   const start = new Date(realNow.getTime() - 1000 * DAY)
   const clock = manualClock(start)
-  const { app, token } = await testApp(t, { clock })
+  const { app, token, ownerPool } = await testApp(t, { clock })
   const prisma = app.db.prisma
   const clerkA = token('records_clerk', 'clerk-a')
   const clerkB = token('records_clerk', 'clerk-b')
@@ -133,9 +133,9 @@ t.test('the disposal workflow: eligibility, listing, approval, notice period, ex
   t.match(again.json(), { replayed: true, disposed: [old], destroyedLedgerEntries: report.destroyedLedgerEntries })
   t.equal(await prisma.ledgerEntry.count({ where: { kind: 'disposal' } }), 1, 'one disposal entry')
 
-  // A payload nulled without a disposal is tampering, on the server and offline.
+  // A payload nulled without a disposal is tampering (by the owner, with triggers off), on the server and offline.
   const keptEntry = (await prisma.commentEvent.findFirst({ where: { commentId: kept } }))!.ledgerEntryId
-  const client = await app.db.pool.connect()
+  const client = await ownerPool().connect()
   try {
     await client.query('BEGIN')
     await client.query('SET LOCAL session_replication_role = replica')

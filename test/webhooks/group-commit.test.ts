@@ -142,9 +142,9 @@ t.test('deliveries that arrive while a group is written are stored together, eac
 })
 
 t.test('a delivery the database refuses fails alone; the rest of its group is stored', async (t) => {
-  const { app } = await testApp(t)
+  const { app, ownerPool } = await testApp(t)
   // A real refusal by PostgreSQL for one delivery, whatever group it is in.
-  await app.db.pool.query(`
+  await ownerPool().query(`
     CREATE FUNCTION refuse_marked_delivery() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF NEW.headers->>'x-test' = 'refuse' THEN RAISE EXCEPTION 'refused for the test'; END IF;

@@ -114,8 +114,8 @@ t.test('the projection written at insert is what refreshComments computes, threa
 })
 
 t.test('a policy version published by another instance is used by the next delivery', async (t) => {
-  const { app, databaseUrl } = await testApp(t)
-  const other = await buildApp(testConfig({ DATABASE_URL: databaseUrl, LEDGER_SEALER: 'off' }))
+  const { app, databaseUrl, runtimeUrl } = await testApp(t)
+  const other = await buildApp(testConfig({ DATABASE_URL: runtimeUrl, MIGRATION_DATABASE_URL: databaseUrl, LEDGER_SEALER: 'off' }))
   t.teardown(() => other.close())
   const website = (id: string, text: string) =>
     JSON.stringify({ events: [{ id: `evt-${id}`, type: 'comment.created', commentId: id, pageUrl: 'https://www.citykankakee-il.gov/', author: { id: `u-${id}`, name: 'Pat' }, text, occurredAt: new Date().toISOString() }] })
