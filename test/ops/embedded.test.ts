@@ -267,3 +267,15 @@ t.test('npm start: kill -TERM of its pid and Ctrl-C stop the server and its data
     if (how.startsWith('Ctrl-C')) t.notMatch(run.output(), /compiling src\//, 'the second start on an unchanged checkout did not recompile')
   }
 })
+
+t.test('npm run demo on the embedded default: fixtures replayed, removals and flags, sealed', async (t) => {
+  const port = await freePort()
+  const env = { ...process.env, NODE_ENV: 'development', DATA_DIR: tempDir('townsquare-demo-'), PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: '' }
+  const demo = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--exit'], { cwd: PROJECT_ROOT, encoding: 'utf8', env, timeout: 120_000 })
+  t.equal(demo.status, 0, demo.stderr)
+  const summary = demo.stdout.match(/(\d+) comments, (\d+) automatic decision\(s\), (\d+) item\(s\) in the review queue, (\d+) ledger entries sealed/)
+  t.ok(summary, demo.stdout)
+  t.ok(Number(summary?.[2]) >= 2, `the policy removed the demo's abusive comment and private information (${summary?.[2]} automatic decisions)`)
+  t.ok(Number(summary?.[3]) >= 1, `and flagged for review (${summary?.[3]} items in the queue)`)
+  t.same(postgresProcesses(join(env.DATA_DIR, 'embedded')), [], 'its embedded server stopped when it exited')
+})
