@@ -1,4 +1,5 @@
-// `npm run bench:foia:production [-- --records 100000]`
+// `npm run bench:foia:production [-- --records 100000] [--embedded]` (--embedded: a fresh durable
+// embedded PostgreSQL for this run instead of BENCH_DATABASE_URL, TEST_DATABASE_URL or 127.0.0.1:5432).
 // Seeds N records with set-based SQL (a comment, two versions each in the ledger, a decision on
 // every tenth, an e-mail address redacted on every hundredth), seals them with the real sealer,
 // then produces them through createProduction, the function POST /v1/foia/requests/{id}/productions
@@ -26,7 +27,7 @@ import { attachRecords } from '../src/foia/records.js'
 import { PROJECT_ROOT } from '../src/paths.js'
 import { verifyProductionArchive } from '../src/foia/verify-production.js'
 import { Args } from './lib/args.js'
-import { createBenchDatabase, dropAll, serverInfo } from './lib/db.js'
+import { createBenchDatabase, cleanUp, serverInfo } from './lib/db.js'
 import { fmtBytes, fmtInt, fmtMs, measureMemory, nowMs, sleep } from './lib/stats.js'
 import { renderTable } from './lib/table.js'
 
@@ -192,7 +193,7 @@ async function main() {
       }
     }
 
-    console.log(`\nFOIA production benchmark: ${fmtInt(N)} records; ${info.version.split(',')[0]}; Node ${process.version}\n`)
+    console.log(`\nFOIA production benchmark: ${fmtInt(N)} records; ${info.version.split(',')[0]} (${info.server}); Node ${process.version}\n`)
     console.log(
       renderTable(
         ['what', 'time', 'output', 'RSS at start', 'peak RSS', 'peak heap used'],
@@ -210,7 +211,7 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true })
     await database.close()
-    await dropAll()
+    await cleanUp()
   }
 }
 

@@ -1,7 +1,8 @@
 // Records and FOIA benchmark: `npm run bench:foia` (1,000,000 comment versions) or
 // `npm run bench:foia -- --quick` (100,000, fewer runs: a smoke run).
 //
-// Creates a throwaway database on the local PostgreSQL, migrates it with src/db/migrate.ts, fills
+// Creates a throwaway database (on BENCH_DATABASE_URL, TEST_DATABASE_URL or 127.0.0.1:5432, or with
+// --embedded on a fresh durable embedded PostgreSQL: bench/lib/db.ts), migrates it with src/db/migrate.ts, fills
 // it with bench/lib/records-dataset.ts, then runs the phases below in order. Each phase measures
 // the service's own code and prints a table; a MISS is reported, not fatal. The database is
 // dropped at the end, on failure, and on SIGINT/SIGTERM. docs/performance.md explains the figures.
@@ -24,7 +25,7 @@ import { PROJECT_ROOT } from '../src/paths.js'
 import { recordConditions, type RecordQuery } from '../src/records/query.js'
 import { matchesSql, searchRecords, searchWhere, type SearchResult } from '../src/records/search.js'
 import { Args } from './lib/args.js'
-import { createBenchDatabase, dropAll, serverInfo } from './lib/db.js'
+import { createBenchDatabase, cleanUp, serverInfo } from './lib/db.js'
 import { generateRecordsDataset, type RecordsDataset } from './lib/records-dataset.js'
 import { fmtBytes, fmtInt, fmtMs, nowMs, percentileSorted } from './lib/stats.js'
 import { renderTable } from './lib/table.js'
@@ -224,7 +225,7 @@ async function main(): Promise<number> {
   const server = await serverInfo()
   const header = [
     `cores: ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown'}; memory ${fmtBytes(totalmem())}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
-    `${server.version.split(',')[0]}; ${Object.entries(server.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `${server.version.split(',')[0]} (${server.server}); ${Object.entries(server.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
   ]
   progress(header.join('\n'))
   const bench = await createBenchDatabase()
@@ -252,10 +253,13 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => process.exit(code),
+  async (code) => {
+    await cleanUp()
+    process.exit(code)
+  },
   async (error: unknown) => {
     console.error(error)
-    await dropAll()
+    await cleanUp()
     process.exit(1)
   },
 )

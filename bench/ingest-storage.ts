@@ -20,7 +20,8 @@
 // the floor is below what the service really costs. docs/performance.md explains the figures.
 //
 // Options: --quick, --deliveries <n> (per round), --rounds <n>, --batch <n>, --group <n>,
-// --connections <n>, --policy (publish the default policy first, so every comment is evaluated).
+// --connections <n>, --policy (publish the default policy first, so every comment is evaluated),
+// --embedded (a fresh durable embedded PostgreSQL for this run: bench/lib/db.ts).
 import { cpus } from 'node:os'
 import pg from 'pg'
 import { prepareValue } from 'pg/lib/utils.js'
@@ -35,7 +36,7 @@ import { metaBatch } from '../test/factories/webhooks.js'
 import { Args } from './lib/args.js'
 import { BASELINE_TABLE, BASELINE_TABLE_DDL, baselineInsert, type ParsedMetaDelivery } from './lib/baseline-table.js'
 import { CpuMeter } from './lib/children.js'
-import { cloneDatabase, createBenchDatabase, dropAll, serverInfo } from './lib/db.js'
+import { cloneDatabase, createBenchDatabase, cleanUp, serverInfo } from './lib/db.js'
 import { fmtInt, fmtMs, nowMs, sleep } from './lib/stats.js'
 import { renderTable, type Row } from './lib/table.js'
 
@@ -144,7 +145,7 @@ async function main() {
   const total = opts.deliveries * opts.rounds
   progress(
     `${total} deliveries of ${opts.batch} comments (${opts.rounds} round(s) of ${opts.deliveries}), ${opts.group} per transaction, ${opts.connections} connection(s); ` +
-      `${opts.policy ? 'default policy published' : 'no policy published'}; ${cpus().length} cores; ${server.version.split(' ').slice(0, 2).join(' ')}`,
+      `${opts.policy ? 'default policy published' : 'no policy published'}; ${cpus().length} cores; ${server.version.split(' ').slice(0, 2).join(' ')} (${server.server})`,
   )
 
   const recordDb = await createBenchDatabase()
@@ -287,5 +288,5 @@ try {
   console.error(error)
   process.exitCode = 1
 } finally {
-  await dropAll()
+  await cleanUp()
 }

@@ -2,7 +2,9 @@
 // `npm run bench:ingest -- --quick` (smoke run, about 5 s per phase).
 //
 // Measures the real service over HTTP, as deployed: `npm run build`, then `node dist/src/server.js`
-// in a child process (its own env config, migrations and listener) on a throwaway database, and
+// in a child process (its own env config, migrations and listener) on a throwaway database, which
+// it migrates as the owner (MIGRATION_DATABASE_URL) and serves as a login role of
+// townsquare_runtime (DATABASE_URL), as production runs it; and
 // autocannon on loopback (no pipelining) sending correctly signed Meta deliveries of NEW comments,
 // every request a different body (test/factories/webhooks.ts metaBatch, signed per request):
 //   a. single-comment deliveries, max throughput;
@@ -19,7 +21,9 @@
 // --phases a,b,c, --no-baseline, --from-source (tsx instead of the compiled build),
 // --profile (service under --cpu-prof; prints where its CPU time went), --keep-profile <dir>,
 // --policy (publish the default policy in the service's database first, so every comment is
-// evaluated, as in production; without it no policy is in force and each comment is queued for review).
+// evaluated, as in production; without it no policy is in force and each comment is queued for review),
+// --embedded (a fresh durable embedded PostgreSQL for this run instead of BENCH_DATABASE_URL,
+// TEST_DATABASE_URL or 127.0.0.1:5432; bench/lib/db.ts).
 import { createHmac, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
@@ -36,7 +40,7 @@ import { metaBatch } from '../test/factories/webhooks.js'
 import { Args } from './lib/args.js'
 import { CpuMeter, freePort, startChild, stopAllChildren, type ChildServer } from './lib/children.js'
 import { inclusiveOf, summarizeProfile } from './lib/cpuprofile.js'
-import { createEmptyDatabase, dropAll, serverInfo } from './lib/db.js'
+import { beforeCleanUp, cleanUp, createEmptyDatabase, runtimeDatabaseUrl, serverInfo } from './lib/db.js'
 import { fmtBytes, fmtInt, fmtMs, nowMs, sleep, summarize, type Summary } from './lib/stats.js'
 import { renderTable, type Row } from './lib/table.js'
 
@@ -104,25 +108,14 @@ const failures: string[] = []
 
 // ---------------------------------------------------------------------------------------------
 // Throwaway databases (bench/lib/db.ts, the service's one empty: it migrates itself at start, as
-// deployed) and temporary files, removed at the end, on failure and on SIGINT/SIGTERM.
+// deployed) and temporary files, removed at the end, on failure and on SIGINT/SIGTERM: cleanUp
+// stops the child servers first, then drops the databases (and stops an --embedded server).
 
 const tempDirs: string[] = []
-
-let cleanedUp = false
-async function cleanup(): Promise<void> {
-  if (cleanedUp) return
-  cleanedUp = true
+beforeCleanUp(async () => {
   await stopAllChildren()
-  await dropAll()
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the servers and dropping the benchmark databases`)
-    void cleanup().finally(() => process.exit(130))
-  })
-}
+})
 
 // ---------------------------------------------------------------------------------------------
 // Deliveries: metaBatch(count, { firstId }) gives `count` new comments with ids firstId.., so a
@@ -383,7 +376,13 @@ function codeState(): string {
   }
 }
 
-function serviceEnv(url: string, port: number, dataDir: string): NodeJS.ProcessEnv {
+/** The service's database as production runs it: the owner migrates, the runtime login role serves. */
+interface ServiceDatabase {
+  ownerUrl: string
+  runtimeUrl: string
+}
+
+function serviceEnv(db: ServiceDatabase, port: number, dataDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
   // Nothing from the caller's environment may reach the service's config (for example a
   // MIGRATION_DATABASE_URL pointing at a real database): only what is set here.
@@ -394,7 +393,8 @@ function serviceEnv(url: string, port: number, dataDir: string): NodeJS.ProcessE
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'warn',
-    DATABASE_URL: url,
+    DATABASE_URL: db.runtimeUrl,
+    MIGRATION_DATABASE_URL: db.ownerUrl,
     DATA_DIR: dataDir,
     META_APP_SECRET: APP_SECRET,
     META_VERIFY_TOKEN: VERIFY_TOKEN,
@@ -404,7 +404,7 @@ function serviceEnv(url: string, port: number, dataDir: string): NodeJS.ProcessE
 /** Echo the children's output, except the service's migration chatter. */
 const echo = (line: string) => !/^(applied|applying|migrat)/i.test(line)
 
-async function startService(url: string, entry: string, profileDir: string | null): Promise<ChildServer> {
+async function startService(db: ServiceDatabase, entry: string, profileDir: string | null): Promise<ChildServer> {
   const port = await freePort()
   const dataDir = mkdtempSync(join(tmpdir(), 'townsquare-bench-data-'))
   tempDirs.push(dataDir)
@@ -412,7 +412,7 @@ async function startService(url: string, entry: string, profileDir: string | nul
   const argv = opts.fromSource ? [...profiling, '--import', import.meta.resolve('tsx'), join(PROJECT_ROOT, 'src', 'server.ts')] : [...profiling, entry]
   // The working directory is the temporary DATA_DIR, so no .env of the checkout is loaded; the
   // service finds its migrations from its own location (src/paths.ts).
-  return startChild({ name: 'service', command: process.execPath, args: argv, cwd: dataDir, env: serviceEnv(url, port, dataDir), port, readyPath: '/readyz', echo })
+  return startChild({ name: 'service', command: process.execPath, args: argv, cwd: dataDir, env: serviceEnv(db, port, dataDir), port, readyPath: '/readyz', echo })
 }
 
 async function startBaseline(url: string): Promise<ChildServer> {
@@ -475,12 +475,12 @@ async function main(): Promise<void> {
   const load = loadavg()
   const machine = [
     `cores: ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown'}; memory ${fmtBytes(totalmem())}; load average at start ${load.map((l) => l.toFixed(2)).join(' ')}`,
-    `Node ${process.version}; ${info.version.split(',')[0]}`,
+    `Node ${process.version}; ${info.version.split(',')[0]}; ${info.server}`,
     `PostgreSQL settings: ${Object.entries(info.settings)
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')}`,
     `mode: ${quick ? '--quick' : 'full'}; ${opts.durationS} s per phase after a ${opts.warmupS} s warm-up; ${opts.connections} connections, pipelining 1; ` +
-      `service ${opts.fromSource ? 'from source (tsx)' : 'compiled (dist/src/server.js)'}, DATABASE_POOL_SIZE 10 (default), sealer on; ` +
+      `service ${opts.fromSource ? 'from source (tsx)' : 'compiled (dist/src/server.js)'} as a runtime login role (migrated as the owner), DATABASE_POOL_SIZE 10 (default), sealer on; ` +
       `${opts.policy ? 'default policy published (every comment evaluated)' : 'no policy published (every comment queued as unevaluated)'}; baseline pg.Pool max 10`,
     `code: ${codeState()}`,
   ]
@@ -503,8 +503,8 @@ async function main(): Promise<void> {
   }
 
   const t0 = nowMs()
-  const serviceServer = await startService(serviceUrl, entry, profileDir)
-  progress(`service ready on ${serviceServer.baseUrl} in ${fmtMs(nowMs() - t0)} (pid ${serviceServer.pid}; migrated its database itself)`)
+  const serviceServer = await startService({ ownerUrl: serviceUrl, runtimeUrl: await runtimeDatabaseUrl(serviceDb) }, entry, profileDir)
+  progress(`service ready on ${serviceServer.baseUrl} in ${fmtMs(nowMs() - t0)} (pid ${serviceServer.pid}; migrated its database itself as the owner, serves as the runtime login role)`)
   if (opts.policy) {
     // In force from before the comments' platform times (metaBatch dates them 2026-01-01); the
     // service sees the new version at its next delivery (PolicyResolver checks the count).
@@ -645,6 +645,6 @@ try {
   else console.error('\nbenchmark failed:', error)
   if (failures.length > 0) console.error(failures.map((f) => `  - ${f}`).join('\n'))
 } finally {
-  await cleanup()
+  await cleanUp()
 }
 process.exit(exitCode)

@@ -1,6 +1,8 @@
 // Ledger benchmark: `npm run bench:ledger` (full) or `npm run bench:ledger -- --quick` (smoke run).
 //
-// Creates throwaway databases on the local PostgreSQL, migrates them with src/db/migrate.ts, and
+// Creates throwaway databases (on BENCH_DATABASE_URL, TEST_DATABASE_URL or 127.0.0.1:5432, or with
+// --embedded on a fresh durable embedded PostgreSQL: bench/lib/db.ts), migrates them with
+// src/db/migrate.ts, and
 // measures with the service's own code (appendEntries through Prisma, startSealer, entryWithProof,
 // verifyLedger):
 //   1. append throughput with the sealer off and on (closed loop, fixed concurrency);
@@ -25,7 +27,7 @@ import { startSealer, type Sealer } from '../src/ledger/sealer.js'
 import { loadSigningKey, type LedgerSigningKey } from '../src/ledger/signing-key.js'
 import { verifyLedger, type VerificationReport } from '../src/ledger/verify.js'
 import { Args } from './lib/args.js'
-import { createBenchDatabase, dropAll, serverInfo } from './lib/db.js'
+import { createBenchDatabase, cleanUp, serverInfo } from './lib/db.js'
 import { fmtBytes, fmtInt, fmtMs, fmtRate, nowMs, sleep, summarize, type Summary } from './lib/stats.js'
 import { renderTable, type Row } from './lib/table.js'
 
@@ -559,7 +561,7 @@ async function main(): Promise<void> {
   const server = await serverInfo()
   const machine = [
     `cores: ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown'}; memory ${fmtBytes(totalmem())}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
-    `Node ${process.version}; ${server.version.split(',')[0]}`,
+    `Node ${process.version}; ${server.version.split(',')[0]}; ${server.server}`,
     `PostgreSQL settings: ${Object.entries(server.settings)
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')}`,
@@ -671,6 +673,6 @@ try {
   if (error instanceof FunctionalFailure) console.error(`\nFUNCTIONAL FAILURE: ${error.message}`)
   else console.error('\nbenchmark failed:', error)
 } finally {
-  await dropAll()
+  await cleanUp()
 }
 process.exit(exitCode)

@@ -2,6 +2,14 @@
 // the environment variable BENCH_<NAME> (upper case, dashes as underscores) is used otherwise.
 
 export class Args {
+  /** Flags read by a shared module rather than by the benchmark (bench/lib/db.ts: --embedded). */
+  static readonly #everywhere = new Set<string>()
+
+  /** Makes `name` known to every benchmark that loads the module calling this. */
+  static acceptEverywhere(name: string): void {
+    Args.#everywhere.add(name)
+  }
+
   readonly #values = new Map<string, string>()
 
   constructor(argv: readonly string[] = process.argv.slice(2)) {
@@ -47,9 +55,10 @@ export class Args {
 
   /** Exits 2 naming the flags given that are not in `known`, so a typo never runs the default benchmark. */
   exitOnUnknown(known: readonly string[]): void {
-    const unknown = this.unknown(known)
+    const all = [...known, ...Args.#everywhere]
+    const unknown = this.unknown(all)
     if (unknown.length === 0) return
-    console.error(`unknown option(s): ${unknown.map((f) => `--${f}`).join(', ')}; known: ${known.map((f) => `--${f}`).join(' ')}`)
+    console.error(`unknown option(s): ${unknown.map((f) => `--${f}`).join(', ')}; known: ${all.map((f) => `--${f}`).join(' ')}`)
     process.exit(2)
   }
 
