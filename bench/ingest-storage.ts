@@ -16,8 +16,9 @@
 //    bench:ingest's baseline stores them (bench/lib/baseline-table.ts: one row per comment in one
 //    INSERT), replayed the same way.
 // It prints comments/s, PostgreSQL's CPU per delivery, the ratio to the baseline, and the most that
-// CPU allows on this machine's cores if Node used none. The ledger's sealer does not run here, so
-// the floor is below what the service really costs. docs/performance.md explains the figures.
+// CPU allows on this machine's cores if Node used none (the ceiling: bench:ingest's throughput
+// target is half of it). The ledger's sealer does not run here, so the floor is below what the
+// service really costs. docs/performance.md explains the figures.
 //
 // Options: --quick, --deliveries <n> (per round), --rounds <n>, --batch <n>, --group <n>,
 // --connections <n>, --policy (publish the default policy first, so every comment is evaluated),
@@ -52,8 +53,8 @@ const opts = {
   connections: Math.max(1, Math.floor(args.number('connections', 2))),
   policy: args.flag('policy'),
 }
-/** bench:ingest's targets this floor bounds. */
-const TARGETS = { batchCommentsPerS: 10_000, baselineRatio: 0.5 }
+/** bench:ingest's throughput target is this share of the storage ceiling printed here (docs/performance.md). */
+const TARGET_SHARE_OF_CEILING = 0.5
 
 const benchStart = Date.now()
 const progress = (message: string) => console.error(`[bench ${((Date.now() - benchStart) / 1000).toFixed(0).padStart(4)}s] ${message}`)
@@ -266,17 +267,13 @@ async function main() {
   const ceiling = (cores * sum('storage', (m) => m.comments)) / sum('storage', (m) => m.pgCpuS)
   console.log('')
   console.log(`ceiling: the comments/s that PostgreSQL's CPU per comment allows when it has all ${cores} cores and Node uses none`)
-  console.log(
-    `storage replayed, all rounds: ${fmtInt(storageRate)} comments/s, ${(storageRate / baselineRate).toFixed(2)} of the baseline's ${fmtInt(baselineRate)} ` +
-      `(bench:ingest targets: ${fmtInt(TARGETS.batchCommentsPerS)} comments/s, ${TARGETS.baselineRatio} of its baseline)`,
-  )
-  console.log(`storage ceiling: ${fmtInt(ceiling)} comments/s: ${ceiling >= TARGETS.batchCommentsPerS ? 'above' : 'below'} the ${fmtInt(TARGETS.batchCommentsPerS)} comments/s target before any Node work`)
-  // The target as CPU: what one comment may cost, every process together, on this machine's cores.
-  const budgetUs = (cores / TARGETS.batchCommentsPerS) * 1e6
+  console.log(`storage replayed, all rounds: ${fmtInt(storageRate)} comments/s, ${(storageRate / baselineRate).toFixed(2)} of the baseline's ${fmtInt(baselineRate)}`)
+  // The target as CPU: at half the ceiling, the storage takes half of the cores; the other half is
+  // what the ledger's sealer and everything Node does (HTTP, signature, parsing, policy) may use.
   const storageUs = (sum('storage', (m) => m.pgCpuS) / sum('storage', (m) => m.comments)) * 1e6
   console.log(
-    `CPU budget per comment at ${fmtInt(TARGETS.batchCommentsPerS)}/s on ${cores} cores: ${budgetUs.toFixed(0)} µs; PostgreSQL's storage uses ${storageUs.toFixed(0)} µs of it, ` +
-      `leaving ${(budgetUs - storageUs).toFixed(0)} µs for the ledger's sealer and everything Node does (HTTP, signature, parsing, normalization, policy)`,
+    `storage ceiling: ${fmtInt(ceiling)} comments/s (${storageUs.toFixed(0)} µs of PostgreSQL CPU per comment); bench:ingest's target for these deliveries ` +
+      `(--batch ${opts.batch}${opts.policy ? ', --policy' : ''}): at least ${fmtInt(TARGET_SHARE_OF_CEILING * ceiling)} comments/s, ${TARGET_SHARE_OF_CEILING} of the ceiling`,
   )
   console.log(`row checks: ${failures.length === 0 ? `OK (${checks.map(([name, got]) => `${name} ${fmtInt(got)}`).join('; ')})` : failures.join('; ')}`)
   if (failures.length > 0) process.exitCode = 1

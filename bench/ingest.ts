@@ -71,11 +71,12 @@ const opts = {
   policy: args.flag('policy'),
 }
 
+// The throughput target (docs/performance.md) is at least half of the storage ceiling that
+// `npm run bench:ingest:storage` measures for the same deliveries on the same server: a figure of
+// another run, so the table shows it and the doc compares. The same-run baseline is a yardstick,
+// not a target (0.5 of it, 1,500 singles/s and 10,000 batched comments/s are retired).
 const TARGETS = {
-  singleCommentsPerS: 1500,
-  batchCommentsPerS: 10_000,
   rateP99Ms: 100,
-  baselineRatio: 0.5,
   /** The fixed rate counts as sustained when at least this share of it was acknowledged. */
   rateShare: 0.95,
 }
@@ -453,12 +454,12 @@ function phaseRows(def: PhaseDef, svc: PhaseResult | undefined, base: PhaseResul
     rows.push(['', 'latency p50', fmtOpt(svc, (r) => fmtMs(r.latency.p50)), fmtOpt(base, (r) => fmtMs(r.latency.p50)), '', '', '', ''])
     rows.push(['', 'latency p99', fmtOpt(svc, (r) => fmtMs(r.latency.p99)), fmtOpt(base, (r) => fmtMs(r.latency.p99)), '', `< ${TARGETS.rateP99Ms} ms`, svc ? verdict(svc.latency.p99 < TARGETS.rateP99Ms) : '-', fmtOpt(svc, (r) => `service max ${fmtMs(r.latency.max)}`)])
   } else {
-    const target = def.perDelivery === 1 ? TARGETS.singleCommentsPerS : TARGETS.batchCommentsPerS
     const s = commentsPerS(svc)
     const b = commentsPerS(base)
     const deliveriesNote = def.perDelivery === 1 ? 'comments/s = deliveries/s' : `deliveries/s: service ${fmtOpt(svc, (r) => fmtInt(perS(r.deliveries, r)))}, baseline ${fmtOpt(base, (r) => fmtInt(perS(r.deliveries, r)))}`
-    rows.push([def.title, 'comments/s', fmtOpt(svc, () => fmtInt(s)), fmtOpt(base, () => fmtInt(b)), Number.isFinite(ratio(s, b)) ? ratio(s, b).toFixed(2) : '-', `>= ${fmtInt(target)}`, svc ? verdict(s >= target) : '-', deliveriesNote])
-    rows.push(['', 'service/baseline', '', '', Number.isFinite(ratio(s, b)) ? ratio(s, b).toFixed(2) : '-', `>= ${TARGETS.baselineRatio.toFixed(2)}`, Number.isFinite(ratio(s, b)) ? verdict(ratio(s, b) >= TARGETS.baselineRatio) : '-', cpuNote])
+    const storage = `>= 1/2 storage ceiling (batch ${def.perDelivery})`
+    rows.push([def.title, 'comments/s', fmtOpt(svc, () => fmtInt(s)), fmtOpt(base, () => fmtInt(b)), Number.isFinite(ratio(s, b)) ? ratio(s, b).toFixed(2) : '-', storage, 'see doc', deliveriesNote])
+    rows.push(['', 'service/baseline', '', '', Number.isFinite(ratio(s, b)) ? ratio(s, b).toFixed(2) : '-', '', '', cpuNote])
     const latRatio = (k: 'p50' | 'p99') => (svc && base ? ratio(svc.latency[k], base.latency[k]).toFixed(2) : '')
     rows.push(['', 'latency p50', fmtOpt(svc, (r) => fmtMs(r.latency.p50)), fmtOpt(base, (r) => fmtMs(r.latency.p50)), latRatio('p50'), '', '', `${opts.connections} connections in flight`])
     rows.push(['', 'latency p99', fmtOpt(svc, (r) => fmtMs(r.latency.p99)), fmtOpt(base, (r) => fmtMs(r.latency.p99)), latRatio('p99'), '', '', ''])
@@ -600,7 +601,10 @@ async function main(): Promise<void> {
     out.push(renderTable(['Phase', 'Figure', 'Service', 'Baseline', 'Svc/base', 'Target', 'Result', 'Notes'], tableRows, { rightAlign: [2, 3, 4] }))
     out.push('')
     const misses = tableRows.filter((r) => r[6] === 'MISS').map((r) => `${r[0] || ''} ${r[1]}`.trim())
-    out.push(misses.length === 0 ? 'All targets met.' : `Targets missed (reported, not fatal): ${misses.join('; ')}.`)
+    out.push(misses.length === 0 ? 'All targets judged here met.' : `Targets missed (reported, not fatal): ${misses.join('; ')}.`)
+    out.push(
+      `Throughput target: at least half of the storage ceiling that \`npm run bench:ingest:storage -- --batch N${opts.policy ? ' --policy' : ''}\` prints on the same server (docs/performance.md); not judged here.`,
+    )
     console.log(out.join('\n'))
   } finally {
     for (const t of targets) {
