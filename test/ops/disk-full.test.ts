@@ -50,7 +50,10 @@ function fill(path: string): number {
 }
 
 t.test('a full disk under the embedded database: 503 and nothing stored, then the retry is stored once', { skip: mounted ? false : 'needs root to mount a small tmpfs' }, async (t) => {
-  t.teardown(() => void spawnSync('umount', ['-l', mountPoint]))
+  t.teardown(() => {
+    spawnSync('umount', ['-l', mountPoint])
+    rmSync(mountPoint, { recursive: true, force: true })
+  })
   const service = await startServiceProcess(t, { EMBEDDED_DATA_DIR: join(mountPoint, 'embedded'), JOBS: 'off', LEDGER_CHECKPOINT_INTERVAL_MS: '200' })
   await service.waitReady()
   t.equal((await deliver(service, 'before')).status, 200, 'stored while there is space')

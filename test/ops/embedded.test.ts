@@ -1,7 +1,7 @@
 // The zero-setup start: no DATABASE_URL runs on an embedded PostgreSQL server (src/db/embedded.ts),
 // which must do everything a server does, stop with the service, and survive its kill -9.
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -19,7 +19,13 @@ import { freePort, startServiceProcess, type ServiceProcess } from '../helpers/s
 const sign = createSigner({ key: TEST_JWT_SECRET, algorithm: 'HS256', iss: 'townsquare-dev', aud: 'townsquare', expiresIn: '1h' })
 const token = (role: string) => sign({ sub: `${role}-1`, roles: [role] })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix))
+const made: string[] = []
+t.teardown(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
+/** A temporary directory, removed when this file's tests end (an embedded cluster is about 40 MB). */
+const tempDir = (prefix: string) => {
+  made.push(mkdtempSync(join(tmpdir(), prefix)))
+  return made.at(-1)!
+}
 
 /** The postgres processes serving `dataDir`, whoever started them. */
 function postgresProcesses(dataDir: string): number[] {
