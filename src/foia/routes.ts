@@ -104,7 +104,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     },
     async (request) => {
       const { limit, cursor, due_before: dueBefore, status } = request.query
-      const after = cursor ? decodeCursor(cursor, ['dueOn', 'seq']) : null
+      const after = cursor ? decodeCursor(cursor, { dueOn: 'day', seq: 'seq' }) : null
       const page = await inTransaction(prisma, (tx) => listRequests(tx, { dueBefore, status }, { limit, ...(after ? { after: { dueOn: after.dueOn, seq: BigInt(after.seq) } } : {}) }))
       const last = page.items[page.items.length - 1]
       return { items: page.items.map(requestBody), nextCursor: page.more && last ? encodeCursor({ dueOn: toDay(last.row.dueOn), seq: last.row.seq.toString() }) : null }
@@ -178,7 +178,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: { tags: ['foia'], summary: 'The records (comments) attached, by comment id', params: S.RequestParams, querystring: S.RecordsQuery, response: { 200: S.AttachedRecordList, ...errors } },
     },
     async (request) => {
-      const after = request.query.cursor ? decodeCursor(request.query.cursor, ['commentId']).commentId : undefined
+      const after = request.query.cursor ? decodeCursor(request.query.cursor, { commentId: 'uuid' }).commentId : undefined
       const page = await inTransaction(prisma, (tx) => listAttached(tx, request.params.id, { limit: request.query.limit, ...(after ? { after } : {}) }))
       const last = page.items[page.items.length - 1]
       return {
@@ -258,7 +258,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     },
     async (request) => {
       const { status, limit, cursor } = request.query
-      const after = cursor ? decodeCursor(cursor, ['id']).id : undefined
+      const after = cursor ? decodeCursor(cursor, { id: 'uuid' }).id : undefined
       const page = await inTransaction(prisma, async (tx) => {
         const page = await listRedactions(tx, request.params.id, { status }, { limit, ...(after ? { after } : {}) })
         // Each redaction shows the original text of its span.

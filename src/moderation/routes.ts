@@ -76,7 +76,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { limit, cursor, ...filter } = request.query
-      const after = cursor ? decodeCursor(cursor, ['createdAt', 'id']) : null
+      const after = cursor ? decodeCursor(cursor, { createdAt: 'time', id: 'uuid' }) : null
       const page = await loggedRead(prisma, accessFrom(request, 'moderation.queue', request.query, app.clock()), async (tx) => {
         const found = await listQueue(tx, filter, { limit, ...(after ? { after: { createdAt: new Date(after.createdAt), id: after.id } } : {}) }, app.clock())
         return { value: found, recordIds: found.items.map((item) => item.comment.id) }

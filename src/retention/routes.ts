@@ -128,7 +128,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { kind, limit, cursor } = request.query
-      const afterSeq = cursor ? decodeCursor(cursor, ['seq']).seq : undefined
+      const afterSeq = cursor ? decodeCursor(cursor, { seq: 'seq' }).seq : undefined
       const now = app.clock()
       const rows = await listEligible(prisma, now, { kinds: kind ? [kind] : undefined, limit: limit + 1, afterSeq })
       const page = rows.slice(0, limit)
@@ -179,7 +179,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { status, limit, cursor } = request.query
-      const c = cursor ? decodeCursor(cursor, ['placedAt', 'id']) : null
+      const c = cursor ? decodeCursor(cursor, { placedAt: 'time', id: 'uuid' }) : null
       const page = await listHolds(prisma, { status }, { limit, after: c ? { placedAt: new Date(c.placedAt), id: c.id } : undefined })
       const last = page.items[page.items.length - 1]?.hold
       return { items: page.items.map(holdBody), nextCursor: page.more && last ? encodeCursor({ placedAt: last.placedAt.toISOString(), id: last.id }) : null }
@@ -220,7 +220,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { status, limit, cursor } = request.query
-      const c = cursor ? decodeCursor(cursor, ['createdAt', 'id']) : null
+      const c = cursor ? decodeCursor(cursor, { createdAt: 'time', id: 'uuid' }) : null
       const page = await listDisposals(prisma, { status }, { limit, after: c ? { createdAt: new Date(c.createdAt), id: c.id } : undefined })
       const last = page.items[page.items.length - 1]?.disposal
       return { items: page.items.map(disposalBody), nextCursor: page.more && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null }

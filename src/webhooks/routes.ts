@@ -217,7 +217,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { source, outcome, limit } = request.query
-      const cursor = request.query.cursor ? decodeCursor(request.query.cursor, ['receivedAt', 'id']) : null
+      const cursor = request.query.cursor ? decodeCursor(request.query.cursor, { receivedAt: 'time', id: 'uuid' }) : null
       const rows = await app.db.prisma.webhookDelivery.findMany({
         where: {
           ...(source ? { source } : {}),
