@@ -21,7 +21,7 @@ export function loadConfigOrExit(): LoadedConfig {
  * Without DATABASE_URL it uses the embedded database: the running service's, or opened here.
  */
 export async function withDatabase(loaded: LoadedConfig, work: (db: Database, config: Config) => Promise<void>): Promise<void> {
-  const embedded = loaded.embedded && loaded.databaseUrl === null ? await openEmbedded({ ...loaded.embedded, ownParent: loaded.dataDir }) : null
+  const embedded = loaded.embedded && loaded.databaseUrl === null ? await openEmbedded(loaded.embedded) : null
   const config = resolveDatabase(loaded, embedded ?? undefined)
   const db = createDatabase(config.databaseUrl, { poolSize: 2 })
   try {

@@ -142,6 +142,17 @@ export const EnvSchema = z
 
 export type Env = z.infer<typeof EnvSchema>
 
+/** The embedded PostgreSQL's place (src/db/embedded.ts); `ownParent` is DATA_DIR, Townsquare's own directory above it. */
+export interface EmbeddedConfig {
+  dataDir: string
+  port: number
+  ownParent: string
+}
+
+export function embeddedConfig(env: Pick<Env, 'EMBEDDED_DATA_DIR' | 'EMBEDDED_PORT' | 'DATA_DIR'>): EmbeddedConfig {
+  return { dataDir: env.EMBEDDED_DATA_DIR ?? join(env.DATA_DIR, 'embedded'), port: env.EMBEDDED_PORT, ownParent: env.DATA_DIR }
+}
+
 export type JwtVerification =
   | { mode: 'hs256'; secret: string }
   | { mode: 'public-key'; publicKey: string }
@@ -155,7 +166,7 @@ export interface Config {
   databaseUrl: string
   migrationDatabaseUrl: string
   /** Set when the service runs on the embedded PostgreSQL (no DATABASE_URL). */
-  embedded: { dataDir: string; port: number } | null
+  embedded: EmbeddedConfig | null
   poolSize: number
   dataDir: string
   bodyLimitBytes: number
@@ -247,7 +258,7 @@ export function loadConfig(
     logLevel: env.LOG_LEVEL,
     databaseUrl: env.DATABASE_URL ?? null,
     migrationDatabaseUrl: env.MIGRATION_DATABASE_URL ?? env.DATABASE_URL ?? null,
-    embedded: env.DATABASE_URL ? null : { dataDir: env.EMBEDDED_DATA_DIR ?? join(env.DATA_DIR, 'embedded'), port: env.EMBEDDED_PORT },
+    embedded: env.DATABASE_URL ? null : embeddedConfig(env),
     poolSize: env.DATABASE_POOL_SIZE,
     dataDir: env.DATA_DIR,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,

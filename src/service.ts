@@ -29,7 +29,7 @@ export async function startService(loaded: LoadedConfig): Promise<Service> {
   }
   let config: Config
   try {
-    if (loaded.embedded) embedded = await startEmbedded({ ...loaded.embedded, ownParent: loaded.dataDir, log: (m) => log.info(m) })
+    if (loaded.embedded) embedded = await startEmbedded({ ...loaded.embedded, log: (m) => log.info(m) })
     config = resolveDatabase(loaded, embedded ?? undefined)
     if (!embedded) await ensureDatabaseExists(config.migrationDatabaseUrl)
     await migrate(config.migrationDatabaseUrl, config.migrationsDir, (m) => log.info(m))

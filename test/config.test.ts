@@ -9,7 +9,7 @@ t.test('defaults give a runnable development configuration', async (t) => {
   t.equal(config.host, '127.0.0.1')
   // No DATABASE_URL: the embedded PostgreSQL, started by the server (src/db/embedded.ts).
   t.equal(config.databaseUrl, null)
-  t.same(config.embedded, { dataDir: '.data/embedded', port: 0 })
+  t.same(config.embedded, { dataDir: '.data/embedded', port: 0, ownParent: '.data' })
   // Embedded: migrations as the superuser, the service as the runtime login role, as on a server.
   const embedded = resolveDatabase(config, { url: 'postgresql://postgres:a@127.0.0.1:40000/postgres', runtimeUrl: 'postgresql://townsquare_app:b@127.0.0.1:40000/postgres' })
   t.equal(embedded.migrationDatabaseUrl, 'postgresql://postgres:a@127.0.0.1:40000/postgres')

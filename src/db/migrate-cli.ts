@@ -1,6 +1,6 @@
 // `npm run db:migrate`: creates the database if needed and applies pending migrations.
 // Without DATABASE_URL: the embedded database (the running service's, or opened here).
-import { ConfigError, loadDotEnv, EnvSchema, MIGRATIONS_DIR } from '../config.js'
+import { ConfigError, embeddedConfig, loadDotEnv, EnvSchema, MIGRATIONS_DIR } from '../config.js'
 import { openEmbedded } from './embedded.js'
 import { ensureDatabaseExists, migrate } from './migrate.js'
 
@@ -11,7 +11,7 @@ if (!env.success) {
   process.exit(1)
 }
 const serverUrl = env.data.MIGRATION_DATABASE_URL ?? env.data.DATABASE_URL
-const embedded = serverUrl ? null : await openEmbedded({ dataDir: env.data.EMBEDDED_DATA_DIR ?? `${env.data.DATA_DIR}/embedded`, port: env.data.EMBEDDED_PORT, ownParent: env.data.DATA_DIR })
+const embedded = serverUrl ? null : await openEmbedded(embeddedConfig(env.data))
 const url = serverUrl ?? embedded!.url
 try {
   if (!embedded && (await ensureDatabaseExists(url))) console.log(`created database ${new URL(url).pathname.slice(1)}`)
