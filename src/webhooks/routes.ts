@@ -14,7 +14,8 @@ import { WebhookStats } from './stats.js'
 
 export class InvalidSignatureError extends ProblemError {
   constructor(source: WebhookSource, reason: string) {
-    super(401, 'invalid-signature', 'Invalid signature', `The ${source} delivery's signature is ${reason}; nothing was stored.`)
+    const why = reason === 'handshake' ? 'not accepted: its body is a handshake token, which the service signs for anyone' : `signature is ${reason}`
+    super(401, 'invalid-signature', 'Invalid signature', `The ${source} delivery's ${why}; nothing was stored.`)
   }
 }
 

@@ -114,7 +114,13 @@ const Counters = z.object({
   accepted: z.number().int(),
   duplicateDeliveries: z.number().int(),
   malformed: z.number().int(),
-  rejected: z.object({ missing: z.number().int(), malformed: z.number().int(), mismatch: z.number().int(), expired: z.number().int() }),
+  rejected: z.object({
+    missing: z.number().int(),
+    malformed: z.number().int(),
+    mismatch: z.number().int(),
+    expired: z.number().int(),
+    handshake: z.number().int().describe('Bodies a handshake could have signed (X, LinkedIn): someone trying to use a handshake answer as a signature'),
+  }),
   lastAcceptedAt: z.iso.datetime().nullable(),
   lastRejectedAt: z.iso.datetime().nullable(),
 })

@@ -24,7 +24,7 @@ export class WebhookStats {
   constructor(now: Date) {
     this.startedAt = now
     this.bySource = Object.fromEntries(
-      SOURCES.map((s) => [s, { accepted: 0, duplicateDeliveries: 0, malformed: 0, rejected: { missing: 0, malformed: 0, mismatch: 0, expired: 0 }, lastAcceptedAt: null, lastRejectedAt: null }]),
+      SOURCES.map((s) => [s, { accepted: 0, duplicateDeliveries: 0, malformed: 0, rejected: { missing: 0, malformed: 0, mismatch: 0, expired: 0, handshake: 0 }, lastAcceptedAt: null, lastRejectedAt: null }]),
     ) as Record<WebhookSource, Counters>
   }
 

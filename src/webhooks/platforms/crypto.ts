@@ -5,6 +5,26 @@ import type { WebhookHeaders } from './types.js'
 /** SHA-256 output length: a provided MAC of any other length is malformed, never compared. */
 export const SHA256_BYTES = 32
 
+/**
+ * X's crc_token and LinkedIn's challengeCode are signed with the same secret as their deliveries,
+ * so a handshake answer must never be a signature a delivery could carry. The two sets are kept
+ * apart: a handshake signs only tokens of this form (the platforms send a UUID: X's and LinkedIn's
+ * examples, base64 allowed), and a delivery body of this form is refused before its signature is
+ * checked. A delivery is a JSON object, which never is one, so nothing real is refused; and since
+ * the signed text of every accepted signature form is the body, or a fixed prefix and the body,
+ * a body signed by a handshake is itself of this form.
+ */
+const HANDSHAKE_TOKEN = /^[A-Za-z0-9._~+/=-]{1,256}$/
+
+export function isHandshakeToken(text: string): boolean {
+  return HANDSHAKE_TOKEN.test(text)
+}
+
+/** A body a handshake could have signed (see HANDSHAKE_TOKEN). */
+export function isHandshakeBody(rawBody: Buffer): boolean {
+  return rawBody.length <= 256 && HANDSHAKE_TOKEN.test(rawBody.toString('latin1'))
+}
+
 /** An empty secret would make every MAC forgeable: a configuration error, thrown rather than answered. */
 export function assertSecret(secret: string): void {
   if (typeof secret !== 'string' || secret.length === 0) throw new Error('webhook secret is not configured (empty)')

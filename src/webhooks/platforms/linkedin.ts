@@ -1,6 +1,6 @@
 // LinkedIn organization social action notifications: validation challenge, signature, comments.
 import { z } from 'zod'
-import { assertSecret, bytesEqual, decodeHexMac, hmacSha256, readHeader } from './crypto.js'
+import { assertSecret, bytesEqual, decodeHexMac, hmacSha256, isHandshakeBody, isHandshakeToken, readHeader } from './crypto.js'
 import { epochNumberSchema, idSchema, isoFromEpochMs, parseChange, parseEnvelope, parseJsonBody, singleQueryValue } from './parse.js'
 import type { CommentEvent, CommentEventKind, HandshakeResult, NormalizeResult, SignatureCheck, SkippedChange, WebhookHeaders } from './types.js'
 
@@ -28,6 +28,7 @@ export function verifySignature(rawBody: Buffer, headers: WebhookHeaders, secret
   const hasTag = header.value.toLowerCase().startsWith(SIGNATURE_TAG)
   const provided = decodeHexMac(hasTag ? header.value.slice(SIGNATURE_TAG.length) : header.value)
   if (!provided) return { ok: false, reason: 'malformed' }
+  if (isHandshakeBody(rawBody)) return { ok: false, reason: 'handshake' }
   for (const { variant, headerPrefix, messagePrefix } of LINKEDIN_SIGNATURE_VARIANTS) {
     if (hasTag !== (headerPrefix !== '')) continue
     if (bytesEqual(hmacSha256(secret, messagePrefix, rawBody), provided)) return { ok: true, variant }
@@ -37,10 +38,14 @@ export function verifySignature(rawBody: Buffer, headers: WebhookHeaders, secret
 
 const json = (status: number, body: unknown): HandshakeResult => ({ status, contentType: 'application/json', body: JSON.stringify(body) })
 
-/** The validation challenge: `{"challengeCode":C,"challengeResponse":"<hex HMAC-SHA256(client secret, C)>"}`; 400 without a code. */
+/**
+ * The validation challenge: `{"challengeCode":C,"challengeResponse":"<hex HMAC-SHA256(client secret, C)>"}`;
+ * 400 without a code, or with one LinkedIn never sends (crypto.ts, HANDSHAKE_TOKEN: never a signing oracle).
+ */
 export function linkedinChallenge(challengeCode: string | undefined, clientSecret: string): HandshakeResult {
   assertSecret(clientSecret)
   if (typeof challengeCode !== 'string' || challengeCode === '') return json(400, { error: 'challengeCode is required' })
+  if (!isHandshakeToken(challengeCode)) return json(400, { error: 'challengeCode is not a code LinkedIn sends' })
   return json(200, { challengeCode, challengeResponse: hmacSha256(clientSecret, challengeCode).toString('hex') })
 }
 

@@ -58,7 +58,7 @@ export class MalformedDeliveryError extends Error {
   }
 }
 
-export type SignatureCheck = { ok: true; variant?: string } | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' | 'expired' }
+export type SignatureCheck = { ok: true; variant?: string } | { ok: false; reason: 'missing' | 'malformed' | 'mismatch' | 'expired' | 'handshake' }
 
 export type HandshakeResult = { status: number; contentType: 'text/plain' | 'application/json'; body: string }
 

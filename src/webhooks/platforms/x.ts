@@ -1,6 +1,6 @@
 // X Account Activity API: CRC check, signature, tweet create/delete events (v1.1 tweet objects).
 import { z } from 'zod'
-import { assertSecret, bytesEqual, decodeBase64Mac, hmacSha256, readHeader } from './crypto.js'
+import { assertSecret, bytesEqual, decodeBase64Mac, hmacSha256, isHandshakeBody, isHandshakeToken, readHeader } from './crypto.js'
 import { epochNumberSchema, idSchema, isoFromEpochMs, parseChange, parseEnvelope, parseJsonBody, singleQueryValue } from './parse.js'
 import type { CommentEvent, HandshakeResult, NormalizeResult, SignatureCheck, SkippedChange, WebhookHeaders } from './types.js'
 
@@ -14,15 +14,20 @@ export function verifySignature(rawBody: Buffer, headers: WebhookHeaders, secret
   if (header.status !== 'present') return { ok: false, reason: header.status }
   const provided = header.value.startsWith(SIGNATURE_PREFIX) ? decodeBase64Mac(header.value.slice(SIGNATURE_PREFIX.length)) : null
   if (!provided) return { ok: false, reason: 'malformed' }
+  if (isHandshakeBody(rawBody)) return { ok: false, reason: 'handshake' }
   return bytesEqual(hmacSha256(secret, rawBody), provided) ? { ok: true } : { ok: false, reason: 'mismatch' }
 }
 
 const json = (status: number, body: unknown): HandshakeResult => ({ status, contentType: 'application/json', body: JSON.stringify(body) })
 
-/** The CRC check: `{"response_token":"sha256=<base64 HMAC-SHA256(consumer secret, crc_token)>"}`; 400 without a token. */
+/**
+ * The CRC check: `{"response_token":"sha256=<base64 HMAC-SHA256(consumer secret, crc_token)>"}`;
+ * 400 without a token, or with one X never sends (crypto.ts, HANDSHAKE_TOKEN: never a signing oracle).
+ */
 export function xCrc(crcToken: string | undefined, consumerSecret: string): HandshakeResult {
   assertSecret(consumerSecret)
   if (typeof crcToken !== 'string' || crcToken === '') return json(400, { error: 'crc_token is required' })
+  if (!isHandshakeToken(crcToken)) return json(400, { error: 'crc_token is not a token X sends' })
   return json(200, { response_token: SIGNATURE_PREFIX + hmacSha256(consumerSecret, crcToken).toString('base64') })
 }
 
