@@ -128,6 +128,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    // Every body is served with its declared type only: a handshake's echo or a text export is
+    // never sniffed into HTML by a browser.
+    reply.header('x-content-type-options', 'nosniff')
   })
 
   await app.register(errorsPlugin)

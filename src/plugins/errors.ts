@@ -71,16 +71,23 @@ const jsonPath = (pointer: string) =>
     .join('')
 
 // PostgreSQL error classes a client can act on; everything else is a 500 whose text stays in the log.
-// Unreachable, shutting down or starting, and class 53 (insufficient resources: disk full, out of
-// memory, too many connections): nothing was stored, and a retry later can succeed, so 503.
-const DATABASE_UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '53000', '53100', '53200', '53300'])
+// The database unreachable, shutting down or starting, refusing the connection (class 08), the login
+// (28000, 28P01) or the database name (3D000), and class 53 (insufficient resources: disk full, out
+// of memory, too many connections): nothing was stored, and a retry later can succeed, so 503.
+const DATABASE_UNAVAILABLE = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE',
+  '57P01', '57P02', '57P03',
+  '08000', '08001', '08003', '08004', '08006',
+  '28000', '28P01', '3D000',
+  '53000', '53100', '53200', '53300',
+])
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown; originalCode?: unknown }).code ?? (e as { originalCode?: unknown }).originalCode
     if (typeof code === 'string' && DATABASE_UNAVAILABLE.has(code)) return true
     const message = (e as { message?: unknown }).message
-    if (typeof message === 'string' && /connection terminated|Connection terminated|timeout exceeded when trying to connect|Can't reach database/i.test(message)) {
+    if (typeof message === 'string' && /connection terminated|timeout exceeded when trying to connect|Can't reach database|is not queryable/i.test(message)) {
       return true
     }
   }

@@ -246,6 +246,26 @@ t.test('a platform without a configured secret answers 404', async (t) => {
   t.equal((await deliver(app, 'meta', fixture('meta-facebook-comment-add.json'))).statusCode, 404)
 })
 
+t.test('the database refusing the login, the role or the database name: 503 with Retry-After, not 500', async (t) => {
+  const { databaseUrl, runtimeUrl } = await testApp(t)
+  const wrong = (change: (url: URL) => void) => {
+    const url = new URL(runtimeUrl)
+    change(url)
+    return url.toString()
+  }
+  for (const [what, url] of [
+    ['a role that does not exist', wrong((u) => (u.username = 'townsquare_no_such_role'))],
+    ['a database that does not exist', wrong((u) => (u.pathname = '/townsquare_no_such_database'))],
+  ] as const) {
+    const app = await buildApp(testConfig({ DATABASE_URL: url, MIGRATION_DATABASE_URL: databaseUrl, LEDGER_SEALER: 'off' }))
+    const res = await deliver(app, 'website', fixture('website-comments.json'))
+    await app.close()
+    t.equal(res.statusCode, 503, `${what}: 503, so the platform retries`)
+    t.equal(res.headers['retry-after'], '5')
+    t.match(res.json(), { type: '/problems/database-unavailable' })
+  }
+})
+
 t.test('with the database unreachable: 503, nothing acknowledged', async (t) => {
   const app = await buildApp(testConfig({ DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/townsquare', LEDGER_SEALER: 'off' }))
   t.teardown(() => app.close())
