@@ -8,14 +8,6 @@ export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/townsq
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value)
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional())
-const booleanFlag = z.preprocess(
-  emptyAsUndefined,
-  z
-    .enum(['true', 'false', '1', '0'])
-    .optional()
-    .transform((v) => v === 'true' || v === '1'),
-)
-
 /**
  * The whole environment of the service. Each key is documented here (`describe`) and in
  * `.env.example`; the reference in docs/operations.md is generated from this schema (npm run docs:config).
@@ -56,7 +48,18 @@ export const EnvSchema = z
     BODY_LIMIT_BYTES: z
       .preprocess(emptyAsUndefined, z.coerce.number().int().min(1024).default(1_048_576))
       .describe('Largest request body accepted on JSON routes, in bytes.'),
-    TRUST_PROXY: booleanFlag.describe('Trust X-Forwarded-* headers from a reverse proxy (true/false).'),
+    TRUST_PROXY: z
+      .preprocess(
+        emptyAsUndefined,
+        z
+          .string()
+          .regex(/^(true|false|[0-9]{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'true, false, a number of proxies, or proxy addresses/CIDRs separated by commas')
+          .optional(),
+      )
+      .describe(
+        'Reverse proxies in front of the service whose X-Forwarded-For is trusted: false (none), true or 1 (one: the client is the address the proxy added), ' +
+          'a number of proxies, or their addresses or CIDRs separated by commas. Never "all": a client could then choose its own address.',
+      ),
     LEDGER_ORIGIN: z
       .preprocess(emptyAsUndefined, z.string().regex(/^[^\s+]+$/, 'no spaces or "+"').default('townsquare.invalid/ledger'))
       .describe('Name of this ledger in signed checkpoints (origin line and key name), e.g. townsquare.kankakee.gov/ledger.'),
@@ -170,7 +173,8 @@ export interface Config {
   poolSize: number
   dataDir: string
   bodyLimitBytes: number
-  trustProxy: boolean
+  /** Fastify's trustProxy: none, the proxies' addresses, or a hop count (as a function: Fastify's type has no number). */
+  trustProxy: false | string[] | ((address: string, hop: number) => boolean)
   migrationsDir: string
   webhooks: {
     meta: { appSecret: string; verifyToken: string } | null
@@ -262,7 +266,7 @@ export function loadConfig(
     poolSize: env.DATABASE_POOL_SIZE,
     dataDir: env.DATA_DIR,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
-    trustProxy: env.TRUST_PROXY,
+    trustProxy: trustProxy(env.TRUST_PROXY),
     migrationsDir: options.migrationsDir ?? MIGRATIONS_DIR,
     webhooks: {
       meta: env.META_APP_SECRET && env.META_VERIFY_TOKEN ? { appSecret: env.META_APP_SECRET, verifyToken: env.META_VERIFY_TOKEN } : null,
@@ -305,6 +309,21 @@ export function loadConfig(
       audience: env.JWT_AUDIENCE ?? 'townsquare',
     },
   }
+}
+
+/**
+ * TRUST_PROXY as Fastify takes it. `true` means one proxy, never every hop: with every hop trusted,
+ * the client's own leftmost X-Forwarded-For entry would become its address (rate limits, logs).
+ */
+function trustProxy(value: string | undefined): Config['trustProxy'] {
+  if (value === undefined || value === 'false' || value === '0') return false
+  if (value === 'true' || /^\d+$/.test(value)) {
+    const hops = value === 'true' ? 1 : Number(value)
+    // Hop 0 is the socket's peer (the nearest proxy): trusting `hops` of them makes the client the
+    // address the outermost trusted proxy added, whatever a client wrote before it.
+    return (_address, hop) => hop < hops
+  }
+  return value.split(',')
 }
 
 /** Loads `.env` from the working directory when present; real environment variables win. */
