@@ -22,6 +22,7 @@ import { transparencyRoutes } from './moderation/transparency-routes.js'
 import { PROJECT_ROOT } from './paths.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin from './plugins/errors.js'
+import jsonBodyPlugin from './plugins/json-body.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import openapiPlugin from './plugins/openapi.js'
 import { PolicyResolver } from './policy/effective.js'
@@ -134,6 +135,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   })
 
   await app.register(errorsPlugin)
+  await app.register(jsonBodyPlugin)
   await app.register(authPlugin, { config })
   await app.register(idempotencyPlugin)
   await app.register(openapiPlugin, { version: VERSION })

@@ -1,6 +1,7 @@
 // The platform adapters, keyed by the webhook route (platform name) a delivery arrives on.
 import * as linkedin from './linkedin.js'
 import * as meta from './meta.js'
+import { keepRepresentable } from './parse.js'
 import type { HandshakeResult, NormalizeResult, Platform, SignatureCheck, WebhookHeaders, WebhookSource } from './types.js'
 import * as website from './website.js'
 import * as x from './x.js'
@@ -12,7 +13,7 @@ export interface PlatformAdapter {
   /** The header carrying the signature (lower case). */
   signatureHeader: string
   verifySignature(rawBody: Buffer, headers: WebhookHeaders, secret: string, now?: Date): SignatureCheck
-  /** Throws MalformedDeliveryError. */
+  /** Throws MalformedDeliveryError. Never returns what PostgreSQL cannot keep (parse.ts, keepRepresentable). */
   normalize(rawBody: Buffer): NormalizeResult
   /**
    * The GET handshake, from the parsed query. `credential` is Meta's verify token, X's consumer
@@ -27,7 +28,7 @@ export const platformAdapters: Readonly<Record<WebhookSource, PlatformAdapter>> 
     platforms: ['facebook', 'instagram'],
     signatureHeader: meta.META_SIGNATURE_HEADER,
     verifySignature: meta.verifySignature,
-    normalize: meta.normalize,
+    normalize: (body) => keepRepresentable(meta.normalize(body)),
     handshake: meta.metaHandshake,
   },
   x: {
@@ -35,7 +36,7 @@ export const platformAdapters: Readonly<Record<WebhookSource, PlatformAdapter>> 
     platforms: ['x'],
     signatureHeader: x.X_SIGNATURE_HEADER,
     verifySignature: x.verifySignature,
-    normalize: x.normalize,
+    normalize: (body) => keepRepresentable(x.normalize(body)),
     handshake: x.xHandshake,
   },
   linkedin: {
@@ -43,7 +44,7 @@ export const platformAdapters: Readonly<Record<WebhookSource, PlatformAdapter>> 
     platforms: ['linkedin'],
     signatureHeader: linkedin.LINKEDIN_SIGNATURE_HEADER,
     verifySignature: linkedin.verifySignature,
-    normalize: linkedin.normalize,
+    normalize: (body) => keepRepresentable(linkedin.normalize(body)),
     handshake: linkedin.linkedinHandshake,
   },
   website: {
@@ -51,7 +52,7 @@ export const platformAdapters: Readonly<Record<WebhookSource, PlatformAdapter>> 
     platforms: ['website'],
     signatureHeader: website.WEBSITE_SIGNATURE_HEADER,
     verifySignature: website.verifySignature,
-    normalize: website.normalize,
+    normalize: (body) => keepRepresentable(website.normalize(body)),
   },
 })
 

@@ -1,6 +1,6 @@
 // Shared, pure helpers for turning a delivery's bytes into checked values.
 import { z } from 'zod'
-import { MalformedDeliveryError, type DeliveryIssue, type WebhookSource } from './types.js'
+import { MalformedDeliveryError, type CommentEvent, type DeliveryIssue, type NormalizeResult, type WebhookSource } from './types.js'
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -39,37 +39,82 @@ export function parseJsonBody(source: WebhookSource, rawBody: Uint8Array): unkno
   } catch (error) {
     throw new MalformedDeliveryError(source, [{ path: '$', message: `body is not JSON (${(error as Error).message})` }])
   }
-  // PostgreSQL text and jsonb cannot hold U+0000, so a comment carrying one could be neither stored
-  // nor searched: the delivery is refused as malformed (its bytes are kept in bytea). JSON can only
-  // carry it as the escape, so bodies without that text are not walked.
-  if (text.includes('\\u0000')) {
-    const paths = nulPaths(value, '$')
-    if (paths.length > 0) {
-      throw new MalformedDeliveryError(
-        source,
-        paths.slice(0, 20).map((path) => ({ path, message: 'contains U+0000 (NUL), which cannot be stored as text' })),
-      )
-    }
-  }
   return value
 }
 
-const NUL = '\u0000'
+// ---------------------------------------------------------------------------------------------
+// What PostgreSQL can keep. Its text and jsonb hold neither U+0000 nor a lone UTF-16 surrogate
+// (JSON's `\ud800` escape decodes to one; converting it to UTF-8 would silently turn it into
+// U+FFFD, altering the record), and jsonb refuses very deep nesting. Such a value is never half
+// stored: the comment or change carrying it is skipped with the reason, the delivery's other
+// changes are stored, and its exact bytes are in the archive (webhook_delivery.body) either way.
 
-/** The JSON paths of strings and keys holding U+0000 (a key's NUL is shown as the escape). */
-function nulPaths(value: unknown, path: string): string[] {
-  if (typeof value === 'string') return value.includes(NUL) ? [path] : []
-  if (Array.isArray(value)) return value.flatMap((item, i) => nulPaths(item, `${path}[${i}]`))
-  if (value === null || typeof value !== 'object') return []
-  return Object.entries(value).flatMap(([key, item]) => {
-    const at = `${path}.${key.replaceAll(NUL, '\\u0000')}`
-    return key.includes(NUL) ? [at] : nulPaths(item, at)
+/** Nesting deeper than this is not kept as JSON; the bytes stay in the archive. */
+export const MAX_JSON_DEPTH = 64
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+function textProblem(text: string): string | null {
+  if (text.includes('\u0000')) return 'contains U+0000 (NUL), which cannot be stored as text'
+  if (LONE_SURROGATE.test(text)) return 'contains a lone UTF-16 surrogate, which cannot be stored as text'
+  return null
+}
+
+/** `text` with NUL and lone surrogates written as JSON escapes (`\u0000`), so it can be stored and shown. */
+export function printable(text: string): string {
+  return textProblem(text) === null ? text : JSON.stringify(text).slice(1, -1)
+}
+
+/** Where (a JSON path) and why `value` cannot be kept as PostgreSQL text or jsonb, or null when it can. */
+export function unrepresentable(value: unknown, path = '$', depth = 0): DeliveryIssue | null {
+  if (typeof value === 'string') {
+    const problem = textProblem(value)
+    return problem === null ? null : { path, message: problem }
+  }
+  if (value === null || typeof value !== 'object') return null
+  if (depth >= MAX_JSON_DEPTH) return { path, message: `is nested deeper than ${MAX_JSON_DEPTH} levels` }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = unrepresentable(value[i], `${path}[${i}]`, depth + 1)
+      if (problem) return problem
+    }
+    return null
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const keyProblem = textProblem(key)
+    if (keyProblem) return { path: `${path}.${printable(key)}`, message: `(a key) ${keyProblem}` }
+    const problem = unrepresentable(item, `${path}.${key}`, depth + 1)
+    if (problem) return problem
+  }
+  return null
+}
+
+const described = (issue: DeliveryIssue) => `${issue.path} ${issue.message}`
+
+/**
+ * A platform's normalized delivery, less what PostgreSQL cannot keep: a comment event holding such
+ * text is skipped with the reason, and a skipped change's raw value that cannot be kept as jsonb is
+ * dropped from the skip (its bytes are in the archive). Everything else is untouched.
+ */
+export function keepRepresentable(result: NormalizeResult): NormalizeResult {
+  const events: CommentEvent[] = []
+  const skipped = result.skipped.map(({ reason, raw }) => {
+    const problem = unrepresentable(raw)
+    return problem === null
+      ? { reason: printable(reason), raw }
+      : { reason: `${printable(reason)}; the change is not kept as JSON (${described(problem)}): its exact bytes are in the delivery`, raw: null }
   })
+  for (const event of result.events) {
+    const problem = unrepresentable(event)
+    if (problem === null) events.push(event)
+    else skipped.push({ reason: `comment ${printable(event.externalId)} not stored: ${described(problem)}; its exact bytes are in the delivery`, raw: null })
+  }
+  return { events, skipped }
 }
 
 /** `['entry', 0, 'id']` under `$.x` becomes `$.x.entry[0].id`. */
 export function jsonPath(base: string, path: ReadonlyArray<PropertyKey>): string {
-  return base + path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')
+  return base + path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${printable(String(p))}`)).join('')
 }
 
 export function issuesOf(error: z.ZodError, base: string): DeliveryIssue[] {
