@@ -10,23 +10,26 @@ import { PROJECT_ROOT } from '../../src/paths.js'
 /**
  * The PostgreSQL server tests use, as its superuser: TEST_DATABASE_URL, which `npm run test:only`
  * (scripts/test.ts) sets to a throwaway embedded server when it is not given (docs/testing.md).
+ * Read when a database is needed, not on import: benchmarks import the test factories without one.
  */
-export const SERVER_URL: string = process.env.TEST_DATABASE_URL ?? missingServer()
-
-function missingServer(): never {
-  throw new Error('TEST_DATABASE_URL is not set: run the tests with `npm run test:only -- [files]`, which starts an embedded PostgreSQL, or set TEST_DATABASE_URL to a server\'s superuser URL (docs/testing.md)')
+function serverUrl(): string {
+  const url = process.env.TEST_DATABASE_URL
+  if (!url) {
+    throw new Error('TEST_DATABASE_URL is not set: run the tests with `npm run test:only -- [files]`, which starts an embedded PostgreSQL, or set TEST_DATABASE_URL to a server\'s superuser URL (docs/testing.md)')
+  }
+  return url
 }
 
 /**
  * The login role the service under test connects as: a member of townsquare_runtime and nothing
  * more, as README "Database roles" tells a city to run it. Migrations and the tests' own setup
- * and checks use the owner (SERVER_URL's user).
+ * and checks use the owner (TEST_DATABASE_URL's user).
  */
 export const RUNTIME_LOGIN = { role: 'townsquare_test_app', password: 'townsquare-test-app' }
 
 /** `name` on the test server, as the owner. */
 export function databaseUrl(name: string): string {
-  const url = new URL(SERVER_URL)
+  const url = new URL(serverUrl())
   url.pathname = '/' + name
   return url.toString()
 }
@@ -51,7 +54,7 @@ export function templateName(dir = MIGRATIONS_DIR): string {
 }
 
 export async function withServer<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: SERVER_URL })
+  const client = new pg.Client({ connectionString: serverUrl() })
   await client.connect()
   try {
     return await work(client)
@@ -78,7 +81,7 @@ export async function ensureTemplate(): Promise<string> {
       await admin.query('SELECT pg_advisory_unlock(hashtext($1))', [name])
     }
   })
-  await ensureRuntimeLogin(SERVER_URL, RUNTIME_LOGIN.role, RUNTIME_LOGIN.password)
+  await ensureRuntimeLogin(serverUrl(), RUNTIME_LOGIN.role, RUNTIME_LOGIN.password)
   return name
 }
 
