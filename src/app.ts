@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
-import type { Runner } from 'graphile-worker'
 import { auditRoutes } from './audit/routes.js'
 import { commentRoutes } from './comments/routes.js'
 import type { Config } from './config.js'
@@ -16,7 +15,7 @@ import { systemClock, type Clock } from './ledger/append.js'
 import { ledgerRoutes } from './ledger/routes.js'
 import { startSealer, type Sealer } from './ledger/sealer.js'
 import { loadSigningKey, type LedgerSigningKey } from './ledger/signing-key.js'
-import { runDueJobs, startWorker } from './moderation/jobs.js'
+import { runDueJobs, startWorker, type Worker } from './moderation/jobs.js'
 import { moderationRoutes } from './moderation/routes.js'
 import { transparencyRoutes } from './moderation/transparency-routes.js'
 import { PROJECT_ROOT } from './paths.js'
@@ -38,7 +37,7 @@ declare module 'fastify' {
     clock: Clock
     ledger: { signingKey: LedgerSigningKey; sealer: Sealer | null }
     policy: { resolver: PolicyResolver }
-    jobs: { runner: Runner | null; runDue(): Promise<void> }
+    jobs: { runner: Worker | null; runDue(): Promise<void> }
   }
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import pg from 'pg'
 import { Logger, run, runOnce, type Runner, type TaskList } from 'graphile-worker'
 import type { PrismaClient } from '../generated/prisma/client.js'
 import type { Config } from '../config.js'
@@ -153,16 +154,33 @@ export function taskList(deps: JobDeps): TaskList {
 
 const quietLogger = new Logger(() => () => {})
 
-/** The worker inside the service: jobs run once across instances (SKIP LOCKED in graphile-worker). */
-export function startWorker(deps: JobDeps): Promise<Runner> {
-  return run({
-    connectionString: deps.config.databaseUrl,
-    concurrency: deps.config.jobs.concurrency,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    taskList: taskList(deps),
-    logger: quietLogger,
-  })
+export interface Worker {
+  /** Finishes the jobs in progress, then closes the worker's connections. */
+  stop(): Promise<void>
+}
+
+/**
+ * The worker inside the service: jobs run once across instances (SKIP LOCKED in graphile-worker).
+ * It runs on a pool of its own with an error listener: graphile-worker's own pool has none while it
+ * ends, so a connection the server closed at that moment (the embedded server stops right after
+ * the service) crashed the process on Ctrl-C.
+ */
+export async function startWorker(deps: JobDeps): Promise<Worker> {
+  const pool = new pg.Pool({ connectionString: deps.config.databaseUrl, max: deps.config.jobs.concurrency + 2, application_name: 'townsquare-jobs' })
+  pool.on('error', (error) => deps.log.warn({ err: error }, 'job worker: an idle connection was closed'))
+  let runner: Runner
+  try {
+    runner = await run({ pgPool: pool, concurrency: deps.config.jobs.concurrency, noHandleSignals: true, pollInterval: 1000, taskList: taskList(deps), logger: quietLogger })
+  } catch (error) {
+    await pool.end()
+    throw error
+  }
+  return {
+    async stop() {
+      await runner.stop()
+      await pool.end()
+    },
+  }
 }
 
 /** Runs every job that is due now, then returns (tests, and `npm run jobs:once`). */
