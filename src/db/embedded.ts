@@ -60,7 +60,6 @@ interface LockInfo {
   pid: number
   url?: string
   runtimeUrl?: string
-  port?: number
 }
 
 interface Credentials {
@@ -154,15 +153,19 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
 /**
  * Takes the data directory for this process. A live owner is refused; a dead owner's server (the
  * service was killed with -9 before it could stop it) is shut down first, so the next start works.
+ * The lock file is created exclusively: of two services starting on one directory at once, one
+ * gets it and the other is refused, so two initdb never run on the same cluster.
  */
 async function lockDataDir(dataDir: string, pgdata: string, log: (m: string) => void): Promise<{ publish(info: LockInfo): void; unlock(): void }> {
   const path = join(dataDir, LOCK_FILE)
-  const lock = readJson<LockInfo>(path)
-  if (lock && isAlive(lock.pid)) {
-    throw new EmbeddedDatabaseError(
-      `the embedded PostgreSQL in ${dataDir} is in use by process ${lock.pid}; stop that process, or set EMBEDDED_DATA_DIR to another directory (or DATABASE_URL to share a server)`,
+  const inUse = (owner: string) =>
+    new EmbeddedDatabaseError(
+      `the embedded PostgreSQL in ${dataDir} is in use by ${owner}; stop that process, or set EMBEDDED_DATA_DIR to another directory (or DATABASE_URL to share a server)`,
     )
-  }
+  const lock = readJson<LockInfo>(path)
+  if (lock && isAlive(lock.pid)) throw inUse(`process ${lock.pid}`)
+  // Unreadable and recent: another process is writing it right now.
+  if (!lock && existsSync(path) && Date.now() - statSync(path).mtimeMs < 5_000) throw inUse('another process')
   const orphan = runningPostmaster(pgdata)
   if (orphan !== null) {
     if (!lock) {
@@ -177,7 +180,13 @@ async function lockDataDir(dataDir: string, pgdata: string, log: (m: string) => 
       await waitForExit(orphan, 10_000)
     }
   }
-  writeFileSync(path, JSON.stringify({ pid: process.pid } satisfies LockInfo), { mode: 0o600 })
+  rmSync(path, { force: true }) // a dead owner's, or one left unreadable
+  try {
+    writeFileSync(path, JSON.stringify({ pid: process.pid } satisfies LockInfo), { mode: 0o600, flag: 'wx' })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw inUse('another process')
+    throw error
+  }
   return {
     publish: (info) => writeFileSync(path, JSON.stringify(info), { mode: 0o600 }),
     unlock: () => {
@@ -186,26 +195,18 @@ async function lockDataDir(dataDir: string, pgdata: string, log: (m: string) => 
   }
 }
 
-async function portIsFree(port: number): Promise<boolean> {
+/** `port` (0: any free one) if it can be listened on at 127.0.0.1 now, else null. */
+async function bindable(port: number): Promise<number | null> {
   const server = createServer()
   try {
     server.listen(port, '127.0.0.1')
     await once(server, 'listening')
-    return true
+    return (server.address() as { port: number }).port
   } catch {
-    return false
+    return null
   } finally {
-    server.close()
+    await new Promise((r) => server.close(r))
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
 }
 
 function lastLogLines(path: string, lines = 12): string {
@@ -227,11 +228,10 @@ function explainFailure(log: string, dataDir: string, port: number): string {
   return `the embedded PostgreSQL in ${dataDir} did not start${fatal ? `: ${fatal.trim()}` : ''} (log: ${join(dataDir, LOG_FILE)})`
 }
 
-/** Runs `command` as the server's user, returning what it printed; throws on a non-zero exit. */
-function runAs(user: { uid: number; gid: number } | null, command: string, args: string[], env: NodeJS.ProcessEnv): string {
+/** Runs `command` as the server's user; throws what it printed on a non-zero exit. */
+function runAs(user: { uid: number; gid: number } | null, command: string, args: string[], env: NodeJS.ProcessEnv): void {
   const result = spawnSync(command, args, { encoding: 'utf8', env, ...(user ?? {}) })
   if (result.status !== 0) throw new Error(`${result.stderr || result.stdout || result.error?.message}`.trim())
-  return result.stdout
 }
 
 // The server runs under a tiny shell that holds our end of a pipe: when this process stops the
@@ -288,11 +288,10 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedD
     }
     if (!credentials) throw new EmbeddedDatabaseError(`${credentialsPath} is missing or unreadable; restore it, or move ${dataDir} aside to start a new cluster`)
 
-    let port = options.port ?? 0
-    if (port && !(await portIsFree(port))) {
-      throw new EmbeddedDatabaseError(`the embedded PostgreSQL cannot listen on 127.0.0.1:${port}: the port is in use; set EMBEDDED_PORT to a free port, or leave it unset to pick one`)
+    const port = await bindable(options.port ?? 0)
+    if (port === null) {
+      throw new EmbeddedDatabaseError(`the embedded PostgreSQL cannot listen on 127.0.0.1:${options.port}: the port is in use; set EMBEDDED_PORT to a free port, or leave it unset to pick one`)
     }
-    if (!port) port = await freePort()
     const durability = options.durable === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []
     const args = [
       '-D', pgdata, '-p', String(port),
@@ -319,7 +318,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<EmbeddedD
     }
     const runtimeUrl = `postgresql://${EMBEDDED_RUNTIME_ROLE}:${credentials.runtime}@127.0.0.1:${port}/postgres`
     // Other commands (db:seed, ledger:export) connect to this process instead of starting another.
-    lock.publish({ pid: process.pid, url: superuserUrl, runtimeUrl, port })
+    lock.publish({ pid: process.pid, url: superuserUrl, runtimeUrl })
     let stopping: Promise<void> | null = null
     return {
       url: superuserUrl,

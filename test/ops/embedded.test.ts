@@ -236,6 +236,19 @@ t.test('faults at start: one clear line naming the variable, a non-zero exit, no
   await first.kill('SIGTERM')
 })
 
+t.test('two services started at once on one new directory: one serves, the other is refused', async (t) => {
+  const dataDir = tempDir('townsquare-data-')
+  const [a, b] = await Promise.all([startServiceProcess(t, { DATA_DIR: dataDir }), startServiceProcess(t, { DATA_DIR: dataDir })])
+  const outcome = async (s: ServiceProcess) => s.waitReady(120).then(() => 'ready', () => 'refused')
+  const results = await Promise.all([outcome(a), outcome(b)])
+  t.same([...results].sort(), ['ready', 'refused'], 'exactly one of them serves')
+  const [serving, refused] = results[0] === 'ready' ? [a, b] : [b, a]
+  t.match(refused.output(), /is in use by (process \d+|another process); stop that process, or set EMBEDDED_DATA_DIR/)
+  t.equal(await deliver(serving, websiteDelivery(['After the race'], 'race')), 200, 'the cluster the other one made is sound')
+  await serving.kill('SIGTERM')
+  t.equal(serving.child.exitCode, 0)
+})
+
 function tempFile(): string {
   const path = join(tempDir('townsquare-file-'), 'not-a-directory')
   writeFileSync(path, '')
