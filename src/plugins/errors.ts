@@ -84,7 +84,9 @@ const DATABASE_UNAVAILABLE = new Set([
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown; originalCode?: unknown }).code ?? (e as { originalCode?: unknown }).originalCode
+    // pg errors carry `code`; Prisma's adapter errors carry PostgreSQL's as `originalCode`.
+    const { code: own, originalCode } = e as { code?: unknown; originalCode?: unknown }
+    const code = own ?? originalCode
     if (typeof code === 'string' && DATABASE_UNAVAILABLE.has(code)) return true
     const message = (e as { message?: unknown }).message
     if (typeof message === 'string' && /connection terminated|timeout exceeded when trying to connect|Can't reach database|is not queryable/i.test(message)) {
