@@ -130,7 +130,7 @@ async function main() {
     const entries = Number((await database.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM ledger_entry')).rows[0]!.n)
     progress(`seeded ${fmtInt(entries)} ledger entries in ${fmtMs(nowMs() - seedStart)}; sealing`)
 
-    const sealer = startSealer({ databaseUrl: db.url, key, intervalMs: 60_000, clock: systemClock, log: pino({ level: 'warn' }) })
+    const sealer = startSealer({ databaseUrl: db.url, key, intervalMs: 60_000, log: pino({ level: 'warn' }) })
     const sealStart = nowMs()
     for (let size = 0, idle = 0; size < entries; ) {
       const result = await sealer.sealNow()

@@ -18,7 +18,7 @@ import { pino } from 'pino'
 import { loadConfig } from '../src/config.js'
 import { createDatabase, type Database } from '../src/db/client.js'
 import { inTransaction } from '../src/db/tx.js'
-import { appendEntries, systemClock, type NewEntry } from '../src/ledger/append.js'
+import { appendEntries, type NewEntry } from '../src/ledger/append.js'
 import { canonicalJson, sha256Hex } from '../src/ledger/canonical-json.js'
 import { entryLeafHash } from '../src/ledger/entry.js'
 import { rootFromLeafHashes, verifyInclusion } from '../src/ledger/merkle.js'
@@ -117,7 +117,7 @@ const signingKey: LedgerSigningKey = loadSigningKey(serviceConfig)
 const SEALER_INTERVAL_MS = serviceConfig.ledger.checkpointIntervalMs
 
 function runSealer(databaseUrl: string, intervalMs = SEALER_INTERVAL_MS): Sealer {
-  return startSealer({ databaseUrl, key: signingKey, intervalMs, clock: systemClock, log: sealerLog })
+  return startSealer({ databaseUrl, key: signingKey, intervalMs, log: sealerLog })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -114,7 +114,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         databaseUrl: config.databaseUrl,
         key: signingKey,
         intervalMs: config.ledger.checkpointIntervalMs,
-        clock,
         log: app.log.child({ component: 'sealer' }),
       })
     })

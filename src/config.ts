@@ -104,7 +104,7 @@ export const EnvSchema = z
     APPEAL_WINDOW_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(365).default(30)).describe('How long after a decision its author may appeal.'),
     DISPOSAL_NOTICE_DAYS: z
       .preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(365).default(30))
-      .describe('Days between recording a disposal\'s approval and destroying its records (Local Records Act practice: 30); docs/retention.md.'),
+      .describe('Days between recording a disposal\'s approval and destroying its records (Local Records Act practice: 30). The database\'s floor (retention_settings, 30 unless its owner lowers it) prevails when longer; docs/retention.md.'),
     JOBS: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')).describe('Run the job worker (platform actions, notices) in this instance.'),
     JOB_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(50).default(4)).describe('Jobs run at once by this instance.'),
     JOB_MAX_ATTEMPTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(25).default(6)).describe('Attempts of a platform action before it is surfaced in the queue as failed.'),

@@ -226,7 +226,6 @@ export async function createProduction(
             },
           },
         ],
-        () => createdAt,
       )
       // The records leave the city's hands with this archive: logged with the production, exactly.
       if (access) await recordAccess(tx, { ...access, query: { ...(access.query as object), productionId }, recordIds: streamed.producedIds.asQuery() })

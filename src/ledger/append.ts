@@ -14,32 +14,33 @@ export interface NewEntry {
   /** A platform (`platform:facebook`), a person's `sub` (`user:jdoe`), or `system`. */
   actor: string
   payload: Record<string, unknown>
-  /** Defaults to the clock's now. */
-  recordedAt?: Date
 }
 
 export interface AppendedEntry {
   id: string
   kind: LedgerKind
   subject: string
+  /** Stamped by the database at insertion (ledger_recorded_at()), never by the service. */
   recordedAt: Date
   payloadSha256: string
 }
 
-const LEDGER_COLUMNS = 'id, kind, subject, actor, recorded_at, payload, payload_sha256'
+// recorded_at, tx_id and seq are the database's: the runtime role may not insert them (migration
+// 20261207190000), so a compromised service cannot date a fact or choose its sealing order.
+const LEDGER_COLUMNS = 'id, kind, subject, actor, payload, payload_sha256'
 const unnestEntries = (first: number) =>
-  `unnest($${first}::uuid[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[], $${first + 4}::timestamptz[], $${first + 5}::text[], $${first + 6}::bpchar[])`
+  `unnest($${first}::uuid[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[], $${first + 4}::text[], $${first + 5}::bpchar[])`
 
-const INSERT_ENTRIES = prepared('ledger_append', `INSERT INTO ledger_entry (${LEDGER_COLUMNS})\n   SELECT * FROM ${unnestEntries(1)}`)
+const INSERT_ENTRIES = prepared(
+  'ledger_append',
+  `INSERT INTO ledger_entry (${LEDGER_COLUMNS})\n   SELECT * FROM ${unnestEntries(1)}\n   RETURNING id::text, recorded_at`,
+)
 
-/** Entries as the ledger stores them: payloads canonicalized and hashed, times in milliseconds. */
-function ledgerRows(entries: readonly NewEntry[], clock: Clock) {
-  const now = clock()
+/** Entries as the ledger stores them: payloads canonicalized and hashed. */
+function ledgerRows(entries: readonly NewEntry[]) {
   return entries.map((entry) => {
     const { payload, payloadSha256 } = payloadDigest(entry.payload)
-    // Millisecond precision: what timestamptz(3) stores, so the leaf recomputes exactly.
-    const recordedAt = new Date(Math.floor((entry.recordedAt ?? now).getTime()))
-    return { id: entry.id ?? randomUUID(), kind: entry.kind, subject: entry.subject, actor: entry.actor, recordedAt, payload, payloadSha256 }
+    return { id: entry.id ?? randomUUID(), kind: entry.kind, subject: entry.subject, actor: entry.actor, payload, payloadSha256 }
   })
 }
 
@@ -50,7 +51,6 @@ const ledgerValues = (rows: readonly LedgerRow[]) => [
   rows.map((r) => r.kind),
   rows.map((r) => r.subject),
   rows.map((r) => r.actor),
-  rows.map((r) => r.recordedAt),
   rows.map((r) => r.payload),
   rows.map((r) => r.payloadSha256),
 ]
@@ -58,8 +58,8 @@ const ledgerValues = (rows: readonly LedgerRow[]) => [
 /**
  * The ledger INSERT of appendEntries as a part of a larger statement (a data-modifying CTE), so a
  * caller that writes other rows in one statement appends in that statement too, with the same SQL
- * and the same column defaults for `tx_id` and `seq`. Its `values` are the statement's parameters
- * from `$firstParam` on.
+ * and the same column defaults for `recorded_at`, `tx_id` and `seq`. Its `values` are the
+ * statement's parameters from `$firstParam` on.
  *
  * `onlyWith` keeps an entry only when a row of `relation` (another CTE of the statement, e.g. the
  * RETURNING of an `INSERT … ON CONFLICT DO NOTHING`) has its id in `entryIdColumn`, and takes the
@@ -69,7 +69,6 @@ const ledgerValues = (rows: readonly LedgerRow[]) => [
  */
 export function ledgerInsertPart(
   entries: readonly NewEntry[],
-  clock: Clock,
   options: { firstParam: number; onlyWith: { relation: string; entryIdColumn: string; subjectColumn: string } },
 ): { text: string; values: unknown[] } {
   const { relation, entryIdColumn, subjectColumn } = options.onlyWith
@@ -77,24 +76,25 @@ export function ledgerInsertPart(
     if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`ledgerInsertPart: ${name} is not a plain SQL name`)
   }
   const text = `INSERT INTO ledger_entry (${LEDGER_COLUMNS})
-  SELECT l.id, l.kind, k.${subjectColumn}::text, l.actor, l.recorded_at, l.payload, l.payload_sha256
-    FROM ${unnestEntries(options.firstParam)} WITH ORDINALITY AS l(id, kind, subject, actor, recorded_at, payload, payload_sha256, ord)
+  SELECT l.id, l.kind, k.${subjectColumn}::text, l.actor, l.payload, l.payload_sha256
+    FROM ${unnestEntries(options.firstParam)} WITH ORDINALITY AS l(id, kind, subject, actor, payload, payload_sha256, ord)
     JOIN ${relation} k ON k.${entryIdColumn} = l.id
    ORDER BY l.ord`
-  return { text, values: ledgerValues(ledgerRows(entries, clock)) }
+  return { text, values: ledgerValues(ledgerRows(entries)) }
 }
 
 /**
- * The only way into the ledger (with ledgerInsertPart, its form inside a larger statement). Inserts in the caller's transaction and returns at once: sealing
- * happens later, so appends never wait for it and take no lock beyond their own rows. An entry
- * becomes part of the tree only if this transaction commits (docs/ledger.md, "Ordering").
- * `tx` is a Prisma transaction or a `pg` one (inPgTransaction); `tx_id` and `seq`, which the sealer
- * orders by, are filled by the column defaults in either case.
+ * The only way into the ledger (with ledgerInsertPart, its form inside a larger statement). Inserts
+ * in the caller's transaction and returns at once: sealing happens later, so appends never wait for
+ * it and take no lock beyond their own rows. An entry becomes part of the tree only if this
+ * transaction commits (docs/ledger.md, "Ordering"). `tx` is a Prisma transaction or a `pg` one
+ * (inPgTransaction); `recorded_at`, `tx_id` and `seq` are filled by the database in either case.
  */
-export async function appendEntries(tx: Queryable, entries: readonly NewEntry[], clock: Clock = systemClock): Promise<AppendedEntry[]> {
+export async function appendEntries(tx: Queryable, entries: readonly NewEntry[]): Promise<AppendedEntry[]> {
   if (entries.length === 0) return []
-  const rows = ledgerRows(entries, clock)
+  const rows = ledgerRows(entries)
   // One set-based INSERT: the ORM's createMany cost about 0.25 ms of CPU per row (bench:ingest).
-  await asSql(tx).query(INSERT_ENTRIES, ledgerValues(rows))
-  return rows.map(({ id, kind, subject, recordedAt, payloadSha256 }) => ({ id, kind, subject, recordedAt, payloadSha256 }))
+  const stamped = await asSql(tx).query<{ id: string; recorded_at: Date }>(INSERT_ENTRIES, ledgerValues(rows))
+  const at = new Map(stamped.map((r) => [r.id, r.recorded_at]))
+  return rows.map(({ id, kind, subject, payloadSha256 }) => ({ id, kind, subject, recordedAt: at.get(id)!, payloadSha256 }))
 }

@@ -43,7 +43,6 @@ export async function fileAppeal(
   const [entry] = await appendEntries(
     tx,
     [{ kind: 'appeal.filed', subject: decision.commentId, actor: 'public', payload: { appealId: id, decisionId: decision.id, commentId: decision.commentId, contact: input.contact, statement: input.statement } }],
-    () => now,
   )
   return tx.appeal.create({
     data: { id, decisionId: decision.id, commentId: decision.commentId, contact: input.contact, statement: input.statement, status: 'open', filedAt: now, filedEntryId: entry!.id },
@@ -106,7 +105,6 @@ export async function decideAppeal(
         payload: { appealId, decisionId: appeal.decisionId, outcome: input.outcome, reason: input.reason, reversalDecisionId },
       },
     ],
-    () => now,
   )
   return tx.appeal.update({
     where: { id: appealId },

@@ -80,7 +80,6 @@ export async function recordDecision(tx: Queryable, d: DecisionRecord, deps: { c
         },
       },
     ],
-    () => now,
   )
   const sql = asSql(tx)
   await sql.query(

@@ -112,7 +112,6 @@ export async function performAction(deps: JobDeps, actionId: string, job: { atte
           },
         },
       ],
-      () => now,
     )
     await tx.platformAction.update({
       where: { id: actionId },

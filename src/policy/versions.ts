@@ -171,7 +171,6 @@ export async function publishVersion(
         },
       },
     ],
-    clock,
   )
   return tx.policyVersion.update({
     where: { id: row.id },

@@ -9,7 +9,7 @@ import { heldConditionSql, holdsCovering, takeRetentionLock } from './holds.js'
 
 const DAY_MS = 86_400_000
 
-export type Outcome = 'pending' | 'disposed' | 'skipped_hold' | 'skipped_activity' | 'already_disposed'
+export type Outcome = 'pending' | 'disposed' | 'skipped_hold' | 'skipped_activity' | 'skipped_ineligible' | 'already_disposed'
 
 export class NothingEligibleError extends ConflictError {
   constructor() {
@@ -163,6 +163,9 @@ export async function createDisposal(
 ): Promise<DisposalView> {
   await takeRetentionLock(tx)
   const now = deps.clock()
+  // The database refuses a shorter notice period than its owner's floor (docs/retention.md).
+  const [floor] = await tx.$queryRaw<Array<{ days: number }>>`SELECT min_notice_days AS days FROM retention_settings`
+  const noticeDays = Math.max(deps.noticeDays, floor?.days ?? 0)
   const eligible = await listEligible(tx, now, { kinds: input.kinds, limit: input.limit })
   if (eligible.length === 0) throw new NothingEligibleError()
   const id = randomUUID()
@@ -175,7 +178,7 @@ export async function createDisposal(
         actor,
         payload: {
           disposalId: id,
-          noticeDays: deps.noticeDays,
+          noticeDays,
           note: input.note ?? null,
           records: eligible.map((r) => ({
             recordId: r.recordId,
@@ -190,9 +193,8 @@ export async function createDisposal(
         },
       },
     ],
-    () => now,
   )
-  await tx.disposal.create({ data: { id, status: 'listed', noticeDays: deps.noticeDays, note: input.note ?? null, createdBy: actor, createdAt: now, listedEntryId: entry!.id } })
+  await tx.disposal.create({ data: { id, status: 'listed', noticeDays, note: input.note ?? null, createdBy: actor, createdAt: now, listedEntryId: entry!.id } })
   await tx.disposalRecord.createMany({
     data: eligible.map((r) => ({
       disposalId: id,
@@ -242,7 +244,6 @@ export async function approveDisposal(
         payload: { disposalId: id, listedEntryId: disposal.listedEntryId, approvalReference: input.approvalReference, approvedOn: input.approvedOn, note: input.note ?? null, noticeEndsAt: noticeEndsAt.toISOString() },
       },
     ],
-    () => now,
   )
   await tx.disposal.update({
     where: { id },
@@ -280,9 +281,12 @@ export async function executeDisposal(tx: Tx, actor: string, id: string, clock: 
   }
   if (now.getTime() < disposal.noticeEndsAt.getTime()) throw new NoticePeriodError(id, disposal.noticeEndsAt)
 
-  const listed = await tx.$queryRaw<Array<{ id: string; listed_activity: Date; activity: Date; disposed: boolean; open_appeal: boolean }>>`
+  // ledger_eligible: what dispose_records will check from the ledger, with the database's times
+  // (migration 20261207190200); a record it would refuse is skipped, not the whole disposal.
+  const listed = await tx.$queryRaw<Array<{ id: string; listed_activity: Date; activity: Date; disposed: boolean; open_appeal: boolean; ledger_eligible: boolean }>>`
     SELECT c.id::text, r.last_activity_at AS listed_activity, ${lastActivitySql} AS activity, c.disposed_at IS NOT NULL AS disposed,
-           EXISTS (SELECT 1 FROM appeal a WHERE a.comment_id = c.id AND a.status = 'open') AS open_appeal
+           EXISTS (SELECT 1 FROM appeal a WHERE a.comment_id = c.id AND a.status = 'open') AS open_appeal,
+           retention_ledger_eligible(c.id, r.record_kind, (SELECT l.recorded_at FROM ledger_entry l WHERE l.id = ${disposal.listedEntryId}::uuid)) AS ledger_eligible
       FROM disposal_record r JOIN comment c ON c.id = r.comment_id
      WHERE r.disposal_id = ${id}::uuid AND r.outcome = 'pending'
      ORDER BY c.id`
@@ -297,7 +301,9 @@ export async function executeDisposal(tx: Tx, actor: string, id: string, clock: 
         ? 'skipped_hold'
         : r.activity.getTime() > r.listed_activity.getTime() || r.open_appeal
           ? 'skipped_activity'
-          : 'pending'
+          : !r.ledger_eligible
+            ? 'skipped_ineligible'
+            : 'pending'
     if (outcome === 'pending') disposing.push(r.id)
     else {
       skipped.push({ recordId: r.id, outcome, heldBy })
@@ -330,7 +336,6 @@ export async function executeDisposal(tx: Tx, actor: string, id: string, clock: 
         },
       },
     ],
-    () => now,
   )
   await tx.$queryRaw`SELECT dispose_records(${id}::uuid, ${entry!.id}::uuid)`
   const executed = await tx.disposal.update({ where: { id }, data: { status: 'executed', executedBy: actor, executedAt: now, executionEntryId: entry!.id } })

@@ -66,7 +66,6 @@ export async function placeHold(
   const [entry] = await appendEntries(
     tx,
     [{ kind: 'hold.placed', subject: id, actor, payload: { holdId: id, reason: input.reason, query: input.query ?? null, recordIds: ids } }],
-    () => now,
   )
   const hold = await tx.legalHold.create({
     data: { id, reason: input.reason, query: input.query ?? Prisma.DbNull, status: 'active', placedBy: actor, placedAt: now, placedEntryId: entry!.id },
@@ -81,7 +80,7 @@ export async function releaseHold(tx: Tx, actor: string, id: string, reason: str
   const hold = await tx.legalHold.findUnique({ where: { id } })
   if (!hold) throw new NotFoundError(`No legal hold ${id}.`)
   if (hold.status !== 'active') throw new ConflictError(`Legal hold ${id} was already released on ${hold.releasedAt?.toISOString()}.`, 'hold-released')
-  const [entry] = await appendEntries(tx, [{ kind: 'hold.released', subject: id, actor, payload: { holdId: id, reason } }], () => now)
+  const [entry] = await appendEntries(tx, [{ kind: 'hold.released', subject: id, actor, payload: { holdId: id, reason } }])
   const released = await tx.legalHold.update({
     where: { id },
     data: { status: 'released', releasedBy: actor, releasedAt: now, releaseReason: reason, releasedEntryId: entry!.id },

@@ -72,7 +72,6 @@ export async function setSchedule(
         },
       },
     ],
-    () => now,
   )
   const data = { retentionDays: input.retentionDays, scheduleReference: input.scheduleReference, note: input.note ?? null, updatedAt: now, updatedBy: actor, ledgerEntryId: entry!.id }
   const row = await tx.retentionSchedule.upsert({ where: { recordKind: kind }, create: { recordKind: kind, ...data }, update: data })

@@ -136,7 +136,7 @@ export const ApprovalRequest = z
 
 export const DisposalParams = z.object({ id: z.uuid() })
 
-export const DisposalOutcome = z.enum(['pending', 'disposed', 'skipped_hold', 'skipped_activity', 'already_disposed'])
+export const DisposalOutcome = z.enum(['pending', 'disposed', 'skipped_hold', 'skipped_activity', 'skipped_ineligible', 'already_disposed'])
 
 export const DisposalRecord = z
   .object({

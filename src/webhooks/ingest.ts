@@ -324,7 +324,7 @@ export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryTo
       },
     }
   })
-  const ledger = ledgerInsertPart(entries, () => receivedAt, {
+  const ledger = ledgerInsertPart(entries, {
     firstParam: STORE_DELIVERIES_PARAMS + 1,
     onlyWith: { relation: 'events', entryIdColumn: 'ledger_entry_id', subjectColumn: 'comment_id' },
   })

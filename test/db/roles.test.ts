@@ -29,11 +29,13 @@ const TABLES: Record<string, string> = {
   'public.foia_search': 'SELECT,INSERT',
   'public.foia_search_result': 'SELECT,INSERT',
   'public.idempotency_record': 'SELECT,INSERT,UPDATE,DELETE', // replayable answers, expired after a day
-  'public.ledger_checkpoint': 'SELECT,INSERT',
-  'public.ledger_entry': 'SELECT,INSERT',
-  'public.ledger_leaf': 'SELECT,INSERT',
-  'public.ledger_signing_key': 'SELECT,INSERT',
-  'public.ledger_tree_node': 'SELECT,INSERT',
+  // Written only through ledger_seal and ledger_add_checkpoint, which compute what they store.
+  'public.ledger_checkpoint': 'SELECT',
+  'public.ledger_entry': 'SELECT', // INSERT of some columns only: see below
+  'public.ledger_leaf': 'SELECT',
+  'public.ledger_seal_state': 'SELECT',
+  'public.ledger_signing_key': 'SELECT',
+  'public.ledger_tree_node': 'SELECT',
   'public.legal_hold': 'SELECT,INSERT,UPDATE', // release
   'public.legal_hold_record': 'SELECT,INSERT',
   'public.moderation_decision': 'SELECT,INSERT',
@@ -41,6 +43,7 @@ const TABLES: Record<string, string> = {
   'public.policy': 'SELECT,INSERT,UPDATE',
   'public.policy_version': 'SELECT,INSERT,UPDATE', // drafts; published versions are frozen (trigger)
   'public.retention_schedule': 'SELECT,INSERT,UPDATE',
+  'public.retention_settings': 'SELECT', // the owner's floor for notice periods
   'public.review_item': 'SELECT,INSERT,UPDATE', // claims and resolution
   'public.webhook_delivery': 'SELECT,INSERT',
 }
@@ -70,8 +73,26 @@ t.test('the runtime role has exactly the documented rights, and nothing an owner
   const definers = await rows<{ name: string; runtime: boolean; public: boolean }>(`
     SELECT p.proname AS name, has_function_privilege('townsquare_runtime', p.oid, 'EXECUTE') AS runtime,
            EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a WHERE a.grantee = 0) AS public
-    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ('public', 'graphile_worker') AND p.prosecdef`)
-  t.same(definers, [{ name: 'dispose_records', runtime: true, public: false }], 'one function runs with the owner\'s rights: dispose_records, for the runtime role only')
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ('public', 'graphile_worker') AND p.prosecdef ORDER BY 1`)
+  t.same(
+    definers,
+    [
+      { name: 'dispose_records', runtime: true, public: false },
+      { name: 'ledger_add_checkpoint', runtime: true, public: false },
+      { name: 'ledger_seal', runtime: true, public: false },
+    ],
+    'three functions run with the owner\'s rights, for the runtime role only: disposal, sealing, checkpoints',
+  )
+
+  const ledgerColumns = await rows<{ column: string }>(`
+    SELECT a.attname AS column FROM pg_attribute a
+     WHERE a.attrelid = 'public.ledger_entry'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+       AND has_column_privilege('townsquare_runtime', a.attrelid, a.attnum, 'INSERT') ORDER BY a.attnum`)
+  t.same(
+    ledgerColumns.map((c) => c.column),
+    ['id', 'kind', 'subject', 'actor', 'payload', 'payload_sha256'],
+    'a ledger entry\'s time (recorded_at) and sealing order (tx_id, seq) are the database\'s to set',
+  )
 
   const [rights] = await rows<Record<string, boolean>>(`
     SELECT has_schema_privilege('townsquare_runtime', 'public', 'CREATE') AS create_in_public,

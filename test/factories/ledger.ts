@@ -20,7 +20,7 @@ export function entryInput(overrides: Partial<NewEntry> = {}): NewEntry {
 export async function appendCommitted(app: FastifyInstance, count: number, overrides: Partial<NewEntry> = {}): Promise<AppendedEntry[]> {
   const out: AppendedEntry[] = []
   for (let i = 0; i < count; i++) {
-    out.push(...(await inTransaction(app.db.prisma, (tx) => appendEntries(tx, [entryInput(overrides)], app.clock))))
+    out.push(...(await inTransaction(app.db.prisma, (tx) => appendEntries(tx, [entryInput(overrides)]))))
   }
   return out
 }

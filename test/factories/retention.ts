@@ -3,14 +3,9 @@ import type { FastifyInstance } from 'fastify'
 import type pg from 'pg'
 import { deliver } from './webhooks.js'
 
-export const DAY = 86_400_000
+export { manualClock } from './clock.js'
 
-/** A clock the test moves by hand. */
-export function manualClock(start: Date) {
-  let now = start
-  const clock = () => now
-  return Object.assign(clock, { set: (d: Date) => void (now = d) })
-}
+export const DAY = 86_400_000
 
 export interface MetaComment {
   n: number

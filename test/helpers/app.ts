@@ -6,6 +6,7 @@ import { buildApp, loggerOptions } from '../../src/app.js'
 import { loadConfig, resolveDatabase, type Config } from '../../src/config.js'
 import type { Role } from '../../src/plugins/auth.js'
 import { createTestDatabase, serviceDatabaseEnv } from './db.js'
+import { isManualClock } from '../factories/clock.js'
 
 export const TEST_JWT_SECRET = 'test-jwt-secret-that-is-long-enough-for-hs256'
 
@@ -70,6 +71,9 @@ export async function testApp(
   })
   await options.extend?.(app)
   let owner: pg.Pool | null = null
+  const ownerPool = () => (owner ??= new pg.Pool({ connectionString: database.url, max: 2 }))
+  // A manual clock moves the database's clock too, from before the app writes anything.
+  if (isManualClock(options.clock)) await options.clock.attach(ownerPool())
   t.teardown(async () => {
     await app.close()
     await owner?.end()
@@ -82,6 +86,6 @@ export async function testApp(
     databaseUrl: database.url,
     runtimeUrl: database.runtimeUrl,
     token: (roles, sub = 'test-user') => app.jwt.sign({ sub, roles: Array.isArray(roles) ? roles : [roles] }),
-    ownerPool: () => (owner ??= new pg.Pool({ connectionString: database.url, max: 2 })),
+    ownerPool,
   }
 }

@@ -27,7 +27,11 @@ const verify = (app: FastifyInstance) => verifyLedger(app.db.pool, { batchSize: 
 t.test('one payload byte changed is detected and the entry named', async (t) => {
   const { app, entries, client, leafOf } = await tamperable(t)
   const victim = entries[5]!
-  await client.query(`UPDATE ledger_entry SET payload = replace(payload, 'Washington', 'Washingtom') WHERE id = $1`, [victim.id])
+  const tamper = `UPDATE ledger_entry SET payload = replace(payload, 'Washington', 'Washingtom') WHERE id = $1`
+  await t.rejects(client.query(tamper, [victim.id]), /ledger_entry_payload_digest_check/, 'the database refuses a payload that is not its digest')
+  // A superuser can drop the check; the verifier still names the entry.
+  await client.query('ALTER TABLE ledger_entry DROP CONSTRAINT ledger_entry_payload_digest_check')
+  await client.query(tamper, [victim.id])
   const report = await verify(app)
   t.match(report, { ok: false, treeSize: await leafOf(victim.id), divergence: { kind: 'payload_hash', entryId: victim.id, leafIndex: await leafOf(victim.id), expected: victim.payloadSha256 } })
 })
@@ -36,10 +40,10 @@ t.test('a payload rewritten with its hash recomputed still breaks the sealed lea
   const { app, entries, client, leafOf } = await tamperable(t)
   const victim = entries[14]!
   await client.query(
-    `UPDATE ledger_entry SET payload = replace(payload, 'repaving', 'resurfacing') WHERE id = $1;`,
+    `UPDATE ledger_entry SET payload = replace(payload, 'repaving', 'resurfacing'),
+                             payload_sha256 = encode(sha256(convert_to(replace(payload, 'repaving', 'resurfacing'), 'UTF8')), 'hex') WHERE id = $1`,
     [victim.id],
   )
-  await client.query(`UPDATE ledger_entry SET payload_sha256 = encode(sha256(convert_to(payload, 'UTF8')), 'hex') WHERE id = $1`, [victim.id])
   t.match(await verify(app), { ok: false, divergence: { kind: 'leaf_hash', entryId: victim.id, leafIndex: await leafOf(victim.id) } })
 })
 

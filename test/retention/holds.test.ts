@@ -14,11 +14,11 @@ async function approvedDisposal(t: Tauntable, texts: [string, string]) {
   const clerkA = token('records_clerk', 'clerk-a')
   const ids = await deliverComments(app, texts.map((text, i) => ({ n: 100 + i, text, at: new Date(clock().getTime() - DAY) })))
   await adoptSchedules(app, clerkA, 365)
-  clock.set(new Date(realNow.getTime() - 100 * DAY))
+  await clock.set(new Date(realNow.getTime() - 100 * DAY))
   const disposal = (await call(app, clerkA, 'POST', '/v1/disposals', {})).json()
   const approval = await call(app, token('records_clerk', 'clerk-b'), 'POST', `/v1/disposals/${disposal.id}/approval`, { approvalReference: 'LRC cert 9', approvedOn: '2025-01-01' })
   t.equal(approval.statusCode, 200)
-  clock.set(new Date())
+  await clock.set(new Date())
   return { ...env, clock, clerkA, ids, disposalId: disposal.id as string }
 }
 type Tauntable = Parameters<typeof testApp>[0]
@@ -47,7 +47,7 @@ t.test('holds on records and on a search, placement and release in the ledger, b
   t.equal(entry!.kind, 'hold.placed')
   t.match(JSON.parse(entry!.payload!), { reason: 'Litigation 26-L-0042: bridge', query: { q: 'bridge' }, recordIds: [a] })
 
-  clock.set(new Date(Date.now() - 100 * DAY))
+  await clock.set(new Date(Date.now() - 100 * DAY))
   const eligible = (await call(app, clerk, 'GET', '/v1/retention/eligible')).json()
   t.same(eligible.items.map((r: { recordId: string }) => r.recordId), [b], 'the held record is not eligible')
 
@@ -83,7 +83,7 @@ t.test('disposal refused under hold: a hold placed after listing skips the recor
   try {
     await client.query('BEGIN')
     const entry = await client.query(
-      `INSERT INTO ledger_entry (id, kind, subject, actor, recorded_at, payload, payload_sha256) VALUES (gen_random_uuid(), 'disposal', $1, 'x', now(), '{}', repeat('0', 64)) RETURNING id`,
+      `INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_sha256) VALUES (gen_random_uuid(), 'disposal', $1, 'x', '{}', encode(sha256('{}'), 'hex')) RETURNING id`,
       [disposalId],
     )
     await t.rejects(client.query('SELECT dispose_records($1, $2)', [disposalId, entry.rows[0].id]), /under an active legal hold/)
