@@ -36,6 +36,3 @@ export function canonicalAppealReference(typed: string): string | null {
 export function appealReferenceDigest(canonical: string): Buffer {
   return createHash('sha256').update(canonical, 'ascii').digest()
 }
-
-/** How a reference is written inside a notice, so a reader (and a FOIA redaction scan) finds it. */
-export const REFERENCE_IN_NOTICE = /\b[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}\b/g

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { inTransaction } from '../../src/db/tx.js'
+import { DEFAULT_CITATION, suggestSpans } from '../../src/foia/redaction.js'
 import { canonicalAppealReference, newAppealReference } from '../../src/moderation/appeal-reference.js'
 import { noticeFor } from '../../src/moderation/notices.js'
 import { DEFAULT_POLICY } from '../../src/policy/default-policy.js'
@@ -184,4 +185,36 @@ t.test('on X, the compact notice keeps the reference whole within 280 characters
     t.ok(text.includes(content.appealUrl), 'and the appeal address')
   }
   t.match(noticeFor(DEFAULT_POLICY, [{ ruleCode: '4.a' }], 'facebook', reference), new RegExp(`give your appeal reference: ${reference}$`))
+})
+
+t.test('a FOIA redaction scan suggests withholding the reference in every form of the notice', async (t) => {
+  const reference = newAppealReference()
+  const long = { ...DEFAULT_POLICY, policyUrl: `https://www.citykankakee-il.gov/${'p'.repeat(150)}` }
+  for (const [platform, content] of [['facebook', DEFAULT_POLICY], ['x', DEFAULT_POLICY], ['x', long]] as const) {
+    const text = noticeFor(content, [{ ruleCode: '4.a' }], platform, reference)
+    const spans = suggestSpans(text).filter((s) => s.category === 'access_code')
+    t.same(spans.map((s) => text.slice(s.start, s.end)), [reference], `${platform}: the reference, and only it`)
+  }
+  t.same(suggestSpans('Case ABCDE-FGHJK of the county court'), [], 'not any two groups of five letters')
+  t.equal(DEFAULT_CITATION.access_code, '5 ILCS 140/7(1)(b)', 'private information: "passwords or other access codes", 2(c-5)')
+})
+
+t.test("a FOIA request for the comment: the scan suggests withholding the reference in the decision's notice", async (t) => {
+  const { app, token } = await appealsApp(t)
+  const decision = await decideNow(app, token('tst_moderator'), FB_COMMENT, { action: 'hide', ruleCodes: ['4.c'] })
+  const clerk = { authorization: `Bearer ${token('records_clerk', 'clerk-1')}` }
+  const created = await app.inject({
+    method: 'POST',
+    url: '/v1/foia/requests',
+    headers: clerk,
+    payload: { requester: { name: 'A. Requester', contact: 'requester@example.org' }, receivedOn: '2026-03-02', description: 'Hidden comments on Facebook', commercial: false },
+  })
+  const requestId = created.json().id as string
+  t.equal((await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/records`, headers: clerk, payload: { commentIds: [decision.commentId] } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/redactions/suggestions`, headers: clerk })).statusCode, 200)
+  const items = (await app.inject({ url: `/v1/foia/requests/${requestId}/redactions?status=suggested`, headers: clerk })).json().items as Array<{ category: string; text: string; entryId: string; path: string; citation: string }>
+  t.match(
+    items.filter((i) => i.category === 'access_code'),
+    [{ text: appealReferenceIn(decision.noticeText), entryId: decision.ledgerEntryId, path: '/noticeText', citation: '5 ILCS 140/7(1)(b)' }],
+  )
 })
