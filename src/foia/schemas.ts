@@ -171,7 +171,7 @@ export const AttachedRecordList = z
 // ---------------------------------------------------------------------------------------------
 // Redactions
 
-export const RedactionCategory = z.enum(['email', 'phone', 'ssn', 'address', 'other'])
+export const RedactionCategory = z.enum(['email', 'phone', 'ssn', 'address', 'access_code', 'other'])
 export const RedactionStatus = z.enum(['suggested', 'accepted', 'rejected'])
 
 /** An exemption of 5 ILCS 140/7 or 7.5, e.g. 5 ILCS 140/7(1)(b). */

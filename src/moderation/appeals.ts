@@ -4,41 +4,46 @@ import type { Tx } from '../db/tx.js'
 import { appendEntries, type Clock } from '../ledger/append.js'
 import { ConflictError, NotFoundError } from '../plugins/errors.js'
 import type { Platform } from '../webhooks/platforms/index.js'
+import { appealReferenceDigest, canonicalAppealReference } from './appeal-reference.js'
 import { recordDecision } from './decisions.js'
 import { RESTORED_NOTICE } from './notices.js'
 
-export type AppealTarget = { decisionId: string } | { platform: Platform; commentId: string }
-
-/** The decision an appeal is about: by id, or the latest removal of a comment named as on its platform. */
-async function findDecision(tx: Tx, target: AppealTarget) {
-  if ('decisionId' in target) {
-    const decision = await tx.moderationDecision.findUnique({ where: { id: target.decisionId } })
-    if (!decision) throw new NotFoundError(`No decision ${target.decisionId}.`)
-    return decision
+/** The one answer to a reference that is not in use: the same whether it never existed or was mistyped. */
+export class UnknownReferenceError extends NotFoundError {
+  constructor() {
+    super('No decision has this appeal reference. Check it against the notice you received (letters and digits, like 7KQ2M-XR4TB).')
   }
-  const comment = await tx.comment.findUnique({ where: { platform_externalId: { platform: target.platform, externalId: target.commentId } } })
-  const decision = comment && (await tx.moderationDecision.findFirst({ where: { commentId: comment.id, action: { in: ['remove', 'hide'] } }, orderBy: { decidedAt: 'desc' } }))
-  if (!decision) throw new NotFoundError(`No removal of ${target.platform} comment ${target.commentId} to appeal.`)
-  return decision
 }
 
+/** The decision a reference was given for, or UnknownReferenceError. A lookup by digest: nothing is compared in clear. */
+async function decisionByReference(tx: Tx, typed: string) {
+  const canonical = canonicalAppealReference(typed)
+  const found = canonical && (await tx.appealReference.findUnique({ where: { referenceSha256: new Uint8Array(appealReferenceDigest(canonical)) } }))
+  if (!found) throw new UnknownReferenceError()
+  return tx.moderationDecision.findUniqueOrThrow({ where: { id: found.decisionId } })
+}
+
+const deadlineOf = (decision: { decidedAt: Date }, windowDays: number) => new Date(decision.decidedAt.getTime() + windowDays * 86_400_000)
+
 /**
- * The author's appeal of a removal or hide, within the appeal window, one per decision. Filing is
- * a ledger entry; the appeal waits for a tst_admin.
+ * The author's appeal of a removal or hide, filed with the reference its notice gave them, within
+ * the appeal window, one per decision. Filing is a ledger entry; the appeal waits for a tst_admin.
+ * The reference is the only way to name the decision, so someone who knows only the comment or
+ * the decision cannot file, nor use up the author's one appeal.
  */
 export async function fileAppeal(
   tx: Tx,
-  input: { target: AppealTarget; contact: string; statement: string },
+  input: { reference: string; contact: string; statement: string },
   deps: { clock: Clock; windowDays: number },
 ): Promise<Appeal> {
-  const decision = await findDecision(tx, input.target)
-  if (decision.action !== 'remove' && decision.action !== 'hide') throw new ConflictError(`Decision ${decision.id} did not remove the comment; there is nothing to appeal.`, 'not-appealable')
+  const decision = await decisionByReference(tx, input.reference)
   const later = await tx.moderationDecision.findFirst({ where: { commentId: decision.commentId, decidedAt: { gt: decision.decidedAt } } })
-  if (later) throw new ConflictError(`Decision ${decision.id} was superseded by a later decision (${later.action}).`, 'not-appealable')
+  if (later) throw new ConflictError(`This decision was superseded by a later decision (${later.action}); there is nothing to appeal.`, 'not-appealable')
   const now = deps.clock()
-  const deadline = new Date(decision.decidedAt.getTime() + deps.windowDays * 86_400_000)
+  const deadline = deadlineOf(decision, deps.windowDays)
   if (now > deadline) throw new ConflictError(`The appeal window closed on ${deadline.toISOString()} (${deps.windowDays} days after the decision).`, 'appeal-window-closed')
-  if (await tx.appeal.findUnique({ where: { decisionId: decision.id } })) throw new ConflictError(`Decision ${decision.id} has been appealed already.`, 'appeal-exists')
+  // Two filings at once: the unique index on appeal.decision_id refuses the second (409).
+  if (await tx.appeal.findUnique({ where: { decisionId: decision.id } })) throw new ConflictError('This decision has been appealed already; its status is at /v1/appeals/by-reference/{reference}.', 'appeal-exists')
   const id = randomUUID()
   const [entry] = await appendEntries(
     tx,
@@ -47,6 +52,26 @@ export async function fileAppeal(
   return tx.appeal.create({
     data: { id, decisionId: decision.id, commentId: decision.commentId, contact: input.contact, statement: input.statement, status: 'open', filedAt: now, filedEntryId: entry!.id },
   })
+}
+
+export interface AppealStatus {
+  /** not_filed: the decision can still be appealed (until appealableUntil); closed: it was not appealed in time, or a later decision replaced it. */
+  status: 'not_filed' | 'closed' | 'open' | 'upheld' | 'reversed'
+  decidedAt: Date
+  appealableUntil: Date
+  filedAt: Date | null
+  appealDecidedAt: Date | null
+}
+
+/** What the holder of a reference may know: where the appeal stands, with dates; nothing about anyone else. */
+export async function appealStatus(tx: Tx, reference: string, deps: { clock: Clock; windowDays: number }): Promise<AppealStatus> {
+  const decision = await decisionByReference(tx, reference)
+  const appeal = await tx.appeal.findUnique({ where: { decisionId: decision.id } })
+  const appealableUntil = deadlineOf(decision, deps.windowDays)
+  const base = { decidedAt: decision.decidedAt, appealableUntil }
+  if (appeal) return { ...base, status: appeal.status as 'open' | 'upheld' | 'reversed', filedAt: appeal.filedAt, appealDecidedAt: appeal.decidedAt }
+  const later = await tx.moderationDecision.findFirst({ where: { commentId: decision.commentId, decidedAt: { gt: decision.decidedAt } } })
+  return { ...base, status: later || deps.clock() > appealableUntil ? 'closed' : 'not_filed', filedAt: null, appealDecidedAt: null }
 }
 
 /**

@@ -7,6 +7,7 @@ import type { CommentEvent } from '../webhooks/platforms/index.js'
 import { authorHistoriesAndPublishedCount, type HistoryItem } from '../comments/history.js'
 import type { ModerationStatusValue } from '../comments/schemas.js'
 import { recordDecision } from './decisions.js'
+import { newAppealReference } from './appeal-reference.js'
 import { noticeFor } from './notices.js'
 import { openReviewItems, type ReviewItemInput } from './queue.js'
 import { removalActionFor } from './platforms.js'
@@ -216,6 +217,7 @@ export async function applyPolicy(
 
   for (const { e, version, removing } of removals) {
     const action = removalActionFor(e.event.platform)
+    const appealReference = newAppealReference()
     const recorded = await recordDecision(
       tx,
       {
@@ -233,7 +235,8 @@ export async function applyPolicy(
         ruleCodes: removing.map((m) => m.ruleCode),
         evidence: removing,
         note: null,
-        noticeText: noticeFor(version.content, removing, e.event.platform),
+        noticeText: noticeFor(version.content, removing, e.event.platform, appealReference),
+        appealReference,
       },
       deps,
     )

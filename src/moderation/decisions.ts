@@ -6,6 +6,7 @@ import { appendEntries, type Clock } from '../ledger/append.js'
 import type { PolicyResolver } from '../policy/effective.js'
 import { ConflictError, NotFoundError, ProblemError, ValidationProblem } from '../plugins/errors.js'
 import type { Platform } from '../webhooks/platforms/index.js'
+import { appealReferenceDigest, canonicalAppealReference, newAppealReference } from './appeal-reference.js'
 import { noticeFor } from './notices.js'
 import { enqueuePlatformAction } from './jobs.js'
 import { PLATFORM_CAPABILITIES } from './platforms.js'
@@ -33,6 +34,11 @@ export interface DecisionRecord {
   note: string | null
   /** The exact notice the author receives, or null when none is sent. */
   noticeText: string | null
+  /**
+   * The appeal reference in the notice of a remove or hide (src/moderation/appeal-reference.ts);
+   * its digest is stored here, so that only the notice's reader can file the appeal.
+   */
+  appealReference?: string
   /** Extra facts for the ledger (e.g. the appeal a reversal answers). */
   context?: Record<string, unknown>
 }
@@ -54,6 +60,12 @@ const STATUS_AFTER: Record<DecisionAction, ModerationStatusValue> = { remove: 'r
 export async function recordDecision(tx: Queryable, d: DecisionRecord, deps: { clock: Clock; maxAttempts: number }): Promise<RecordedDecision> {
   const now = deps.clock()
   const decisionId = randomUUID()
+  const appealable = (d.action === 'remove' || d.action === 'hide') && d.noticeText !== null
+  const reference = d.appealReference === undefined ? null : canonicalAppealReference(d.appealReference)
+  // A programming error, never the caller's input: an appealable notice without its reference could never be appealed.
+  if (appealable !== (reference !== null) || (reference !== null && !d.noticeText!.includes(d.appealReference!))) {
+    throw new Error(`recordDecision: a ${d.action} with a notice needs its appeal reference in the notice text, and nothing else has one`)
+  }
   const [entry] = await appendEntries(
     tx,
     [
@@ -103,6 +115,11 @@ export async function recordDecision(tx: Queryable, d: DecisionRecord, deps: { c
       now,
     ],
   )
+
+  if (reference !== null) {
+    // Its digest only (docs/moderation.md, "Appeals"); the primary key refuses a reference given twice.
+    await sql.query(`INSERT INTO appeal_reference (reference_sha256, decision_id, created_at) VALUES ($1, $2::uuid, $3)`, [appealReferenceDigest(reference), decisionId, now])
+  }
 
   const operations: string[] = []
   if (d.platformAction !== 'none') operations.push(d.platformAction)
@@ -182,6 +199,7 @@ export async function decide(
   const ruleCodes = [...new Set(input.ruleCodes ?? [])]
   let platformAction: PlatformActionName = 'none'
   let noticeText: string | null = null
+  let appealReference: string | undefined
   if (input.action === 'remove' || input.action === 'hide') {
     if (!PLATFORM_CAPABILITIES[platform][input.action]) throw new UnsupportedPlatformActionError(platform, input.action)
     if (ruleCodes.length === 0) {
@@ -197,7 +215,8 @@ export async function decide(
       )
     }
     platformAction = input.action === 'remove' ? 'delete' : 'hide'
-    noticeText = noticeFor(effective.content, ruleCodes.map((ruleCode) => ({ ruleCode })), platform)
+    appealReference = newAppealReference()
+    noticeText = noticeFor(effective.content, ruleCodes.map((ruleCode) => ({ ruleCode })), platform, appealReference)
   } else if (input.action === 'restore') {
     const last = await tx.moderationDecision.findFirst({ where: { commentId }, orderBy: { decidedAt: 'desc' } })
     if (!last || (last.action !== 'remove' && last.action !== 'hide')) throw new ConflictError('Only a removed or hidden comment can be restored.', 'not-removed')
@@ -224,6 +243,7 @@ export async function decide(
       evidence: { cited: ruleCodes, automaticEvaluation: evaluation ? { outcome: evaluation.outcome, matches: evaluation.matches } : null },
       note: input.note ?? null,
       noticeText,
+      ...(appealReference ? { appealReference } : {}),
     },
     deps,
   )

@@ -9,7 +9,7 @@ import type { Appeal as AppealRow, ModerationDecision, PlatformAction } from '..
 import { decodeCursor, encodeCursor } from '../http/cursor.js'
 import { actorOf, type Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
-import { decideAppeal, fileAppeal } from './appeals.js'
+import { appealStatus, decideAppeal, fileAppeal } from './appeals.js'
 import { decide } from './decisions.js'
 import { claimItem, listQueue, releaseItem } from './queue.js'
 import * as S from './schemas.js'
@@ -60,7 +60,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
   const prisma = app.db.prisma
   const actor = (request: FastifyRequest) => `user:${actorOf(request).sub}`
   const deps = () => ({ clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts })
-  // Public routes that write (appeals) are rate limited per client address.
+  // The public routes (appeals by reference) are rate limited per client address.
   await app.register(rateLimit, { global: false })
 
   app.get(
@@ -168,22 +168,48 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
     },
   )
 
+  const appealDeps = () => ({ clock: app.clock, windowDays: app.config.moderation.appealWindowDays })
+
   app.post(
     '/appeals',
     {
       config: { access: 'public', idempotent: true, rateLimit: { max: 10, timeWindow: '1 hour' } },
       schema: {
         tags: ['appeals'],
-        summary: `Appeal a removal, within ${app.config.moderation.appealWindowDays} days (public; one appeal per decision)`,
+        summary: `Appeal a removal or hide with the reference its notice gave the author, within ${app.config.moderation.appealWindowDays} days (public; one appeal per decision)`,
+        description:
+          'Only the reference names the decision: a reference that is not in use, mistyped or guessed, gets 404 and changes nothing, ' +
+          'and the 404 is the same whether such a reference ever existed or not.',
         body: S.AppealInput,
         response: { 201: S.AppealReceipt, 409: Problem, 429: Problem, ...errors },
       },
     },
     async (request, reply) => {
-      const { decisionId, platform, commentId, contact, statement } = request.body
-      const target = decisionId ? { decisionId } : { platform: platform!, commentId: commentId! }
-      const appeal = await inTransaction(prisma, (tx) => fileAppeal(tx, { target, contact, statement }, { clock: app.clock, windowDays: app.config.moderation.appealWindowDays }))
+      const appeal = await inTransaction(prisma, (tx) => fileAppeal(tx, request.body, appealDeps()))
       return reply.status(201).send({ id: appeal.id, status: 'open' as const, filedAt: appeal.filedAt.toISOString() })
+    },
+  )
+
+  app.get(
+    '/appeals/by-reference/:reference',
+    {
+      config: { access: 'public', rateLimit: { max: 30, timeWindow: '1 hour' } },
+      schema: {
+        tags: ['appeals'],
+        summary: 'Where the appeal of a decision stands, by the reference in its notice (public; dates and status only)',
+        params: S.ReferenceParams,
+        response: { 200: S.AppealStatus, 429: Problem, ...errors },
+      },
+    },
+    async (request) => {
+      const found = await inTransaction(prisma, (tx) => appealStatus(tx, request.params.reference, appealDeps()))
+      return {
+        status: found.status,
+        decidedAt: found.decidedAt.toISOString(),
+        appealableUntil: found.appealableUntil.toISOString(),
+        filedAt: iso(found.filedAt),
+        appealDecidedAt: iso(found.appealDecidedAt),
+      }
     },
   )
 

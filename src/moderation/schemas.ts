@@ -70,19 +70,33 @@ export const Decision = z
 
 export const DecisionList = z.object({ items: z.array(Decision) })
 
+const Reference = z
+  .string()
+  .min(1)
+  .max(64)
+  .describe('The appeal reference in the notice the author received, e.g. 7KQ2M-XR4TB (case, hyphens and spaces do not matter; I and L read as 1, O as 0)')
+
 export const AppealInput = z
-  .object({
-    decisionId: z.uuid().optional().describe('The reference in the notice'),
-    platform: Platform.optional(),
-    commentId: z.string().optional().describe("The comment's id on its platform, when the decision reference is not at hand"),
+  .strictObject({
+    reference: Reference,
     contact: z.string().min(3).max(320).describe('How the city can answer: an e-mail address or a phone number'),
     statement: z.string().min(1).max(5000).describe('Why the removal should be reversed'),
   })
-  .refine((a) => a.decisionId !== undefined || (a.platform !== undefined && a.commentId !== undefined), {
-    message: 'give decisionId, or platform and commentId',
-    path: ['decisionId'],
-  })
   .meta({ id: 'AppealRequest' })
+
+export const ReferenceParams = z.object({ reference: Reference })
+
+export const AppealStatus = z
+  .object({
+    status: z
+      .enum(['not_filed', 'closed', 'open', 'upheld', 'reversed'])
+      .describe('not_filed: it can still be appealed until appealableUntil; closed: it was not appealed in time, or a later decision replaced it; open: waiting for a decision; upheld or reversed: decided'),
+    decidedAt: z.iso.datetime().describe('When the removal or hide was decided'),
+    appealableUntil: z.iso.datetime(),
+    filedAt: z.iso.datetime().nullable(),
+    appealDecidedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'AppealStatus' })
 
 export const AppealReceipt = z.object({ id: z.uuid(), status: z.literal('open'), filedAt: z.iso.datetime() }).meta({ id: 'AppealReceipt' })
 

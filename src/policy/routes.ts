@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
 import { inTransaction } from '../db/tx.js'
 import type { PolicyVersion as PolicyVersionRow, Policy } from '../generated/prisma/client.js'
-import { noticeFor } from '../moderation/notices.js'
+import { noticeFor, SAMPLE_APPEAL_REFERENCE } from '../moderation/notices.js'
 import { actorOf, optionalActor, type Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
 import { compilePolicy } from './compile.js'
@@ -231,7 +231,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
       const content = row.content as PolicyVersionContent
       const evaluation = evaluate(compiledFor(row), request.body)
       const removing = evaluation.matches.filter((m) => m.action === 'remove')
-      return { evaluation, noticeText: evaluation.outcome === 'remove' ? noticeFor(content, removing, 'website') : null }
+      return { evaluation, noticeText: evaluation.outcome === 'remove' ? noticeFor(content, removing, 'website', SAMPLE_APPEAL_REFERENCE) : null }
     },
   )
 

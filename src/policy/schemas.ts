@@ -84,7 +84,7 @@ export const VersionDiff = z
 export const DryRun = z
   .object({
     evaluation: Evaluation,
-    noticeText: z.string().nullable().describe('The notice the author would receive if removed'),
+    noticeText: z.string().nullable().describe('The notice the author would receive if removed, with a sample appeal reference (XXXXX-XXXXX) where theirs would be'),
   })
   .meta({ id: 'PolicyDryRun' })
 

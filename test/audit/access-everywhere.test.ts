@@ -10,7 +10,7 @@ import { inTransaction } from '../../src/db/tx.js'
 import { seedDefaultPolicy } from '../../src/policy/seed.js'
 import { testApp, type TestApp } from '../helpers/app.js'
 import { appendCommitted } from '../factories/ledger.js'
-import { commentOf, decideOn, postWebsite } from '../factories/records.js'
+import { appealReferenceIn, commentOf, decideOn, postWebsite } from '../factories/records.js'
 
 const MISSING = '00000000-0000-4000-8000-000000000000'
 
@@ -121,8 +121,8 @@ t.test('the moderation queue and the appeals list', async (t) => {
 
   const hidden = await decideOn(app, ctx.token('tst_moderator', 'mod'), 'r1', { action: 'hide', ruleCodes: ['4.c'] })
   const removed = await decideOn(app, ctx.token('tst_moderator', 'mod'), 'solo', { action: 'remove', ruleCodes: ['4.a'] })
-  for (const [decisionId, statement] of [[removed.id, 'Plows matter.'], [hidden.id, 'Just staffing facts.']]) {
-    const filed = await app.inject({ method: 'POST', url: '/v1/appeals', payload: { decisionId, contact: 'sam@example.org', statement } })
+  for (const [noticeText, statement] of [[removed.noticeText, 'Plows matter.'], [hidden.noticeText, 'Just staffing facts.']] as const) {
+    const filed = await app.inject({ method: 'POST', url: '/v1/appeals', payload: { reference: appealReferenceIn(noticeText), contact: 'sam@example.org', statement } })
     t.equal(filed.statusCode, 201)
   }
   await log.since()

@@ -15,6 +15,7 @@ const TABLES: Record<string, string> = {
   'public._prisma_migrations': 'SELECT', // /readyz compares applied migrations with the files
   'public.access_log': 'SELECT,INSERT',
   'public.appeal': 'SELECT,INSERT,UPDATE', // status and outcome of an appeal
+  'public.appeal_reference': 'SELECT,INSERT',
   'public.comment': 'SELECT,INSERT,UPDATE', // the current state of a comment, a projection of its events
   'public.comment_evaluation': 'SELECT,INSERT',
   'public.comment_event': 'SELECT,INSERT',

@@ -63,3 +63,10 @@ export async function decideOn(
   if (res.statusCode !== 201) throw new Error(`decision refused: ${res.statusCode} ${res.body}`)
   return res.json()
 }
+
+/** The appeal reference a notice gives its author (src/moderation/notices.ts puts it last). */
+export function appealReferenceIn(noticeText: string | null): string {
+  const found = /give your appeal reference: ([0-9A-Z]{5}-[0-9A-Z]{5})$/.exec(noticeText ?? '')
+  if (!found) throw new Error(`no appeal reference in the notice: ${noticeText}`)
+  return found[1]!
+}

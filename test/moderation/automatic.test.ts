@@ -50,6 +50,8 @@ t.test('new comment versions are evaluated against the policy in force at their 
   t.match(decision, { automatic: true, actor: 'system', action: 'remove', ruleCodes: ['4.d'] })
   t.match(decision.noticeText, /4\.d/, 'the notice names the rule')
   t.match(decision.noticeText, /comment-appeals/, 'and says how to appeal')
+  t.match(decision.noticeText, /give your appeal reference: [0-9A-Z]{5}-[0-9A-Z]{5}$/, "and gives the author the reference that files the appeal")
+  t.equal(await app.db.prisma.appealReference.count({ where: { decisionId: decision.id } }), 1, 'which is kept (as a digest) for that decision')
   const entry = await app.db.prisma.ledgerEntry.findUniqueOrThrow({ where: { id: decision.ledgerEntryId } })
   t.equal(entry.kind, 'moderation.decision')
   const payload = JSON.parse(entry.payload!)

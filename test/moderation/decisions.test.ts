@@ -5,6 +5,7 @@ import { seedDefaultPolicy } from '../../src/policy/seed.js'
 import { testApp } from '../helpers/app.js'
 import { startFakePlatform, type FakePlatform } from '../helpers/fake-platform.js'
 import { startFakeSmtp } from '../helpers/fake-smtp.js'
+import { appealReferenceIn } from '../factories/records.js'
 import { deliver, fixture } from '../factories/webhooks.js'
 
 async function moderationApp(t: Test, clock?: () => Date) {
@@ -95,6 +96,9 @@ t.test('remove with notice, on each platform: the exact requests the platforms r
   const sent = JSON.parse(message!.body)
   t.equal(sent.recipient.comment_id, '122131676912594941_1213590066990002')
   t.match(sent.message.text, /4\.c/, 'the private reply carries the notice')
+  const fbDecision = await app.db.prisma.moderationDecision.findFirstOrThrow({ where: { commentId: fb.id } })
+  t.equal(sent.message.text, fbDecision.noticeText, 'the notice sent is the notice recorded, byte for byte')
+  t.ok(appealReferenceIn(sent.message.text), 'and carries the appeal reference')
 
   const xRequests = await app.db.prisma.ledgerEntry.findMany({ where: { kind: { in: ['platform.action', 'notice.delivery'] } } })
   t.ok(xRequests.every((e) => !e.payload!.includes('token')), 'no token ever reaches the ledger')
@@ -227,11 +231,14 @@ t.test('appeals: one per decision, within the window; upheld, or reversed with t
   await runJobs(app)
 
   const file = (payload: object) => app.inject({ method: 'POST', url: '/v1/appeals', payload })
-  const appealA = await file({ decisionId: hidden.id, contact: 'sam@example.org', statement: 'I was not harassing anyone.' })
+  const appealA = await file({ reference: appealReferenceIn(hidden.noticeText), contact: 'sam@example.org', statement: 'I was not harassing anyone.' })
   t.equal(appealA.statusCode, 201)
-  t.equal((await file({ decisionId: hidden.id, contact: 'sam@example.org', statement: 'again' })).statusCode, 409, 'one appeal per decision')
-  const appealB = await file({ platform: 'facebook', commentId: '122131676912594941_1213590066990002', contact: '815-555-0199', statement: 'Please reconsider.' })
-  t.equal(appealB.statusCode, 201, 'a comment can be named by its platform id')
+  const again = await file({ reference: appealReferenceIn(hidden.noticeText), contact: 'sam@example.org', statement: 'again' })
+  t.equal(again.statusCode, 409, 'one appeal per decision')
+  t.match(again.json(), { type: '/problems/appeal-exists' })
+  // The reference as an author may type it: lower case, no hyphen.
+  const appealB = await file({ reference: appealReferenceIn(removed.noticeText).replace('-', '').toLowerCase(), contact: '815-555-0199', statement: 'Please reconsider.' })
+  t.equal(appealB.statusCode, 201, 'the reference as typed by its author')
   t.equal((await file({ contact: 'x@example.org', statement: 'no reference' })).statusCode, 400)
 
   const list = (await app.inject({ url: '/v1/appeals?status=open', headers: { authorization: `Bearer ${admin}` } })).json()
@@ -260,9 +267,12 @@ t.test('the appeal window closes', async (t) => {
   const c = await current(app, token('tst_moderator'), '122131676912594941_1213590066982748')
   const decision = (await decide(app, token('tst_moderator'), c.id, { action: 'remove', versionId: c.versionId, ruleCodes: ['4.a'] })).json()
   now += 31 * 86_400_000
-  const late = await app.inject({ method: 'POST', url: '/v1/appeals', payload: { decisionId: decision.id, contact: 'a@example.org', statement: 'late' } })
+  const late = await app.inject({ method: 'POST', url: '/v1/appeals', payload: { reference: appealReferenceIn(decision.noticeText), contact: 'a@example.org', statement: 'late' } })
   t.equal(late.statusCode, 409)
   t.match(late.json(), { type: '/problems/appeal-window-closed', detail: /30 days after the decision/ })
+  t.equal(await app.db.prisma.appeal.count(), 0, 'nothing filed')
+  const status = await app.inject({ url: `/v1/appeals/by-reference/${appealReferenceIn(decision.noticeText)}` })
+  t.match(status.json(), { status: 'closed', filedAt: null })
 })
 
 t.test("the city's own hide, echoed back by the webhook, is recorded and not moderated again", async (t) => {

@@ -67,8 +67,8 @@ t.test('API bodies: text PostgreSQL cannot keep is a 400 naming where, never a 5
   const { app } = await testApp(t)
   const appeal = (payload: string) => app.inject({ method: 'POST', url: '/v1/appeals', headers: { 'content-type': 'application/json' }, payload })
   for (const [what, payload, path] of [
-    ['a lone surrogate in a statement', '{"platform":"x","commentId":"1","contact":"a@example.org","statement":"unfair \\ud800"}', 'body:$.statement'],
-    ['U+0000 in a key', '{"platform":"x","\\u0000":"1"}', 'body:$.\\u0000'],
+    ['a lone surrogate in a statement', '{"reference":"7KQ2M-XR4TB","contact":"a@example.org","statement":"unfair \\ud800"}', 'body:$.statement'],
+    ['U+0000 in a key', '{"reference":"7KQ2M-XR4TB","\\u0000":"1"}', 'body:$.\\u0000'],
     ['nesting 10,000 deep', `{"statement":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, /^body:\$\.statement(\[0\])+$/],
   ] as const) {
     const res = await appeal(payload)
