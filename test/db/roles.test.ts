@@ -32,6 +32,7 @@ const TABLES: Record<string, string> = {
   'public.ledger_checkpoint': 'SELECT,INSERT',
   'public.ledger_entry': 'SELECT,INSERT',
   'public.ledger_leaf': 'SELECT,INSERT',
+  'public.ledger_reconciliation': 'SELECT,INSERT', // each run's result, written by the job or a request
   'public.ledger_signing_key': 'SELECT,INSERT',
   'public.ledger_tree_node': 'SELECT,INSERT',
   'public.legal_hold': 'SELECT,INSERT,UPDATE', // release
