@@ -314,6 +314,23 @@ export function checkComment(c: CommentRow, entries: readonly EntryRow[], events
   return { commentId: c.id, divergences, verifiedEventIds, disposed, events: events.length, entries: entries.length, ledgerText, ledgerCurrentText }
 }
 
+/** How a read shows its check: the record's `ledger` object (LedgerCheck in src/comments/schemas.ts). */
+export function ledgerCheckView(check: CommentCheck) {
+  const divergentFields = [...new Set(check.divergences.map((d) => d.field))]
+  return {
+    verified: check.divergences.length === 0,
+    disposed: check.disposed,
+    divergentFields,
+    ...(divergentFields.includes('currentText') && check.ledgerCurrentText !== undefined ? { text: check.ledgerCurrentText } : {}),
+  }
+}
+
+/** How a read shows an event's check: `verified`, and the ledger's text when it is not. */
+export function eventCheckView(check: CommentCheck, eventId: string) {
+  const verified = check.verifiedEventIds.has(eventId)
+  return { verified, ...(!verified && check.ledgerText.has(eventId) ? { ledgerText: check.ledgerText.get(eventId)! } : {}) }
+}
+
 /** The entries that sort last by platform time, then by arrival (recordedAt is the event's receivedAt). */
 function latest(items: readonly Usable[]): Usable[] {
   let best: Usable[] = []

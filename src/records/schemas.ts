@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { CommentStatus, ModerationStatus, Platform } from '../comments/schemas.js'
+import { CommentStatus, LedgerCheck, ModerationStatus, Platform, VerifiedFields } from '../comments/schemas.js'
 import { DecisionAction, RecordKind, RecordQueryString } from './query.js'
 
 export const RecordSearchQuery = RecordQueryString.extend({
@@ -17,8 +17,7 @@ export const RecordEvent = z
     platformTime: z.iso.datetime(),
     receivedAt: z.iso.datetime(),
     ledgerEntryId: z.uuid().describe('GET /v1/ledger/entries/{id} proves it'),
-    verified: z.boolean().describe('Its kind, text and time equal its ledger entry\'s payload (whose hash the sealed leaf commits to); also true for a disposed record\'s event, whose text is gone from both'),
-    ledgerText: z.string().nullable().optional().describe('Only when not verified: the text its ledger entry holds'),
+    ...VerifiedFields,
   })
   .meta({ id: 'RecordEvent' })
 
@@ -73,14 +72,7 @@ export const CommentRecord = z
     versions: z.array(RecordEvent).describe('Every text the comment had (created, edited), oldest first by platform time'),
     stateChanges: z.array(RecordEvent).describe('Deleted by its author, hidden or unhidden on the platform, oldest first'),
     decisions: z.array(RecordDecision).describe('Every moderation decision, oldest first'),
-    ledger: z
-      .object({
-        verified: z.boolean().describe('Every field above that the ledger determines agrees with it (docs/ledger.md, "Reconciliation")'),
-        disposed: z.boolean().describe('A lawful disposal destroyed its content: only what the ledger envelopes keep was checked'),
-        divergentFields: z.array(z.string()).describe('The fields that do not agree (as the reconciliation names them), e.g. currentText, status, event.text'),
-        text: z.string().nullable().optional().describe('Only when currentText diverges: the current text the ledger gives'),
-      })
-      .describe('This record checked against the ledger as it was read: the values above are the tables\', flagged here when the ledger says otherwise'),
+    ledger: LedgerCheck,
   })
   .meta({ id: 'CommentRecord' })
 

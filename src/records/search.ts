@@ -2,7 +2,7 @@ import type { z } from 'zod'
 import type { Tx } from '../db/tx.js'
 import { Prisma } from '../generated/prisma/client.js'
 import { recordConditions, recordKindSql, type RecordQuery } from './query.js'
-import { reconcileComments } from './reconcile.js'
+import { eventCheckView, ledgerCheckView, reconcileComments } from './reconcile.js'
 import type * as S from './schemas.js'
 
 export type CommentRecord = z.infer<typeof S.CommentRecord>
@@ -123,20 +123,15 @@ export async function recordsByIds(tx: Tx, ids: readonly string[]): Promise<Comm
     const c = byId.get(id)
     if (!c) return []
     const check = checks.get(id)!
-    const all = (eventsOf.get(id) ?? []).map((e) => {
-      const verified = check.verifiedEventIds.has(e.id)
-      return {
-        id: e.id,
-        kind: e.kind as CommentRecord['versions'][number]['kind'],
-        text: e.text,
-        platformTime: e.platformTime.toISOString(),
-        receivedAt: e.receivedAt.toISOString(),
-        ledgerEntryId: e.ledgerEntryId,
-        verified,
-        ...(!verified && check.ledgerText.has(e.id) ? { ledgerText: check.ledgerText.get(e.id)! } : {}),
-      }
-    })
-    const divergentFields = [...new Set(check.divergences.map((d) => d.field))]
+    const all = (eventsOf.get(id) ?? []).map((e) => ({
+      id: e.id,
+      kind: e.kind as CommentRecord['versions'][number]['kind'],
+      text: e.text,
+      platformTime: e.platformTime.toISOString(),
+      receivedAt: e.receivedAt.toISOString(),
+      ledgerEntryId: e.ledgerEntryId,
+      ...eventCheckView(check, e.id),
+    }))
     const record: CommentRecord = {
       id: c.id,
       recordKind: c.record_kind,
@@ -179,12 +174,7 @@ export async function recordsByIds(tx: Tx, ids: readonly string[]): Promise<Comm
           completedAt: a.completedAt?.toISOString() ?? null,
         })),
       })),
-      ledger: {
-        verified: check.divergences.length === 0,
-        disposed: check.disposed,
-        divergentFields,
-        ...(divergentFields.includes('currentText') && check.ledgerCurrentText !== undefined ? { text: check.ledgerCurrentText } : {}),
-      },
+      ledger: ledgerCheckView(check),
     }
     return [record]
   })

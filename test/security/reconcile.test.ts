@@ -41,17 +41,21 @@ async function recordsApp(t: Test) {
 }
 
 t.test('a clean database: every comment checked, no divergence', async (t) => {
-  const { app, reconcile } = await recordsApp(t)
+  const { app, reconcile, clerk } = await recordsApp(t)
   const comments = (await app.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM comment')).rows[0]!.n
   const report = await reconcile()
   t.match(report, { ok: true, trigger: 'request', actor: 'user:dana', commentsChecked: comments, divergenceCount: 0, divergentComments: 0, divergences: [] })
   t.ok(report.eventsChecked > comments && report.entriesChecked > report.eventsChecked, 'events and entries (decisions too) were read')
   // Keyset batches smaller than the table give the same answer.
   t.match(await reconcileAll(app.db.pool, app.clock, { batchSize: 2 }), { ok: true, commentsChecked: comments, divergenceCount: 0 })
+  const { id } = await commentOf(app, 'w1')
+  const record = (await app.inject({ url: `/v1/records/${id}`, headers: clerk })).json()
+  t.match(record, { ledger: { verified: true, disposed: false, divergentFields: [] }, versions: [{ verified: true }, { verified: true }] })
+  t.notOk('ledgerText' in record.versions[0], 'the ledger text is given only where it differs')
 })
 
 t.test('current_text changed by the runtime role: reported, and the record shows it unverified', async (t) => {
-  const { app, reconcile, clerk } = await recordsApp(t)
+  const { app, reconcile, clerk, token } = await recordsApp(t)
   const { id } = await commentOf(app, 'w1')
   // The service's own connection (the runtime role) may UPDATE comment: it is a projection.
   const changed = await app.db.pool.query(`UPDATE comment SET current_text = 'The city did a great job' WHERE id = $1`, [id])
@@ -65,6 +69,10 @@ t.test('current_text changed by the runtime role: reported, and the record shows
   t.equal(record.statusCode, 200)
   t.match(record.json(), { text: 'The city did a great job', ledger: { verified: false, divergentFields: ['currentText'], text: 'The repaving is finally done, thanks' } })
   t.ok(record.json().versions.every((v: { verified: boolean }) => v.verified), 'each version still equals its ledger entry')
+
+  // The moderators' view of the comment says so too.
+  const view = await app.inject({ url: `/v1/comments/${id}`, headers: { authorization: `Bearer ${token('tst_moderator', 'alice')}` } })
+  t.match(view.json(), { text: 'The city did a great job', ledger: { verified: false, divergentFields: ['currentText'], text: 'The repaving is finally done, thanks' } })
 })
 
 t.test('status and moderation status changed by the runtime role are reported with their values', async (t) => {
@@ -145,7 +153,10 @@ t.test('the schedule: daily by default, off when RECONCILE_SCHEDULE=off', async 
   const env = { DATABASE_URL: 'postgresql://townsquare@127.0.0.1:5432/townsquare' }
   const [item, ...rest] = cronItems(testConfig(env))
   t.equal(rest.length, 0)
-  t.match(item, { task: RECONCILE_TASK, identifier: RECONCILE_TASK, minutes: [30], hours: [3] })
+  t.match(item, { task: RECONCILE_TASK, identifier: RECONCILE_TASK })
+  const at = (hour: number, min: number, date = 7) => item!.match({ min, hour, date, month: 12, dow: (date + 6) % 7 })
+  t.ok(at(3, 30) && at(3, 30, 8), 'daily at 03:30 UTC')
+  t.notOk(at(3, 31) || at(4, 30), 'and at no other time')
   t.same(cronItems(testConfig({ ...env, RECONCILE_SCHEDULE: 'off' })), [])
   t.throws(() => testConfig({ ...env, RECONCILE_SCHEDULE: 'every day' }), /RECONCILE_SCHEDULE/)
 })
