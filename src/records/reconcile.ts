@@ -150,21 +150,21 @@ export async function reconcileComments(db: Queryable, ids: readonly string[]): 
   if (ids.length === 0) return out
   const sql = asSql(db)
   const comments = await sql.query<CommentRow>(
-    `SELECT id::text, platform, account, external_id, post_id, parent_external_id, author_id, author_name, author_email, by_city, status,
+    `SELECT id::text AS id, platform, account, external_id, post_id, parent_external_id, author_id, author_name, author_email, by_city, status,
             moderation_status, current_text, version_count, first_platform_at, last_platform_at, disposed_at
        FROM comment WHERE id = ANY($1::uuid[])`,
     [ids],
   )
   const found = comments.map((c) => c.id)
   const entries = await sql.query<EntryRow>(
-    `SELECT id::text, kind, subject, recorded_at, seq::text, payload, payload_sha256
-       FROM ledger_entry WHERE subject = ANY($1::text[]) AND kind = ANY($2::text[])
-      ORDER BY recorded_at, seq`,
+    `SELECT e.id::text AS id, e.kind, e.subject, e.recorded_at, e.seq::text AS seq, e.payload, e.payload_sha256
+       FROM ledger_entry e WHERE e.subject = ANY($1::text[]) AND e.kind = ANY($2::text[])
+      ORDER BY e.recorded_at, e.seq`,
     [found, [...COMMENT_ENTRY_KINDS, DECISION_KIND]],
   )
   const events = await sql.query<EventRow>(
-    `SELECT id::text, comment_id::text, kind, platform_time, text, event_key, ledger_entry_id::text
-       FROM comment_event WHERE comment_id = ANY($1::uuid[]) ORDER BY platform_time, received_at, id`,
+    `SELECT e.id::text AS id, e.comment_id::text AS comment_id, e.kind, e.platform_time, e.text, e.event_key, e.ledger_entry_id::text AS ledger_entry_id
+       FROM comment_event e WHERE e.comment_id = ANY($1::uuid[]) ORDER BY e.platform_time, e.received_at, e.id`,
     [found],
   )
   const entriesOf = group(entries, (e) => e.subject)
@@ -399,7 +399,8 @@ export async function reconcileAll(pool: pg.Pool, clock: Clock, options: Reconci
     const checks = await inPgTransaction(
       pool,
       async (sql) => {
-        const ids = await sql.query<{ id: string }>(`SELECT id::text FROM comment WHERE id > $1::uuid ORDER BY id LIMIT $2`, [after, batchSize])
+        // Ordered by the uuid column itself (its index), not by the text the row is returned as.
+        const ids = await sql.query<{ id: string }>(`SELECT c.id::text AS id FROM comment c WHERE c.id > $1::uuid ORDER BY c.id LIMIT $2`, [after, batchSize])
         return { ids: ids.map((r) => r.id), checked: await reconcileComments(sql, ids.map((r) => r.id)) }
       },
       { isolation: 'REPEATABLE READ', statementTimeoutMs: 120_000 },

@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
+import { PROJECT_ROOT } from '../../src/paths.js'
 import { inTransaction } from '../../src/db/tx.js'
 import { cronItems, RECONCILE_TASK, reconcileTask, type JobDeps } from '../../src/moderation/jobs.js'
 import { seedDefaultPolicy } from '../../src/policy/seed.js'
 import { reconcileAll } from '../../src/records/reconcile.js'
-import { testApp, testConfig } from '../helpers/app.js'
+import { TEST_JWT_SECRET, testApp, testConfig } from '../helpers/app.js'
 import { commentOf, decideOn, postWebsite } from '../factories/records.js'
 import { deliver, FIXTURE_SOURCES, fixture } from '../factories/webhooks.js'
 
@@ -159,4 +163,27 @@ t.test('the schedule: daily by default, off when RECONCILE_SCHEDULE=off', async 
   t.notOk(at(3, 31) || at(4, 30), 'and at no other time')
   t.same(cronItems(testConfig({ ...env, RECONCILE_SCHEDULE: 'off' })), [])
   t.throws(() => testConfig({ ...env, RECONCILE_SCHEDULE: 'every day' }), /RECONCILE_SCHEDULE/)
+})
+
+t.test('npm run ledger:reconcile: OK, or each divergence by id and field and exit 1', async (t) => {
+  const { app, runtimeUrl } = await recordsApp(t)
+  const run = (args: string[] = []) =>
+    promisify(execFile)(join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/ledger-reconcile.ts', ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: runtimeUrl, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' },
+    }).then(
+      (r) => ({ code: 0, stdout: r.stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+    )
+  const clean = await run()
+  t.match(clean, { code: 0, stdout: /^OK: 12 comments \(0 disposed\), 18 events, 20 ledger entries checked .*; 0 divergence\(s\)/ })
+
+  const { id } = await commentOf(app, 'w3')
+  await app.db.pool.query(`UPDATE comment SET current_text = 'Parking is fine', moderation_status = 'approved' WHERE id = $1`, [id])
+  const divergent = await run(['--batch-size', '5'])
+  t.equal(divergent.code, 1)
+  t.match(divergent.stdout, new RegExp(`DIVERGES ${id} currentText\n`))
+  t.match(divergent.stdout, new RegExp(`DIVERGES ${id} moderationStatus entry \\S+ \\(tables: approved; ledger: removed\\)`))
+  t.notMatch(divergent.stdout, /Parking/, 'no content printed')
+  t.match(await app.db.pool.query(`SELECT trigger, ok FROM ledger_reconciliation ORDER BY seq`), { rows: [{ trigger: 'command', ok: true }, { trigger: 'command', ok: false }] })
 })
