@@ -18,12 +18,13 @@ import { deliver, FIXTURE_SOURCES, fixture } from '../factories/webhooks.js'
 const PAT = { id: 'u-1', name: 'Pat Q. Public', email: 'pat@example.org' }
 const SECRET_TEXT = 'The Court Street bridge repaving is taking forever'
 
-/** Every platform's fixtures, website comments with an edit, a deletion and a thread, and decisions. */
+/** Every platform's fixtures (unevaluated, in the queue), website comments with an edit, a deletion and a thread, and decisions. */
 async function recordsApp(t: Test) {
   const ctx = await testApp(t)
   const { app, token } = ctx
-  await inTransaction(app.db.prisma, (tx) => seedDefaultPolicy(tx, () => new Date('2025-12-01T00:00:00Z')))
+  // The fixtures arrive before any policy is in force: they wait unevaluated in the review queue.
   for (const [name, source] of Object.entries(FIXTURE_SOURCES)) await deliver(app, source, fixture(name))
+  await inTransaction(app.db.prisma, (tx) => seedDefaultPolicy(tx, () => new Date('2025-12-01T00:00:00Z')))
   await postWebsite(app, [
     { id: 'w1', text: SECRET_TEXT, at: '2026-02-01T10:00:00Z', author: PAT },
     { id: 'w1', type: 'comment.edited', text: 'The repaving is finally done, thanks', at: '2026-02-01T10:30:00Z', author: PAT },
@@ -77,6 +78,18 @@ t.test('current_text changed by the runtime role: reported, and the record shows
   // The moderators' view of the comment says so too.
   const view = await app.inject({ url: `/v1/comments/${id}`, headers: { authorization: `Bearer ${token('tst_moderator', 'alice')}` } })
   t.match(view.json(), { text: 'The city did a great job', ledger: { verified: false, divergentFields: ['currentText'], text: 'The repaving is finally done, thanks' } })
+  // And the review queue, item by item: the comment of the first item altered too.
+  const queue = async () =>
+    (await app.inject({ url: '/v1/moderation/queue', headers: { authorization: `Bearer ${token('tst_moderator', 'alice')}` } })).json().items as Array<{
+      comment: { id: string }
+      ledger: { verified: boolean; divergentFields: string[] }
+    }>
+  const before = await queue()
+  t.ok(before.length > 1, 'the queue has items')
+  t.ok(before.every((item) => item.ledger.verified), 'each agrees with the ledger')
+  const queued = before[0]!.comment.id
+  await app.db.pool.query(`UPDATE comment SET current_text = 'Nothing to review here' WHERE id = $1`, [queued])
+  for (const item of await queue()) t.equal(item.ledger.verified, item.comment.id !== queued, `queue item of ${item.comment.id === queued ? 'the altered' : 'an intact'} comment`)
 })
 
 t.test('status and moderation status changed by the runtime role are reported with their values', async (t) => {
