@@ -162,6 +162,13 @@ t.test('the latest result is on the status route; the scheduled task runs and lo
   const status = (await app.inject({ url: '/v1/ledger/status', headers: auditor })).json()
   t.match(status.reconciliation, { ok: false, trigger: 'schedule', divergenceCount: 1, divergences: [{ commentId: id, field: 'currentText' }] })
 
+  // The task as the worker runs it: a job of the task's name, taken by the job queue.
+  await app.db.pool.query(`SELECT graphile_worker.add_job($1)`, [RECONCILE_TASK])
+  await app.jobs.runDue()
+  const byWorker = (await app.inject({ url: '/v1/ledger/status', headers: auditor })).json().reconciliation
+  t.not(byWorker.id, status.reconciliation.id, 'the job queue ran the reconciliation')
+  t.match(byWorker, { trigger: 'schedule', ok: false, divergenceCount: 1 })
+
   const forbidden = await app.inject({ url: '/v1/ledger/status', headers: { authorization: `Bearer ${app.jwt.sign({ sub: 'm', roles: ['tst_moderator'] })}` } })
   t.equal(forbidden.statusCode, 403, 'auditors and records clerks only')
 })
