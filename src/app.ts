@@ -27,6 +27,7 @@ import openapiPlugin from './plugins/openapi.js'
 import { PolicyResolver } from './policy/effective.js'
 import { policyRoutes } from './policy/routes.js'
 import { retentionRoutes } from './retention/routes.js'
+import { reconcileRoutes } from './records/reconcile-routes.js'
 import { recordRoutes } from './records/routes.js'
 import { webhookRoutes } from './webhooks/routes.js'
 
@@ -101,7 +102,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('clock', clock)
   app.decorate('ledger', { signingKey, sealer: null })
   app.decorate('policy', { resolver: new PolicyResolver() })
-  const jobDeps = { prisma: db.prisma, config, clock, log: app.log.child({ component: 'jobs' }) }
+  const jobDeps = { prisma: db.prisma, pool: db.pool, config, clock, log: app.log.child({ component: 'jobs' }) }
   app.decorate('jobs', { runner: null, runDue: () => runDueJobs(jobDeps) })
   if (config.jobs.enabled) {
     app.addHook('onReady', async () => {
@@ -150,6 +151,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await v1.register(retentionRoutes)
       await v1.register(foiaRoutes, { calendar: loadHolidayCalendar({ file: config.foia.holidaysFile, extra: config.foia.extraHolidays }) })
       await v1.register(recordRoutes)
+      await v1.register(reconcileRoutes)
       await v1.register(auditRoutes)
     },
     { prefix: '/v1' },

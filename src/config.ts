@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseCronItems } from 'graphile-worker'
 import { z } from 'zod'
 import type { PlatformApiConfig } from './moderation/platform-clients.js'
 import { PROJECT_ROOT } from './paths.js'
@@ -8,6 +9,15 @@ export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/townsq
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value)
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional())
+/** A cron pattern graphile-worker's crontab accepts (five fields, UTC). */
+const validCron = (pattern: string) => {
+  try {
+    parseCronItems([{ task: 'check', match: pattern }])
+    return true
+  } catch {
+    return false
+  }
+}
 /**
  * The whole environment of the service. Each key is documented here (`describe`) and in
  * `.env.example`; the reference in docs/operations.md is generated from this schema (npm run docs:config).
@@ -107,6 +117,17 @@ export const EnvSchema = z
       .describe('Days between recording a disposal\'s approval and destroying its records (Local Records Act practice: 30). The database\'s floor (retention_settings, 30 unless its owner lowers it) prevails when longer; docs/retention.md.'),
     JOBS: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')).describe('Run the job worker (platform actions, notices) in this instance.'),
     JOB_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(50).default(4)).describe('Jobs run at once by this instance.'),
+    RECONCILE_SCHEDULE: z
+      .preprocess(
+        emptyAsUndefined,
+        z
+          .string()
+          .default('30 3 * * *')
+          .refine((v) => v === 'off' || validCron(v), 'a cron pattern of five fields (minute hour day month weekday, UTC), or off'),
+      )
+      .describe(
+        'When the job worker reconciles the comment projections against the ledger (cron, UTC; docs/ledger.md "Reconciliation"); off: never on a schedule. Needs JOBS=on in some instance.',
+      ),
     JOB_MAX_ATTEMPTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(25).default(6)).describe('Attempts of a platform action before it is surfaced in the queue as failed.'),
     FOIA_HOLIDAYS_FILE: optionalString.describe(
       'JSON file {"years": [...], "holidays": [{"date": "YYYY-MM-DD", "name": "..."}]} that replaces the shipped State of Illinois holidays for FOIA deadlines.',
@@ -190,7 +211,7 @@ export interface Config {
   smtp: { url: string; from: string } | null
   moderation: { claimMinutes: number; appealWindowDays: number }
   retention: { disposalNoticeDays: number }
-  jobs: { enabled: boolean; concurrency: number; maxAttempts: number }
+  jobs: { enabled: boolean; concurrency: number; maxAttempts: number; reconcileSchedule: string | null }
   foia: { holidaysFile: string | null; extraHolidays: string[]; productionsDir: string; sealWaitMs: number }
   ledger: {
     origin: string
@@ -290,7 +311,12 @@ export function loadConfig(
     smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.NOTICE_FROM_EMAIL } : null,
     moderation: { claimMinutes: env.MODERATION_CLAIM_MINUTES, appealWindowDays: env.APPEAL_WINDOW_DAYS },
     retention: { disposalNoticeDays: env.DISPOSAL_NOTICE_DAYS },
-    jobs: { enabled: env.JOBS === 'on', concurrency: env.JOB_CONCURRENCY, maxAttempts: env.JOB_MAX_ATTEMPTS },
+    jobs: {
+      enabled: env.JOBS === 'on',
+      concurrency: env.JOB_CONCURRENCY,
+      maxAttempts: env.JOB_MAX_ATTEMPTS,
+      reconcileSchedule: env.RECONCILE_SCHEDULE === 'off' ? null : env.RECONCILE_SCHEDULE,
+    },
     foia: {
       holidaysFile: env.FOIA_HOLIDAYS_FILE ?? null,
       extraHolidays: env.FOIA_EXTRA_HOLIDAYS?.split(',') ?? [],

@@ -3,6 +3,7 @@ import { accessFrom, loggedRead } from '../audit/access-log.js'
 import { decodeSeqCursor, encodeCursor } from '../http/cursor.js'
 import type { Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
+import { eventCheckView, ledgerCheckView, reconcileComments } from '../records/reconcile.js'
 import { getComment, listComments, toEvent, toSummary } from './queries.js'
 import * as S from './schemas.js'
 
@@ -46,14 +47,18 @@ export const commentRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       // The comment, then its parent and replies (their text is returned too); a miss is logged.
-      const comment = await loggedRead(app.db.prisma, accessFrom(request, 'comments.read', request.params, app.clock()), async (tx) => {
+      // Checked against the ledger in the read's snapshot (src/records/reconcile.ts).
+      const read = await loggedRead(app.db.prisma, accessFrom(request, 'comments.read', request.params, app.clock()), async (tx) => {
         const found = await getComment(tx, request.params.id)
-        return { value: found, recordIds: found ? [found.id, ...(found.parent ? [found.parent.id] : []), ...found.replies.map((r) => r.id)] : [] }
+        const check = found ? (await reconcileComments(tx, [found.id])).get(found.id)! : null
+        return { value: found && check ? { comment: found, check } : null, recordIds: found ? [found.id, ...(found.parent ? [found.parent.id] : []), ...found.replies.map((r) => r.id)] : [] }
       })
-      if (!comment) throw new NotFoundError(`No comment ${request.params.id}.`)
-      const events = comment.events.map(toEvent)
+      if (!read) throw new NotFoundError(`No comment ${request.params.id}.`)
+      const { comment, check } = read
+      const events = comment.events.map((e) => ({ ...toEvent(e), ...eventCheckView(check, e.id) }))
       return {
         ...toSummary(comment),
+        ledger: ledgerCheckView(check),
         authorEmail: comment.authorEmail,
         versions: events.filter((e) => e.kind === 'created' || e.kind === 'edited'),
         events,

@@ -57,10 +57,32 @@ export const CommentEvent = z
   })
   .meta({ id: 'CommentEvent' })
 
+/** A version or event as read, checked against its ledger entry (src/records/reconcile.ts). */
+export const VerifiedFields = {
+  verified: z
+    .boolean()
+    .describe("Its kind, text and time equal its ledger entry's payload (whose hash the sealed leaf commits to); also true for a disposed record's event, whose text is gone from both"),
+  ledgerText: z.string().nullable().optional().describe('Only when not verified: the text its ledger entry holds'),
+}
+
+/** A comment as read, checked against the ledger in the same snapshot (docs/ledger.md, "Reconciliation"). */
+export const LedgerCheck = z
+  .object({
+    verified: z.boolean().describe('Every field that the ledger determines agrees with it'),
+    disposed: z.boolean().describe('A lawful disposal destroyed its content: only what the ledger envelopes keep was checked'),
+    divergentFields: z.array(z.string()).describe('The fields that do not agree (as the reconciliation names them), e.g. currentText, status, event.text'),
+    text: z.string().nullable().optional().describe('Only when currentText diverges: the current text the ledger gives'),
+  })
+  .describe("The values of the comment are the tables'; this says whether the ledger agrees, and where not")
+  .meta({ id: 'LedgerCheck' })
+
+export const VerifiedCommentEvent = CommentEvent.extend(VerifiedFields).meta({ id: 'VerifiedCommentEvent' })
+
 export const CommentDetail = CommentSummary.extend({
   authorEmail: z.string().nullable(),
-  versions: z.array(CommentEvent).describe('Every text the comment had, oldest first by platform time'),
-  events: z.array(CommentEvent).describe('Everything that happened to it on the platform, oldest first'),
+  versions: z.array(VerifiedCommentEvent).describe('Every text the comment had, oldest first by platform time'),
+  events: z.array(VerifiedCommentEvent).describe('Everything that happened to it on the platform, oldest first'),
+  ledger: LedgerCheck,
   thread: z.object({
     parent: CommentSummary.nullable(),
     replies: z.array(CommentSummary),

@@ -36,7 +36,12 @@ export interface RecordEntry {
   payload: unknown
 }
 
-/** One line of records.jsonl: a comment and every ledger entry about it, in leaf order. */
+/**
+ * One line of records.jsonl: a comment and every ledger entry about it, in leaf order. The entries
+ * (what was said and done) are the ledger's own payloads, proven by entries.jsonl; the fields before
+ * them are the comment's current state as the city's tables hold it, and `ledgerVerified` says
+ * whether that state agreed with the ledger when the production was made (src/records/reconcile.ts).
+ */
 export interface RecordLine {
   commentId: string
   platform: string
@@ -47,6 +52,10 @@ export interface RecordLine {
   moderationStatus: string
   firstPlatformAt: string
   lastPlatformAt: string
+  /** The fields above, and each of the comment's events, agree with its ledger entries. */
+  ledgerVerified: boolean
+  /** Where they do not (field names as docs/ledger.md "Reconciliation" gives them); empty when verified. */
+  divergentFields: string[]
   entries: RecordEntry[]
 }
 
@@ -143,6 +152,7 @@ export function htmlRecord(record: RecordLine): string {
         ['Moderation', record.moderationStatus],
         ['First seen on the platform', record.firstPlatformAt],
         ['Last seen on the platform', record.lastPlatformAt],
+        ['Checked against the ledger', record.ledgerVerified ? 'agrees' : `DOES NOT AGREE: ${record.divergentFields.join(', ')}`],
       ] as const
     ).map(([k, v]) => `<dt>${k}</dt><dd>${escapeHtml(v)}</dd>`),
     '</dl>',

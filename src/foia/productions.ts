@@ -5,6 +5,7 @@ import { once } from 'node:events'
 import { join } from 'node:path'
 import type pg from 'pg'
 import { recordAccess, type AccessEntry } from '../audit/access-log.js'
+import { pgSql } from '../db/sql.js'
 import { inTransaction } from '../db/tx.js'
 import { Prisma, type FoiaProduction, type PrismaClient } from '../generated/prisma/client.js'
 import { appendEntries, type Clock } from '../ledger/append.js'
@@ -12,6 +13,7 @@ import { FOIA_PRODUCTION_FORMAT, fileDigest, proveLeaves, publicKeysText, type B
 import { ENTRY_FORMAT_VERSION } from '../ledger/entry.js'
 import { latestCheckpoint } from '../ledger/proofs.js'
 import type { Queryable } from '../ledger/tree-store.js'
+import { reconcileComments, type CommentCheck } from '../records/reconcile.js'
 import { ConflictError, NotFoundError } from '../plugins/errors.js'
 import {
   CSV_COLUMNS,
@@ -343,8 +345,10 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
     let records = 0
     let entries = 0
     let redactions = 0
+    const checks = new Map<string, CommentCheck>()
     const flush = async () => {
       if (!current) return
+      checks.delete(current.commentId)
       await spools.records.write(JSON.stringify(current) + '\n')
       producedIds.push(current.commentId)
       await spools.html.write(htmlRecord(current))
@@ -357,9 +361,14 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
       const indexes = rows.map((r) => Number(r.leaf_index))
       const proofs = await proveLeaves(client, indexes, treeSize)
       const applied = await acceptedRedactions(client, requestId, rows.map((r) => r.entry_id))
+      // Each record's current state checked against the ledger, in the production's snapshot.
+      const unchecked = [...new Set(rows.map((r) => r.comment_id))].filter((id) => !checks.has(id))
+      for (const [id, check] of await reconcileComments(pgSql(client), unchecked)) checks.set(id, check)
       for (const [i, row] of rows.entries()) {
         if (current?.commentId !== row.comment_id) {
           await flush()
+          const check = checks.get(row.comment_id)
+          const divergentFields = check ? [...new Set(check.divergences.map((d) => d.field))] : ['comment']
           current = {
             commentId: row.comment_id,
             platform: row.platform,
@@ -370,6 +379,8 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
             moderationStatus: row.moderation_status,
             firstPlatformAt: row.first_platform_at.toISOString(),
             lastPlatformAt: row.last_platform_at.toISOString(),
+            ledgerVerified: divergentFields.length === 0,
+            divergentFields,
             entries: [],
           }
         }

@@ -1,17 +1,20 @@
 import type { FastifyBaseLogger } from 'fastify'
 import pg from 'pg'
-import { Logger, run, runOnce, type Runner, type TaskList } from 'graphile-worker'
+import { Logger, parseCronItems, run, runOnce, type ParsedCronItem, type Runner, type TaskList } from 'graphile-worker'
 import type { PrismaClient } from '../generated/prisma/client.js'
 import type { Config } from '../config.js'
 import { inTransaction } from '../db/tx.js'
 import { asSql, type Queryable } from '../db/sql.js'
 import { appendEntries, type Clock } from '../ledger/append.js'
+import { runReconciliation } from '../records/reconcile.js'
 import type { Platform } from '../webhooks/platforms/index.js'
 import { sendNoticeEmail } from './notice-delivery.js'
 import { openReviewItem } from './queue.js'
 import { performPlatformAction, PlatformNotConfiguredError, replyToAuthor, UnsupportedOperationError, type PlatformCallResult } from './platform-clients.js'
 
 export const PLATFORM_ACTION_TASK = 'platform-action'
+/** Reconciles the comment projections against the ledger (src/records/reconcile.ts), on RECONCILE_SCHEDULE. */
+export const RECONCILE_TASK = 'ledger-reconcile'
 
 /** Enqueues the job that carries out a platform action, in the caller's transaction. */
 export async function enqueuePlatformAction(tx: Queryable, actionId: string, maxAttempts: number): Promise<void> {
@@ -25,6 +28,8 @@ export async function enqueuePlatformAction(tx: Queryable, actionId: string, max
 
 export interface JobDeps {
   prisma: PrismaClient
+  /** The service's pool (the reconciliation reads in snapshots of its own). */
+  pool: pg.Pool
   config: Config
   clock: Clock
   log: FastifyBaseLogger
@@ -142,13 +147,29 @@ export async function performAction(deps: JobDeps, actionId: string, job: { atte
   if (!final) throw new RetryLater(`${action.operation} on ${action.platform} failed (attempt ${job.attempts} of ${job.maxAttempts}): ${outcome.ok ? '' : outcome.error}`)
 }
 
+/** The scheduled reconciliation: its result is stored and logged (at error level when anything diverges). */
+export async function reconcileTask(deps: JobDeps): Promise<void> {
+  await runReconciliation({ pool: deps.pool, clock: deps.clock, log: deps.log }, { trigger: 'schedule', actor: 'system' })
+}
+
 export function taskList(deps: JobDeps): TaskList {
   return {
     [PLATFORM_ACTION_TASK]: async (payload, helpers) => {
       const { actionId } = payload as { actionId: string }
       await performAction(deps, actionId, { attempts: helpers.job.attempts, maxAttempts: helpers.job.max_attempts })
     },
+    [RECONCILE_TASK]: () => reconcileTask(deps),
   }
+}
+
+/**
+ * The worker's schedule: the reconciliation on RECONCILE_SCHEDULE. graphile-worker's cron gives
+ * each run a job key of its own, so with several instances running the worker it runs once; a run
+ * missed while no worker was up is not made up (no backfill), the next one comes on schedule.
+ */
+export function cronItems(config: Pick<Config, 'jobs'>): ParsedCronItem[] {
+  const match = config.jobs.reconcileSchedule
+  return match ? parseCronItems([{ task: RECONCILE_TASK, match, identifier: RECONCILE_TASK, options: { backfillPeriod: 0, maxAttempts: 3 } }]) : []
 }
 
 const quietLogger = new Logger(() => () => {})
@@ -169,7 +190,15 @@ export async function startWorker(deps: JobDeps): Promise<Worker> {
   pool.on('error', (error) => deps.log.warn({ err: error }, 'job worker: an idle connection was closed'))
   let runner: Runner
   try {
-    runner = await run({ pgPool: pool, concurrency: deps.config.jobs.concurrency, noHandleSignals: true, pollInterval: 1000, taskList: taskList(deps), logger: quietLogger })
+    runner = await run({
+      pgPool: pool,
+      concurrency: deps.config.jobs.concurrency,
+      noHandleSignals: true,
+      pollInterval: 1000,
+      taskList: taskList(deps),
+      parsedCronItems: cronItems(deps.config),
+      logger: quietLogger,
+    })
   } catch (error) {
     await pool.end()
     throw error

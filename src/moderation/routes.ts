@@ -9,6 +9,7 @@ import type { Appeal as AppealRow, ModerationDecision, PlatformAction } from '..
 import { decodeCursor, encodeCursor } from '../http/cursor.js'
 import { actorOf, type Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
+import { ledgerCheckView, reconcileComments } from '../records/reconcile.js'
 import { appealStatus, decideAppeal, fileAppeal } from './appeals.js'
 import { decide } from './decisions.js'
 import { claimItem, listQueue, releaseItem } from './queue.js'
@@ -79,7 +80,9 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       const after = cursor ? decodeCursor(cursor, { createdAt: 'time', id: 'uuid' }) : null
       const page = await loggedRead(prisma, accessFrom(request, 'moderation.queue', request.query, app.clock()), async (tx) => {
         const found = await listQueue(tx, filter, { limit, ...(after ? { after: { createdAt: new Date(after.createdAt), id: after.id } } : {}) }, app.clock())
-        return { value: found, recordIds: found.items.map((item) => item.comment.id) }
+        // Each comment checked against the ledger in the same snapshot (src/records/reconcile.ts).
+        const checks = await reconcileComments(tx, [...new Set(found.items.map((item) => item.comment.id))])
+        return { value: { ...found, checks }, recordIds: found.items.map((item) => item.comment.id) }
       })
       const last = page.items[page.items.length - 1]
       return {
@@ -94,6 +97,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
           claimedBy: item.claimedBy,
           claimExpiresAt: iso(item.claimExpiresAt),
           comment: toSummary(item.comment),
+          ledger: ledgerCheckView(page.checks.get(item.comment.id)!),
         })),
         nextCursor: page.more && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null,
       }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { CommentSummary, Platform } from '../comments/schemas.js'
+import { CommentSummary, LedgerCheck, Platform } from '../comments/schemas.js'
 
 export const ReviewReason = z.enum(['flagged', 'unevaluated', 'action_failed'])
 
@@ -25,6 +25,7 @@ export const ReviewItem = z
     claimedBy: z.string().nullable(),
     claimExpiresAt: z.iso.datetime().nullable(),
     comment: CommentSummary,
+    ledger: LedgerCheck.describe('The comment checked against the ledger as the queue was read (docs/ledger.md, "Reconciliation"): its values are the tables\''),
   })
   .meta({ id: 'ReviewItem' })
 

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { CommentStatus, ModerationStatus, Platform } from '../comments/schemas.js'
+import { CommentStatus, LedgerCheck, ModerationStatus, Platform, VerifiedFields } from '../comments/schemas.js'
 import { DecisionAction, RecordKind, RecordQueryString } from './query.js'
 
 export const RecordSearchQuery = RecordQueryString.extend({
@@ -17,6 +17,7 @@ export const RecordEvent = z
     platformTime: z.iso.datetime(),
     receivedAt: z.iso.datetime(),
     ledgerEntryId: z.uuid().describe('GET /v1/ledger/entries/{id} proves it'),
+    ...VerifiedFields,
   })
   .meta({ id: 'RecordEvent' })
 
@@ -71,6 +72,7 @@ export const CommentRecord = z
     versions: z.array(RecordEvent).describe('Every text the comment had (created, edited), oldest first by platform time'),
     stateChanges: z.array(RecordEvent).describe('Deleted by its author, hidden or unhidden on the platform, oldest first'),
     decisions: z.array(RecordDecision).describe('Every moderation decision, oldest first'),
+    ledger: LedgerCheck,
   })
   .meta({ id: 'CommentRecord' })
 
@@ -88,3 +90,45 @@ export const CommentRecordDetail = CommentRecord.extend({
     replyIds: z.array(z.uuid()).describe('Replies known to Townsquare, oldest first; each is a record of its own'),
   }),
 }).meta({ id: 'CommentRecordDetail' })
+
+export const ProjectionDivergence = z
+  .object({
+    commentId: z.string().describe('The comment (for field `comment` with no row: the ledger entries\' subject)'),
+    field: z
+      .enum([
+        'comment', 'platform', 'externalId', 'account', 'postId', 'parentExternalId', 'authorId', 'authorName', 'authorEmail', 'byCity', 'currentText',
+        'versionCount', 'status', 'moderationStatus', 'firstPlatformAt', 'lastPlatformAt', 'disposedAt', 'event', 'event.kind', 'event.text',
+        'event.platformTime', 'event.eventKey', 'ledger.payload',
+      ])
+      .describe('What disagrees: a column of the comment, a field of one of its events, or a missing event, entry or row'),
+    eventId: z.string().nullable(),
+    ledgerEntryId: z.string().nullable(),
+    projection: z.string().nullable().optional().describe('What the tables hold; omitted for content (text, author): GET /v1/records/{id} shows it'),
+    ledger: z.string().nullable().optional().describe('What the ledger gives ("a | b": any of them); omitted for content'),
+  })
+  .meta({ id: 'ProjectionDivergence' })
+
+export const Reconciliation = z
+  .object({
+    id: z.uuid(),
+    ok: z.boolean().describe('Every comment projection agrees with the ledger'),
+    trigger: z.enum(['schedule', 'request', 'command']),
+    actor: z.string().describe('system, or user:<sub>'),
+    startedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime(),
+    commentsChecked: z.number().int(),
+    eventsChecked: z.number().int(),
+    entriesChecked: z.number().int(),
+    disposedComments: z.number().int().describe('Comments whose content a lawful disposal destroyed: checked on what the ledger envelopes keep, not divergent'),
+    divergentComments: z.number().int(),
+    divergenceCount: z.number().int(),
+    divergences: z.array(ProjectionDivergence).describe('The first 1,000 divergences, in comment id order'),
+  })
+  .meta({ id: 'Reconciliation' })
+
+export const LedgerStatus = z
+  .object({
+    reconciliation: Reconciliation.nullable().describe('The latest reconciliation, or null when none has run'),
+    reconcileSchedule: z.string().nullable().describe('RECONCILE_SCHEDULE (cron, UTC); null when this instance schedules none'),
+  })
+  .meta({ id: 'LedgerStatus' })

@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import type { Tx } from '../db/tx.js'
 import { Prisma } from '../generated/prisma/client.js'
 import { recordConditions, recordKindSql, type RecordQuery } from './query.js'
+import { eventCheckView, ledgerCheckView, reconcileComments } from './reconcile.js'
 import type * as S from './schemas.js'
 
 export type CommentRecord = z.infer<typeof S.CommentRecord>
@@ -112,6 +113,8 @@ export async function recordsByIds(tx: Tx, ids: readonly string[]): Promise<Comm
   // A decision's actions share one creation time; list them in the order they were created.
   actions.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || OPERATION_ORDER.indexOf(a.operation) - OPERATION_ORDER.indexOf(b.operation))
 
+  // Each record checked against the ledger in the same snapshot (src/records/reconcile.ts).
+  const checks = await reconcileComments(tx, ids)
   const eventsOf = groupBy(events, (e) => e.commentId)
   const decisionsOf = groupBy(decisions, (d) => d.commentId)
   const actionsOf = groupBy(actions, (a) => a.decisionId)
@@ -119,6 +122,7 @@ export async function recordsByIds(tx: Tx, ids: readonly string[]): Promise<Comm
   return ids.flatMap((id) => {
     const c = byId.get(id)
     if (!c) return []
+    const check = checks.get(id)!
     const all = (eventsOf.get(id) ?? []).map((e) => ({
       id: e.id,
       kind: e.kind as CommentRecord['versions'][number]['kind'],
@@ -126,6 +130,7 @@ export async function recordsByIds(tx: Tx, ids: readonly string[]): Promise<Comm
       platformTime: e.platformTime.toISOString(),
       receivedAt: e.receivedAt.toISOString(),
       ledgerEntryId: e.ledgerEntryId,
+      ...eventCheckView(check, e.id),
     }))
     const record: CommentRecord = {
       id: c.id,
@@ -169,6 +174,7 @@ export async function recordsByIds(tx: Tx, ids: readonly string[]): Promise<Comm
           completedAt: a.completedAt?.toISOString() ?? null,
         })),
       })),
+      ledger: ledgerCheckView(check),
     }
     return [record]
   })

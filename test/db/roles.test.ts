@@ -34,6 +34,7 @@ const TABLES: Record<string, string> = {
   'public.ledger_checkpoint': 'SELECT',
   'public.ledger_entry': 'SELECT', // INSERT of some columns only: see below
   'public.ledger_leaf': 'SELECT',
+  'public.ledger_reconciliation': 'SELECT,INSERT', // each run's result, written by the job or a request
   'public.ledger_seal_state': 'SELECT',
   'public.ledger_signing_key': 'SELECT',
   'public.ledger_tree_node': 'SELECT',

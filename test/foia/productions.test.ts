@@ -301,3 +301,26 @@ t.test('a production waits for sealing, and refuses a request with nothing attac
   const unsealed = await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/productions`, headers: clerk })
   t.match(unsealed.json(), { status: 409, type: '/problems/foia-production-not-sealed', detail: /1 ledger entry .* not sealed/ })
 })
+
+t.test('each produced record says whether the tables agree with the ledger; its entries are the ledger\'s own', async (t) => {
+  const { app, token } = await testApp(t, { env: { FOIA_PRODUCTIONS_DIR: fresh() } })
+  const clerk = { authorization: `Bearer ${token('records_clerk')}` }
+  const [altered, intact] = await websiteComments(app, [{ text: 'The Court St bridge is late again' }, { text: 'Thanks for the new bus shelter' }])
+  await sealNow(app)
+  // The runtime role changes the projection, not the ledger.
+  await app.db.pool.query(`UPDATE comment SET status = 'deleted_by_author', current_text = 'nothing to see' WHERE id = $1`, [altered])
+  const created = await app.inject({ method: 'POST', url: '/v1/foia/requests', headers: clerk, payload: { requester: { name: 'A resident' }, receivedOn: '2026-11-16', description: 'x', commercial: false } })
+  const requestId = created.json().id
+  await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/records`, headers: clerk, payload: { commentIds: [altered, intact] } })
+  const production = await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/productions`, headers: clerk })
+  t.equal(production.statusCode, 201, production.body)
+  const archive = (await app.inject({ url: production.json().downloadUrl, headers: clerk })).rawPayload
+  const members = tarMembers(archive)
+  const file = (name: string) => archive.subarray(members.get(name)!.offset, members.get(name)!.offset + members.get(name)!.size).toString('utf8')
+  const records = file('records.jsonl').trim().split('\n').map((l) => JSON.parse(l) as { commentId: string; ledgerVerified: boolean; divergentFields: string[]; status: string; entries: Array<{ payload: { text: string } }> })
+  const byId = new Map(records.map((r) => [r.commentId, r]))
+  t.match(byId.get(altered!), { status: 'deleted_by_author', ledgerVerified: false, divergentFields: ['currentText', 'status'], entries: [{ payload: { text: 'The Court St bridge is late again' } }] })
+  t.match(byId.get(intact!), { ledgerVerified: true, divergentFields: [] })
+  t.notMatch(file('records.jsonl'), /nothing to see/, 'the content produced is the ledger payload, not the altered table')
+  t.match(file('records.html'), /DOES NOT AGREE: currentText, status/)
+})

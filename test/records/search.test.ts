@@ -163,6 +163,7 @@ t.test('a result has every version, decision, notice and platform action', async
     platformTime: '2026-02-04T10:00:00.000Z',
     receivedAt: event.receivedAt.toISOString(),
     ledgerEntryId: event.ledgerEntryId,
+    verified: true,
   })
   t.equal(w4!.decisions.length, 1)
   t.match(w4!.decisions[0], {

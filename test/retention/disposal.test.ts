@@ -116,6 +116,10 @@ t.test('the disposal workflow: eligibility, listing, approval, notice period, ex
   const verified = await call(app, token('auditor'), 'POST', '/v1/ledger/verify')
   t.match(verified.json(), { ok: true, divergence: null })
   t.equal(verified.json().disposedEntries, report.destroyedLedgerEntries)
+  // The projections agree with the ledger: a disposed record is reported as disposed, not divergent.
+  const reconciled = await call(app, token('auditor'), 'POST', '/v1/ledger/reconcile')
+  t.match(reconciled.json(), { ok: true, disposedComments: 1, divergenceCount: 0 }, 'a lawfully disposed record is counted, not divergent')
+  t.match((await call(app, clerkA, 'GET', `/v1/records/${old}`)).json(), { ledger: { verified: true, disposed: true, divergentFields: [] }, versions: [{ text: null, verified: true }] })
   const dir = mkdtempSync(join(tmpdir(), 'retention-bundle-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   await writeLedgerBundle(app.db.pool, join(dir, 'all'), { selection: { all: true } })
@@ -150,6 +154,8 @@ t.test('the disposal workflow: eligibility, listing, approval, notice period, ex
   const offlineTampered = await verifyLedgerBundle(join(dir, 'tampered'))
   t.equal(offlineTampered.ok, false)
   t.match(offlineTampered.problems, [{ problem: new RegExp(`entry ${keptEntry}: payload missing`) }])
+  const reconciledTampered = (await call(app, token('auditor'), 'POST', '/v1/ledger/reconcile')).json()
+  t.match(reconciledTampered, { ok: false, disposedComments: 1, divergences: [{ commentId: kept, field: 'disposedAt', projection: null, ledger: '1 disposed payload(s)' }] }, 'and the reconciliation names the comment')
 })
 
 t.test('a raw delivery carrying a retained comment keeps its body', async (t) => {
