@@ -4,6 +4,8 @@ import { authorHistoriesAndPublishedCount } from '../../src/comments/history.js'
 import { inTransaction } from '../../src/db/tx.js'
 import { RECENT_VERSIONS_COMPARED } from '../../src/policy/repetition.js'
 import { seedDefaultPolicy } from '../../src/policy/seed.js'
+import { DeliveryWriter, LARGE_DELIVERY_BYTES, type WriteGroup } from '../../src/webhooks/delivery-writer.js'
+import type { DeliveryToStore, IngestResult } from '../../src/webhooks/ingest.js'
 import { testApp } from '../helpers/app.js'
 import { deliver } from '../factories/webhooks.js'
 
@@ -126,4 +128,28 @@ t.test('versions are stored with their fingerprint; one stored without (before i
   t.same(before.map((f) => f !== null), [false, true, true])
   await tamper(ownerPool(), 'UPDATE comment_event SET text = NULL WHERE repetition_fingerprint IS NOT NULL')
   t.same(await fingerprints(), [null, null, null], 'no fingerprint outlives its text')
+})
+
+t.test("large deliveries cannot hold every writer: a small delivery is written while large ones wait", async (t) => {
+  // Two writers (the default). A flooding sender's large deliveries get at most one of them; the
+  // other takes the small deliveries that arrive behind them. Structural: which groups are written.
+  const started: string[][] = []
+  const releases: Array<() => void> = []
+  const write: WriteGroup = (group) => {
+    started.push(group.map((d) => d.delivery.headers.name!))
+    return new Promise((resolve) => releases.push(() => resolve(group.map(() => ({}) as IngestResult))))
+  }
+  const writer = new DeliveryWriter(write, { writers: 2, maxGroupEvents: 2000 }, () => false)
+  const submit = (name: string, bytes: number) =>
+    writer.submit({ delivery: { source: 'meta', body: Buffer.alloc(bytes), headers: { name }, signatureVariant: 'standard' }, normalized: { events: [], skipped: [] } as unknown as DeliveryToStore['normalized'] })
+  const large = LARGE_DELIVERY_BYTES + 1
+  const answered = [submit('flood-1', large), submit('flood-2', large), submit('flood-3', large), submit('single', 300)]
+  t.same(started, [['flood-1'], ['single']], "the second writer takes the other sender's delivery, not the flood's next one")
+  while (releases.length > 0) {
+    releases.shift()!()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  t.equal((await Promise.all(answered)).length, 4, 'the large deliveries are written too, in turn')
+  t.same(started.slice(2).flat().sort(), ['flood-2', 'flood-3'])
+  await writer.idle()
 })
