@@ -9,7 +9,14 @@
 // every request a different body (test/factories/webhooks.ts metaBatch, signed per request):
 //   a. single-comment deliveries, max throughput;
 //   b. 50-comment deliveries, max throughput;
-//   c. single-comment deliveries at a fixed 300 deliveries/s (autocannon overallRate).
+//   c. single-comment deliveries at a fixed 300 deliveries/s (autocannon overallRate);
+//   f. one author flooding: single-comment deliveries by other authors at a fixed rate (100/s),
+//      first alone, then while one author posts 50-comment deliveries of 8,000-character comments
+//      back to back (2 at a time); reports the others' latency with the flood and its ratio to the
+//      same figure without it, measured in this run, and the flood deliveries' own latency (first
+//      third against last third: does it grow with what the author already posted?). Meaningful
+//      with --policy (the repetition rule compares each comment with the author's recent versions).
+//      Service only: the baseline server evaluates nothing.
 // The same phases run against a baseline in a second child process (bench/lib/baseline-server.ts:
 // bare Fastify, HMAC check, JSON.parse, one multi-row INSERT through pg), interleaved with the
 // service's so that drift on a shared machine does not favour one of them.
@@ -18,7 +25,8 @@
 // exits non-zero.
 //
 // Options: --quick, --duration <s>, --warmup <s>, --connections <n>, --batch <n>, --rate <n>,
-// --phases a,b,c, --no-baseline, --from-source (tsx instead of the compiled build),
+// --phases a,b,c,f (default all), --flood-rate <n> (others' deliveries/s in f, 100),
+// --flood-batch <n> (50), --flood-chars <n> (8000), --flood-connections <n> (2), --no-baseline, --from-source (tsx instead of the compiled build),
 // --profile (service under --cpu-prof; prints where its CPU time went), --keep-profile <dir>,
 // --policy (publish the default policy in the service's database first, so every comment is
 // evaluated, as in production; without it no policy is in force and each comment is queued for review),
@@ -48,10 +56,10 @@ import { renderTable, type Row } from './lib/table.js'
 // Options
 
 const args = new Args()
-const KNOWN = ['quick', 'duration', 'warmup', 'connections', 'batch', 'rate', 'phases', 'no-baseline', 'from-source', 'profile', 'keep-profile', 'policy']
+const KNOWN = ['quick', 'duration', 'warmup', 'connections', 'batch', 'rate', 'phases', 'no-baseline', 'from-source', 'profile', 'keep-profile', 'policy', 'flood-rate', 'flood-batch', 'flood-chars', 'flood-connections']
 args.exitOnUnknown(KNOWN)
 const quick = args.flag('quick')
-type PhaseKey = 'a' | 'b' | 'c'
+type PhaseKey = 'a' | 'b' | 'c' | 'f'
 const opts = {
   quick,
   durationS: Math.max(1, Math.round(args.number('duration', quick ? 5 : 20))),
@@ -60,15 +68,19 @@ const opts = {
   batch: Math.max(2, Math.floor(args.number('batch', 50))),
   rate: Math.max(1, Math.floor(args.number('rate', 300))),
   phases: args
-    .string('phases', 'a,b,c')
+    .string('phases', 'a,b,c,f')
     .split(',')
     .map((p) => p.trim())
-    .filter((p): p is PhaseKey => p === 'a' || p === 'b' || p === 'c'),
+    .filter((p): p is PhaseKey => p === 'a' || p === 'b' || p === 'c' || p === 'f'),
   baseline: !args.flag('no-baseline'),
   fromSource: args.flag('from-source'),
   profile: args.flag('profile') || args.string('keep-profile', '') !== '',
   keepProfile: args.string('keep-profile', ''),
   policy: args.flag('policy'),
+  floodRate: Math.max(1, Math.floor(args.number('flood-rate', 100))),
+  floodBatch: Math.max(1, Math.floor(args.number('flood-batch', 50))),
+  floodChars: Math.max(1, Math.floor(args.number('flood-chars', 8000))),
+  floodConnections: Math.max(1, Math.floor(args.number('flood-connections', 2))),
 }
 
 // The throughput target (docs/performance.md) is at least half of the storage ceiling that
@@ -91,6 +103,7 @@ const PHASES: Record<PhaseKey, PhaseDef> = {
   a: { key: 'a', title: 'a. 1 comment/delivery, max', perDelivery: 1 },
   b: { key: 'b', title: `b. ${opts.batch} comments/delivery, max`, perDelivery: opts.batch },
   c: { key: 'c', title: `c. 1 comment/delivery at ${opts.rate}/s`, perDelivery: 1, overallRate: opts.rate },
+  f: { key: 'f', title: `f. others, 1 comment/delivery at ${opts.floodRate}/s`, perDelivery: 1, overallRate: opts.floodRate },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,11 +169,14 @@ interface Target {
   ackedComments: number
   /** Comments in deliveries sent again after a phase ended (the first attempt may have been stored). */
   redeliveredComments: number
+  /** Flood deliveries (phase f) cut off (the server's 30 s request timeout): stored or not. */
+  uncertainDeliveries?: number
+  uncertainComments?: number
 }
 
 interface PhaseResult {
   target: Target['name']
-  phase: PhaseKey | 'warm-up'
+  phase: PhaseKey | 'warm-up' | 'f-quiet'
   perDelivery: number
   seconds: number
   deliveries: number
@@ -187,11 +203,11 @@ async function backendPids(target: Target): Promise<number[]> {
 
 async function post(target: Target, d: Delivery): Promise<{ status: number; text: string }> {
   const { body, headers } = deliveryRequest(d)
-  const response = await fetch(target.server.baseUrl + WEBHOOK_PATH, { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) })
+  const response = await fetch(target.server.baseUrl + WEBHOOK_PATH, { method: 'POST', headers, body, signal: AbortSignal.timeout(180_000) })
   return { status: response.status, text: await response.text() }
 }
 
-async function runPhase(target: Target, phase: PhaseKey | 'warm-up', def: Omit<PhaseDef, 'key' | 'title'>, durationS: number): Promise<PhaseResult> {
+async function runPhase(target: Target, phase: PhaseResult['phase'], def: Omit<PhaseDef, 'key' | 'title'>, durationS: number): Promise<PhaseResult> {
   const outstanding = new Map<number, Delivery>()
   const latencies: number[] = []
   const statusCodes: Record<string, number> = {}
@@ -298,6 +314,138 @@ async function runPhase(target: Target, phase: PhaseKey | 'warm-up', def: Omit<P
     postgresCores: pgCpu.cores,
     sampleProblem,
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phase f: one author flooding while others post singles
+
+const FLOOD_AUTHOR = '7999999999'
+const FLOOD_WORDS = 'the council bridge budget parking garage water rates school library police road repair vote meeting taxes park trees snow plow street lights permit zoning housing noise trash pickup sidewalk crossing'.split(' ')
+let nextFloodId = 0
+let floodSecond = 0
+
+/** A different ordinary-looking comment of `length` characters for every n (deterministic). */
+function floodText(n: number, length: number): string {
+  let x = (n * 2654435761 + 1) >>> 0
+  const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32)
+  let s = ''
+  while (s.length < length) s += FLOOD_WORDS[Math.floor(next() * FLOOD_WORDS.length)] + (next() < 0.08 ? `${Math.floor(next() * 1000)}. ` : ' ')
+  return s.slice(0, length)
+}
+
+/** A signed Meta delivery of `opts.floodBatch` new comments by the flooding author, one second after the previous one (all inside a 10-minute window). */
+function floodRequest(): { body: Buffer; headers: Record<string, string>; count: number } {
+  const page = '448242228374517'
+  const post = `${page}_122131676912594941`
+  const time = 1767225604 + floodSecond++
+  const changes = Array.from({ length: opts.floodBatch }, () => {
+    const n = nextFloodId++
+    return {
+      field: 'feed',
+      value: {
+        from: { id: FLOOD_AUTHOR, name: 'Flooding Resident' },
+        message: floodText(n, opts.floodChars),
+        post_id: post,
+        comment_id: `122131676912594941_${80000000 + n}`,
+        parent_id: post,
+        created_time: time,
+        item: 'comment',
+        verb: 'add',
+      },
+    }
+  })
+  const body = Buffer.from(JSON.stringify({ object: 'page', entry: [{ id: page, time, changes }] }))
+  const signature = 'sha256=' + createHmac('sha256', APP_SECRET).update(body).digest('hex')
+  return { body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, count: opts.floodBatch }
+}
+
+interface FloodResult {
+  deliveries: number
+  /** Deliveries that got no 2xx answer (the connection reset by the server's 30 s request timeout, or an error status); counted in the latency with the time they took. */
+  failed: number
+  firstFailure: string | null
+  comments: number
+  latency: Summary
+  /** Mean latency of the first and the last third of the flood's deliveries, in order. */
+  firstThirdMs: number
+  lastThirdMs: number
+}
+
+/** The others' singles at the fixed rate while `opts.floodConnections` loops post flood deliveries back to back. */
+async function runFlood(target: Target, durationS: number): Promise<{ others: PhaseResult; flood: FloodResult }> {
+  let stopped = false
+  const latencies: number[] = []
+  let comments = 0
+  let failed = 0
+  let firstFailure: string | null = null
+  const loop = async () => {
+    while (!stopped) {
+      const { body, headers, count } = floodRequest()
+      const start = nowMs()
+      let problem: string | null = null
+      try {
+        const response = await fetch(target.server.baseUrl + WEBHOOK_PATH, { method: 'POST', headers, body, signal: AbortSignal.timeout(300_000) })
+        const text = await response.text()
+        if (response.status < 200 || response.status >= 300) problem = `HTTP ${response.status}: ${text.slice(0, 200)}`
+      } catch (error) {
+        problem = `${(error as Error).message}${(error as { cause?: { code?: string } }).cause?.code ? ` (${(error as { cause: { code: string } }).cause.code})` : ''}`
+      }
+      latencies.push(nowMs() - start)
+      if (problem === null) {
+        comments += count
+        target.ackedDeliveries++
+        target.ackedComments += count
+      } else {
+        // Cut off: the service may still have stored it; the row check allows for that.
+        failed++
+        firstFailure ??= `after ${fmtMs(nowMs() - start)}: ${problem}`
+        target.uncertainDeliveries = (target.uncertainDeliveries ?? 0) + 1
+        target.uncertainComments = (target.uncertainComments ?? 0) + count
+      }
+    }
+  }
+  const loops = Array.from({ length: opts.floodConnections }, () => loop())
+  // No new flood delivery after the phase's duration (the others' redeliveries come after it).
+  const timer = setTimeout(() => (stopped = true), durationS * 1000)
+  let others: PhaseResult
+  try {
+    others = await runPhase(target, 'f', PHASES.f, durationS)
+  } finally {
+    clearTimeout(timer)
+    stopped = true
+    await Promise.allSettled(loops)
+  }
+  for (const l of await Promise.allSettled(loops)) if (l.status === 'rejected') throw l.reason
+  const third = Math.max(1, Math.floor(latencies.length / 3))
+  const mean = (xs: number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length)
+  return {
+    others,
+    flood: { deliveries: latencies.length, failed, firstFailure, comments, latency: summarize(latencies), firstThirdMs: mean(latencies.slice(0, third)), lastThirdMs: mean(latencies.slice(-third)) },
+  }
+}
+
+function floodRows(quiet: PhaseResult | undefined, loud: PhaseResult | undefined, flood: FloodResult | undefined): Row[] {
+  if (!quiet || !loud || !flood) return []
+  const r = (k: 'p50' | 'p99') => ratio(loud.latency[k], quiet.latency[k]).toFixed(2)
+  const achieved = perS(loud.deliveries, loud)
+  return [
+    [PHASES.f.title, 'deliveries/s achieved', fmtInt(achieved), fmtInt(perS(quiet.deliveries, quiet)), '', `>= ${fmtInt(TARGETS.rateShare * opts.floodRate)}`, verdict(achieved >= TARGETS.rateShare * opts.floodRate), 'Service: with the flood; Baseline: the same singles without it, this run'],
+    ['', "others' latency p50", fmtMs(loud.latency.p50), fmtMs(quiet.latency.p50), r('p50'), '', '', ''],
+    ['', "others' latency p99", fmtMs(loud.latency.p99), fmtMs(quiet.latency.p99), r('p99'), `< ${TARGETS.rateP99Ms} ms`, verdict(loud.latency.p99 < TARGETS.rateP99Ms), `max ${fmtMs(loud.latency.max)} with the flood, ${fmtMs(quiet.latency.max)} without`],
+    [
+      `   flood: 1 author, ${opts.floodBatch} x ${fmtInt(opts.floodChars)} chars/delivery, ${opts.floodConnections} at a time`,
+      'flood deliveries p50 / p99',
+      `${fmtMs(flood.latency.p50)} / ${fmtMs(flood.latency.p99)}`,
+      '',
+      '',
+      '< 30 s (proxy timeout)',
+      verdict(flood.latency.max < 30_000),
+      `${flood.deliveries} deliveries, ${fmtInt(flood.comments)} comments acknowledged; max ${fmtMs(flood.latency.max)}`,
+    ],
+    ['', 'flood deliveries cut off', String(flood.failed), '', '', '0', ok(flood.failed === 0), flood.firstFailure ? `first ${flood.firstFailure}` : ''],
+    ['', 'flood: first third / last third (mean)', `${fmtMs(flood.firstThirdMs)} / ${fmtMs(flood.lastThirdMs)}`, '', ratio(flood.lastThirdMs, flood.firstThirdMs).toFixed(2), '', '', 'growth with what the author already posted'],
+    ['', 'non-2xx / errors', `${loud.non2xx + quiet.non2xx} / ${loud.errors + quiet.errors}`, '', '', '0', ok(loud.non2xx + quiet.non2xx + loud.errors + quiet.errors === 0), ''],
+  ]
 }
 
 function describe(r: PhaseResult): string {
@@ -486,7 +634,7 @@ async function main(): Promise<void> {
     `code: ${codeState()}`,
   ]
   for (const line of machine) progress(line)
-  if (opts.phases.length === 0) throw new Error('--phases selects none of a, b, c')
+  if (opts.phases.length === 0) throw new Error('--phases selects none of a, b, c, f')
 
   const entry = opts.fromSource ? '' : await build()
   const suffix = randomBytes(5).toString('hex')
@@ -537,8 +685,29 @@ async function main(): Promise<void> {
       checkPhase(r)
       if (target.name === 'service') await waitForSealer(target)
     }
+    let flood: FloodResult | undefined
     for (const key of opts.phases) {
       const def = PHASES[key]
+      if (key === 'f') {
+        // Service only; the singles alone first (the same-run baseline), then with the flood.
+        const svc = targets[0]!
+        progress(`service: phase f, others' singles at ${opts.floodRate}/s without the flood, ${opts.durationS} s`)
+        const quiet = await runPhase(svc, 'f-quiet', def, opts.durationS)
+        results.push(quiet)
+        checkPhase(quiet)
+        progress(`  ${describe(quiet)}`)
+        await waitForSealer(svc)
+        progress(`service: phase f, the same with one author posting ${opts.floodBatch} x ${opts.floodChars}-character comments per delivery, ${opts.floodConnections} at a time, ${opts.durationS} s`)
+        const loud = await runFlood(svc, opts.durationS)
+        results.push(loud.others)
+        checkPhase(loud.others)
+        flood = loud.flood
+        progress(`  ${describe(loud.others)}`)
+        progress(`  flood: ${flood.deliveries} deliveries, p50 ${fmtMs(flood.latency.p50)}, p99 ${fmtMs(flood.latency.p99)}, max ${fmtMs(flood.latency.max)}; first third ${fmtMs(flood.firstThirdMs)}, last third ${fmtMs(flood.lastThirdMs)}`)
+        const waited = await waitForSealer(svc)
+        sealerWaits.push(`f: ${fmtMs(waited)}`)
+        continue
+      }
       for (const target of targets) {
         progress(`${target.name}: phase ${def.title}, ${opts.durationS} s`)
         const r = await runPhase(target, key, def, opts.durationS)
@@ -564,10 +733,11 @@ async function main(): Promise<void> {
     // again after a phase is stored once and its counts are exact; the baseline does not, so a
     // redelivered request it had already committed is stored twice (bounded by what was resent).
     const checks: Array<[string, number, number, number]> = [
-      ['service: comment_event rows = acknowledged comments', Number(counts.events), svc.ackedComments, 0],
-      ['service: webhook_delivery rows = acknowledged deliveries', Number(counts.deliveries), svc.ackedDeliveries, 0],
-      ['service: comment rows = acknowledged comments', Number(counts.comments), svc.ackedComments, 0],
-      ['service: comment.version ledger entries = acknowledged comments', Number(counts.versions), svc.ackedComments, 0],
+      // (+ flood deliveries cut off by the server's request timeout, which may have been stored)
+      ['service: comment_event rows = acknowledged comments', Number(counts.events), svc.ackedComments, svc.uncertainComments ?? 0],
+      ['service: webhook_delivery rows = acknowledged deliveries', Number(counts.deliveries), svc.ackedDeliveries, svc.uncertainDeliveries ?? 0],
+      ['service: comment rows = acknowledged comments', Number(counts.comments), svc.ackedComments, svc.uncertainComments ?? 0],
+      ['service: comment.version ledger entries = acknowledged comments', Number(counts.versions), svc.ackedComments, svc.uncertainComments ?? 0],
     ]
     const base = targets[1]
     if (base) {
@@ -582,11 +752,14 @@ async function main(): Promise<void> {
     // ---- report
     const find = (t: Target['name'], k: PhaseKey) => results.find((r) => r.target === t && r.phase === k)
     const tableRows: Row[] = []
-    for (const key of opts.phases) tableRows.push(...phaseRows(PHASES[key], find('service', key), find('baseline', key)))
+    for (const key of opts.phases) {
+      if (key === 'f') tableRows.push(...floodRows(results.find((r) => r.phase === 'f-quiet'), find('service', 'f'), flood))
+      else tableRows.push(...phaseRows(PHASES[key], find('service', key), find('baseline', key)))
+    }
     for (const c of checks) {
       const [what, stored, acked, above] = c
       const target = above ? `${fmtInt(acked)}..${fmtInt(acked + above)}` : `= ${fmtInt(acked)} acked`
-      const note = above ? 'acknowledged comments; no dedup, so a resent request may be stored twice' : what.replace(/^[^:]+: /, '')
+      const note = above ? (what.startsWith('service') ? 'acknowledged; + flood deliveries cut off, which may have been stored' : 'acknowledged comments; no dedup, so a resent request may be stored twice') : what.replace(/^[^:]+: /, '')
       tableRows.push(['rows', what.replace(/ (=|>=) .*/, ''), fmtInt(stored), '', '', target, ok(checkOk(c)), note])
     }
 

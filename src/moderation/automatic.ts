@@ -4,7 +4,8 @@ import type { EffectiveVersion, PolicyResolver } from '../policy/effective.js'
 import { evaluate } from '../policy/evaluate.js'
 import type { Evaluation, RuleMatch } from '../policy/rules.js'
 import type { CommentEvent } from '../webhooks/platforms/index.js'
-import { authorHistoriesAndPublishedCount, type HistoryItem } from '../comments/history.js'
+import { authorHistoriesAndPublishedCount, type FingerprintItem } from '../comments/history.js'
+import { fingerprintOf, versionsCompared, type Fingerprint } from '../policy/repetition.js'
 import type { ModerationStatusValue } from '../comments/schemas.js'
 import { recordDecision } from './decisions.js'
 import { newAppealReference } from './appeal-reference.js'
@@ -34,6 +35,8 @@ export interface VersionToEvaluate {
   key: string
   /** The author of its comment once the delivery is stored (its identity merged over the delivery's events). */
   authorId: string | null
+  /** Its text's repetition fingerprint (repetition.ts; computed here when not given). */
+  fingerprint?: Fingerprint
 }
 
 export interface VersionResult {
@@ -72,13 +75,15 @@ export async function evaluateVersions(
       authorId: v.event.author.id,
       platformTime: times[i]!,
       windowMs: Math.max(0, ...(effective[i]?.compiled.repetition.map((r) => r.windowMs) ?? [])),
+      // The most versions any of its repetition rules compares (K): the statement returns no more.
+      limit: Math.max(0, ...(effective[i]?.compiled.repetition.map((r) => versionsCompared(r.minCount)) ?? [])),
     }))
   // The versions in force come from the list kept in memory (or read again when the delivery
   // statement saw another count); the windows depend on them.
   const used = { count: 0 }
   let effective = await deps.resolver.versionsAt(sql, times, deps.publishedCount === undefined ? { cachedOnly: true, used } : { publishedCount: deps.publishedCount, used })
   let requests = requestsFor(effective)
-  let stored: Array<Array<HistoryItem & { externalId: string; eventKey: string }>> = pub.map(() => [])
+  let stored: Array<Array<FingerprintItem & { externalId: string; eventKey: string }>> = pub.map(() => [])
   if (requests.some((r) => r.windowMs > 0 && r.authorId)) {
     let read = await authorHistoriesAndPublishedCount(sql, requests)
     if (read.publishedCount !== used.count) {
@@ -97,6 +102,17 @@ export async function evaluateVersions(
     if (list) list.push(o)
     else byAuthor.set(key, [o])
   }
+  // Each version's fingerprint, computed once (not once per version whose history it is in).
+  const fingerprints = new Map<VersionToEvaluate, Fingerprint>()
+  const fingerprintOfVersion = (o: VersionToEvaluate) => {
+    let f = fingerprints.get(o) ?? o.fingerprint
+    if (f === undefined) {
+      f = fingerprintOf(o.event.text ?? '')
+      fingerprints.set(o, f)
+    }
+    return f
+  }
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
   pub.forEach((v, i) => {
     const version = effective[i] ?? null
     if (!version) {
@@ -105,10 +121,12 @@ export async function evaluateVersions(
     }
     const request = requests[i]!
     const seen = new Set(stored[i]!.map((h) => `${h.externalId}\u0000${h.eventKey}`))
-    const history: HistoryItem[] = stored[i]!.map(({ text, platformTime }) => ({ text, platformTime }))
+    // Oldest first, ties ordered as the history statement orders them (the later counts as more
+    // recent), so the K compared are those it would pick once this delivery is stored.
+    const history = [...stored[i]!]
     if (request.windowMs > 0 && request.authorId) {
       const from = times[i]!.getTime() - request.windowMs
-      const added: HistoryItem[] = []
+      let added = false
       for (const o of byAuthor.get(`${v.event.platform}\u0000${request.authorId}`) ?? []) {
         const at = Date.parse(o.event.platformTime)
         if (o.event.externalId === v.event.externalId) continue
@@ -116,14 +134,12 @@ export async function evaluateVersions(
         const id = `${o.event.externalId}\u0000${o.key}`
         if (seen.has(id)) continue
         seen.add(id)
-        added.push({ text: o.event.text ?? '', platformTime: new Date(at).toISOString() })
+        history.push({ platformTime: new Date(at).toISOString(), fingerprint: fingerprintOfVersion(o), externalId: o.event.externalId, eventKey: o.key })
+        added = true
       }
-      if (added.length > 0) {
-        history.push(...added)
-        history.sort((a, b) => (a.platformTime < b.platformTime ? -1 : a.platformTime > b.platformTime ? 1 : 0))
-      }
+      if (added) history.sort((a, b) => cmp(a.platformTime, b.platformTime) || cmp(a.externalId, b.externalId) || cmp(a.eventKey, b.eventKey))
     }
-    const evaluation = evaluate(version.compiled, { text: v.event.text, authorHistory: history, platformTime: v.event.platformTime })
+    const evaluation = evaluate(version.compiled, { text: v.event.text, authorHistory: history, platformTime: v.event.platformTime, fingerprint: fingerprintOfVersion(v) })
     results[publicIndexes[i]!] = { version, evaluation }
   })
   return { results, publishedCount: used.count }

@@ -12,19 +12,29 @@
 // term exactly. Every hit is cited in the ORIGINAL text through the offset map.
 import type { CompiledPolicy, CompiledTerms } from './compile.js'
 import { DetectorText, detectPrivateInformation, type DetectorMatch, type DetectorName } from './detectors.js'
-import { isLetterClass, normalizeBuffer, NormWriter, SEP, SOFT, SOLO, unitsToString, WORD, type NormBuffer } from './normalize.js'
-import { ComparableText } from './repetition.js'
-import type { AuthorHistoryEntry, Evaluation, Evidence, Outcome, RuleMatch } from './rules.js'
+import { isLetterClass, normalizeBuffer, normalizeForComparison, NormWriter, SEP, SOFT, SOLO, unitsToString, WORD, type NormBuffer } from './normalize.js'
+import { fingerprintOf, fingerprintOfNormalized, isSimilarFingerprint, recentInWindow, versionsCompared, type Fingerprint } from './repetition.js'
+import type { Evaluation, Evidence, Outcome, RuleMatch } from './rules.js'
 
 /** Evidence items listed per matched rule; the rest are counted in `omittedEvidence`. */
 export const MAX_EVIDENCE_PER_RULE = 100
 /** A regex rule stops looking after this many hits (bounds the work on a flood). */
 export const MAX_REGEX_HITS = 10_000
 
+/** An earlier version by the same author: its text, or its fingerprint (repetition.ts), or both. */
+export interface HistoryEntry {
+  platformTime: string
+  text?: string
+  fingerprint?: Fingerprint
+}
+
 export interface EvaluateInput {
   text: string | null
-  authorHistory?: ReadonlyArray<AuthorHistoryEntry>
+  /** The author's earlier versions, for repetition rules (each rule compares at most K of them). */
+  authorHistory?: ReadonlyArray<HistoryEntry>
   platformTime?: string
+  /** The text's fingerprint when the caller has it (otherwise computed from the text). */
+  fingerprint?: Fingerprint
 }
 
 interface Hit {
@@ -202,23 +212,24 @@ export function evaluate(compiled: CompiledPolicy, input: EvaluateInput): Evalua
   if (compiled.repetition.length > 0 && input.authorHistory !== undefined && input.authorHistory.length > 0) {
     const now = parseTime(input.platformTime)
     if (now !== null) {
-      const current = new ComparableText(
-        base !== undefined ? unitsToString(base.codes, 0, base.length).trim() : ComparableText.of(text).normalized,
-      )
-      if (current.normalized !== '') {
-        const prepared = new Map<number, ComparableText>()
+      const normalized = base !== undefined ? unitsToString(base.codes, 0, base.length).trim() : normalizeForComparison(text)
+      if (normalized !== '') {
+        // Bounded work (repetition.ts): each rule compares at most K fingerprints, each computed
+        // once per evaluation (or given: ingestion stores one per version).
+        const current = input.fingerprint ?? fingerprintOfNormalized(normalized)
+        const history = input.authorHistory
+        const prepared = new Map<number, Fingerprint>()
         for (const { rule, minCount, windowMs, similarity } of compiled.repetition) {
           let similar = 0
-          input.authorHistory.forEach((entry, k) => {
-            const t = parseTime(entry.platformTime)
-            if (t === null || t > now || now - t > windowMs) return
+          for (const k of recentInWindow(history, now, windowMs, versionsCompared(minCount))) {
             let other = prepared.get(k)
             if (other === undefined) {
-              other = ComparableText.of(entry.text)
+              const entry = history[k]!
+              other = entry.fingerprint ?? fingerprintOf(entry.text ?? '')
               prepared.set(k, other)
             }
-            if (current.isSimilar(other, similarity)) similar++
-          })
+            if (isSimilarFingerprint(current, other, similarity)) similar++
+          }
           if (similar + 1 >= minCount) {
             const minutes = windowMs / 60_000
             ;(hits[rule] ??= []).push({

@@ -5,7 +5,16 @@ export interface DeliveryWriterOptions {
   writers: number
   /** A group takes queued deliveries up to this many comment events (always at least one delivery). */
   maxGroupEvents: number
+  /**
+   * A delivery whose body is larger than this is large (default LARGE_DELIVERY_BYTES). With two
+   * writers or more, groups holding a large delivery occupy at most writers - 1 of them at once, so
+   * one sender's large deliveries never hold every writer while small ones wait.
+   */
+  largeBodyBytes?: number
 }
+
+/** 64 KiB: a 50-comment Meta delivery of ordinary comments is about 15 KiB; 50 comments of 8,000 characters about 400 KiB. */
+export const LARGE_DELIVERY_BYTES = 65_536
 
 /** Stores a group of deliveries in one transaction and returns once it committed: a result per delivery, in order. */
 export type WriteGroup = (group: readonly DeliveryToStore[]) => Promise<IngestResult[]>
@@ -25,6 +34,7 @@ export interface DeliveryWriterStats {
 interface Waiting {
   item: DeliveryToStore
   events: number
+  large: boolean
   resolve: (result: IngestResult) => void
   reject: (error: unknown) => void
 }
@@ -36,6 +46,11 @@ interface Waiting {
  * being written wait, and the next free writer stores all of them (up to `maxGroupEvents`) in one
  * transaction. Nothing waits on a timer: a delivery that finds a free writer is written at once.
  *
+ * Large deliveries (largeBodyBytes) cost a writer much longer than small ones (their texts are
+ * evaluated and stored), so they get at most writers - 1 writers at once: when that many groups
+ * with a large delivery are being written, the next free writer takes the small deliveries that
+ * wait (in arrival order, passing the large ones), and the large ones wait for their lane.
+ *
  * A delivery's promise settles only after its own transaction committed or failed. When a group
  * fails, each of its deliveries is written again alone, so one delivery the database refuses never
  * fails the others; only when `failsEveryone(error)` (the database is unavailable) do they all get
@@ -44,6 +59,8 @@ interface Waiting {
 export class DeliveryWriter {
   private readonly queue: Waiting[] = []
   private running = 0
+  /** Groups being written that hold a large delivery. */
+  private runningLarge = 0
   private idleWaiters: Array<() => void> = []
   private readonly counts = { groups: 0, deliveries: 0, largestGroup: 0, groupsRetriedAlone: 0 }
 
@@ -58,7 +75,8 @@ export class DeliveryWriter {
   /** Resolves with the delivery's result once it is committed; rejects if it was not stored. */
   submit(item: DeliveryToStore): Promise<IngestResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ item, events: item.normalized.events.length, resolve, reject })
+      const large = item.delivery.body.length > (this.options.largeBodyBytes ?? LARGE_DELIVERY_BYTES)
+      this.queue.push({ item, events: item.normalized.events.length, large, resolve, reject })
       this.startWriters()
     })
   }
@@ -76,9 +94,13 @@ export class DeliveryWriter {
   private startWriters() {
     while (this.running < this.options.writers && this.queue.length > 0) {
       const group = this.takeGroup()
+      if (group.length === 0) return // only large deliveries wait, and their lane is full
+      const large = group.some((w) => w.large)
       this.running++
+      if (large) this.runningLarge++
       void this.writeGroup(group).finally(() => {
         this.running--
+        if (large) this.runningLarge--
         this.startWriters()
         if (this.running === 0 && this.queue.length === 0) {
           for (const resolve of this.idleWaiters.splice(0)) resolve()
@@ -87,12 +109,30 @@ export class DeliveryWriter {
     }
   }
 
-  /** The oldest deliveries, in arrival order, up to maxGroupEvents events. */
+  /**
+   * The oldest deliveries, in arrival order, up to maxGroupEvents events; when the large lane is
+   * full (writers - 1 groups with a large delivery, with two writers or more), the oldest small
+   * ones only (possibly none).
+   */
   private takeGroup(): Waiting[] {
-    let events = this.queue[0]!.events
-    let n = 1
-    while (n < this.queue.length && events + this.queue[n]!.events <= this.options.maxGroupEvents) events += this.queue[n++]!.events
-    return this.queue.splice(0, n)
+    const laneFull = this.options.writers >= 2 && this.runningLarge >= this.options.writers - 1
+    if (!laneFull) {
+      let events = this.queue[0]!.events
+      let n = 1
+      while (n < this.queue.length && events + this.queue[n]!.events <= this.options.maxGroupEvents) events += this.queue[n++]!.events
+      return this.queue.splice(0, n)
+    }
+    const taken: Waiting[] = []
+    let events = 0
+    for (const w of this.queue) {
+      if (w.large) continue
+      if (taken.length > 0 && events + w.events > this.options.maxGroupEvents) break
+      taken.push(w)
+      events += w.events
+    }
+    const set = new Set(taken)
+    for (let i = this.queue.length - 1; i >= 0; i--) if (set.has(this.queue[i]!)) this.queue.splice(i, 1)
+    return taken
   }
 
   private async writeGroup(group: Waiting[]): Promise<void> {

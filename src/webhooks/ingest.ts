@@ -3,6 +3,7 @@ import { asSql, type Queryable, type SqlClient } from '../db/sql.js'
 import { ledgerInsertPart, type Clock, type NewEntry } from '../ledger/append.js'
 import { canonicalJson, sha256Hex } from '../ledger/canonical-json.js'
 import type { LedgerKind } from '../ledger/entry.js'
+import { encodeFingerprint, fingerprintOf } from '../policy/repetition.js'
 import { applyPolicy, evaluateVersions, evaluationsInsertPart, statusAtInsert, type NewCommentEvent, type VersionResult } from '../moderation/automatic.js'
 import type { PolicyResolver } from '../policy/effective.js'
 import type { CommentEvent, CommentEventKind, DeliveryIssue, NormalizeResult, WebhookSource } from './platforms/index.js'
@@ -138,8 +139,8 @@ delivery AS (
   RETURNING id
 ),
 candidate AS (
-  SELECT * FROM unnest($27::uuid[], $28::text[], $29::text[], $30::text[], $31::timestamptz[], $32::text[], $33::text[], $34::uuid[], $35::uuid[], $36::int[])
-         WITH ORDINALITY AS e(id, platform, external_id, kind, platform_time, text, event_key, ledger_entry_id, delivery_id, comment_ord, ord)
+  SELECT * FROM unnest($27::uuid[], $28::text[], $29::text[], $30::text[], $31::timestamptz[], $32::text[], $33::text[], $34::uuid[], $35::uuid[], $36::int[], $37::bytea[])
+         WITH ORDINALITY AS e(id, platform, external_id, kind, platform_time, text, event_key, ledger_entry_id, delivery_id, comment_ord, fingerprint, ord)
    WHERE e.delivery_id IN (SELECT id FROM delivery)
 ),
 input AS (
@@ -168,8 +169,8 @@ upserted AS (
   RETURNING id, platform, external_id
 ),
 events AS (
-  INSERT INTO comment_event (id, comment_id, kind, platform_time, text, event_key, delivery_id, ledger_entry_id, received_at)
-  SELECT e.id, u.id, e.kind, e.platform_time, e.text, e.event_key, e.delivery_id, e.ledger_entry_id, $3
+  INSERT INTO comment_event (id, comment_id, kind, platform_time, text, event_key, delivery_id, ledger_entry_id, received_at, repetition_fingerprint)
+  SELECT e.id, u.id, e.kind, e.platform_time, e.text, e.event_key, e.delivery_id, e.ledger_entry_id, $3, e.fingerprint
     FROM candidate e
     JOIN upserted u ON u.platform = e.platform AND u.external_id = e.external_id
    ORDER BY e.ord
@@ -194,8 +195,8 @@ SELECT 'e', e.id::text, NULL, NULL FROM events e
 UNION ALL
 SELECT 'p', n::text, NULL, NULL FROM published`
 
-/** The parameters before the ledger's (`$37` on). */
-const STORE_DELIVERIES_PARAMS = 36
+/** The parameters before the ledger's (`$38` on). */
+const STORE_DELIVERIES_PARAMS = 37
 
 /** A verified, normalized delivery waiting to be stored. */
 export interface DeliveryToStore {
@@ -333,7 +334,10 @@ export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryTo
   // writes the evaluations and the new comments' moderation status with the rows themselves. It
   // writes nothing when a policy version was published since the evaluation: evaluated again then.
   const versionCandidates = candidates.filter((c) => c.event.kind === 'created' || c.event.kind === 'edited')
-  const toEvaluate = versionCandidates.map((c) => ({ event: c.event, key: c.key, authorId: commentOf(c).identity.author.id }))
+  // Each version's repetition fingerprint (src/policy/repetition.ts), computed once from its own
+  // text: stored with it, and what repetition rules compare instead of the texts.
+  const fingerprints = new Map(versionCandidates.map((c) => [c, fingerprintOf(c.event.text ?? '')]))
+  const toEvaluate = versionCandidates.map((c) => ({ event: c.event, key: c.key, authorId: commentOf(c).identity.author.id, fingerprint: fingerprints.get(c)! }))
   let publishedCount: number | undefined
   let results = new Map<string, VersionResult | null>()
   let rows: Array<{ row: 'd' | 'c' | 'e' | 'p'; id: string; platform: string | null; external_id: string | null }> = []
@@ -387,6 +391,10 @@ export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryTo
       candidates.map((c) => c.ledgerEntryId),
       candidates.map((c) => c.slot.id),
       candidates.map((c) => commentOf(c).ord),
+      candidates.map((c) => {
+        const f = fingerprints.get(c)
+        return f ? encodeFingerprint(f) : null
+      }),
       ...ledger.values,
       ...(evaluations?.values ?? []),
     ])
