@@ -4,7 +4,7 @@
 import { RE2JS } from 're2js'
 import { AhoCorasick } from './aho-corasick.js'
 import { LinkMatcher, type DetectorName } from './detectors.js'
-import { GLUE_FILLERS, MIN_GLUED_TERM } from './evasion.js'
+import { GLUE_FILLERS, MIN_GLUED_TERM, squeezedPatterns } from './evasion.js'
 import { DIGIT, normalize, normalizeTerm } from './normalize.js'
 import { PolicyValidationError, validatePolicyContent, type PolicyVersionContent, type Rule } from './rules.js'
 
@@ -38,6 +38,8 @@ export interface CompiledTerms {
   readonly gluedTerms: ReadonlySet<string>
   readonly gluedPieces: ReadonlySet<string>
   readonly maxGluedPiece: number
+  /** The patterns with a double letter, collapsed, for the repeated-letters form (evasion.ts). */
+  readonly squeezed: { readonly automaton: AhoCorasick; readonly pattern: Int32Array } | null
 }
 
 export interface CompiledRegex {
@@ -167,6 +169,7 @@ export function compilePolicy(content: PolicyVersionContent, versionId: string):
             gluedTerms,
             gluedPieces,
             maxGluedPiece: [...gluedPieces].reduce((max, p) => Math.max(max, p.length), 0),
+            squeezed: squeezedPatterns(patterns),
           },
     regexes,
     links,

@@ -110,7 +110,7 @@ export function detectPhones(text: string | DetectorText): DetectorMatch[] {
   const t = input(text)
   const out: DetectorMatch[] = []
   if (t.digits >= 10) for (const m of t.form.matchAll(PHONE)) out.push(t.match(m.index, m.index + m[0].length, 'phone number'))
-  if (t.digits >= 3 || MAYBE_SPELLED_DIGITS.test(t.form)) {
+  if (enoughDigits(t)) {
     for (const m of obfuscatedPhones(t)) if (!out.some((o) => o.start < m.end && m.start < o.end)) out.push(m)
   }
   return out
@@ -125,7 +125,11 @@ const DIGIT_WORDS = new Map([
   ['zero', '0'], ['oh', '0'], ['one', '1'], ['two', '2'], ['three', '3'], ['four', '4'],
   ['five', '5'], ['six', '6'], ['seven', '7'], ['eight', '8'], ['nine', '9'],
 ])
-const MAYBE_SPELLED_DIGITS = /(?:zero|one|two|three|four|five|six|seven|eight|nine)/
+/** Two digit words in a row ("five five"): with fewer than seven digits, the only way to a number. */
+const TWO_DIGIT_WORDS = /\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)[^a-z0-9]{1,3}(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b/
+
+/** Enough digits (seven at least: the other three may be letters, "8l5-555-0l42") or digit words. */
+const enoughDigits = (t: DetectorText) => t.digits >= 7 || TWO_DIGIT_WORDS.test(t.form)
 const PHONE_GAP = ' \t.-/()_*'
 const NANP = /^[2-9]\d\d[2-9]\d{6}$/
 

@@ -13,7 +13,7 @@
 import type { AhoCorasick } from './aho-corasick.js'
 import type { CompiledPolicy, CompiledTerms } from './compile.js'
 import { DetectorText, detectPrivateInformation, type DetectorMatch, type DetectorName } from './detectors.js'
-import { despace, gluedHit, mapVisual, maskedWords, MAYBE_MASKED, rtlOverrideVisual, squeeze, squeezedAutomaton } from './evasion.js'
+import { despace, gluedHit, mapVisual, maskedWords, MAYBE_MASKED, rtlOverrideVisual, squeeze } from './evasion.js'
 import { isLetterClass, normalizeBuffer, NormWriter, SEP, SOFT, SOLO, unitsToString, WORD, type NormBuffer } from './normalize.js'
 import { ComparableText } from './repetition.js'
 import type { AuthorHistoryEntry, Evaluation, Evidence, Outcome, RuleMatch } from './rules.js'
@@ -87,8 +87,9 @@ interface TermForm {
   readonly how?: string
   /** Units the technique changed: only hits covering one count (evasion.ts). */
   readonly marked?: Uint8Array
-  /** The automaton to scan with (default: the terms'; the same pattern indexes). */
+  /** The automaton to scan with (default: the terms'), and the terms' pattern of each of its patterns. */
   readonly automaton?: AhoCorasick
+  readonly pattern?: Int32Array
   /** Original ranges are not in order (reversed spans): a hit cites the smallest range holding its units. */
   readonly unordered?: boolean
 }
@@ -109,8 +110,9 @@ function scanTerms(terms: CompiledTerms, form: TermForm, hits: Array<Hit[] | und
   const n = b.length
   let edges: { lead: Uint8Array; trail: Uint8Array } | undefined
 
-  automaton.scan(b.codes, 0, n, (p, e) => {
-    const s = e - plen[p]!
+  automaton.scan(b.codes, 0, n, (own, e) => {
+    const s = e - plen[own]!
+    const p = form.pattern === undefined ? own : form.pattern[own]!
     if (marked !== undefined && !covers(marked, s, e)) return
     let startOk = true
     if (s > 0 && isLetter(cls[s - 1]!) && isLetter(cls[s]!)) {
@@ -166,7 +168,9 @@ function scanAllTerms(terms: CompiledTerms, text: string, base: NormBuffer, hits
     if (spaced !== null) scanTerms(terms, { b: spaced.buffer, substitution, how: 'spaced letters', marked: spaced.marked }, hits)
     const squeezed = squeeze(b)
     if (squeezed !== null) {
-      scanTerms(terms, { b: squeezed.buffer, substitution, how: 'repeated letters', marked: squeezed.marked, automaton: squeezedAutomaton(terms) }, hits)
+      const form = { b: squeezed.buffer, substitution, how: 'repeated letters', marked: squeezed.marked }
+      scanTerms(terms, form, hits)
+      if (terms.squeezed !== null) scanTerms(terms, { ...form, automaton: terms.squeezed.automaton, pattern: terms.squeezed.pattern }, hits)
     }
   }
   const rtl = rtlOverrideVisual(text)

@@ -13,7 +13,7 @@
 // The corpus in test/policy/fixtures/corpus.ts measures them (npm run bench:policy).
 import { AhoCorasick } from './aho-corasick.js'
 import type { CompiledTerms } from './compile.js'
-import { isLetterClass, SEP, type NormBuffer } from './normalize.js'
+import { DIGIT, isLetterClass, SEP, SOFT, WORD, type NormBuffer } from './normalize.js'
 
 /** A derived form and the units the technique changed (a hit must cover one). */
 export interface DerivedForm {
@@ -38,43 +38,30 @@ export const MAX_SPACED_GAP = 3
  * Null when the text has no such run.
  */
 export function despace(b: NormBuffer): DerivedForm | null {
+  if (!hasSpacedRun(b)) return null
   const n = b.length
   const cls = b.classes
   const st = b.start
   const en = b.end
   // join[g] = 1 for a separator unit between two letters of a run (dropped from the form)
-  let join: Uint8Array | null = null
+  const join = new Uint8Array(n)
   let runStart = -1
   let runLength = 0
   let prev = -10
-  const close = () => {
-    if (runLength >= 3) {
-      join ??= new Uint8Array(n)
-      for (let k = runStart + 1; k < prev; k += 2) join[k] = 1
-    }
-    runLength = 0
-  }
-  for (let i = 0; i < n; i++) {
-    if (!isLetterClass(cls[i]!)) continue
-    const single = (i === 0 || !isLetterClass(cls[i - 1]!)) && (i + 1 === n || !isLetterClass(cls[i + 1]!))
-    if (!single) {
-      close()
-      while (i + 1 < n && isLetterClass(cls[i + 1]!)) i++
-      prev = -10
+  for (let i = 0; i <= n; i++) {
+    const single = i < n && isLetterClass(cls[i]!) && (i === 0 || !isLetterClass(cls[i - 1]!)) && (i + 1 === n || !isLetterClass(cls[i + 1]!))
+    if (i < n && !single && !isLetterClass(cls[i]!)) continue
+    if (single && runLength > 0 && i === prev + 2 && cls[prev + 1] === SEP && gapOk(b.original, st[prev + 1]!, en[prev + 1]!)) {
+      runLength++
+      prev = i
       continue
     }
-    if (runLength > 0 && i === prev + 2 && cls[prev + 1] === SEP && gapOk(b.original, st[prev + 1]!, en[prev + 1]!)) {
-      runLength++
-    } else {
-      close()
-      runStart = i
-      runLength = 1
-    }
-    prev = i
+    // the run ends (a longer word, a wide gap, the end of the text)
+    if (runLength >= 3) for (let k = runStart + 1; k < prev; k += 2) join[k] = 1
+    runLength = single ? 1 : 0
+    runStart = i
+    prev = single ? i : -10
   }
-  close()
-  if (join === null) return null
-  const j: Uint8Array = join
   const codes = new Uint16Array(n)
   const classes = new Uint8Array(n)
   const start = new Int32Array(n)
@@ -82,16 +69,39 @@ export function despace(b: NormBuffer): DerivedForm | null {
   const marked = new Uint8Array(n)
   let m = 0
   for (let i = 0; i < n; i++) {
-    if (j[i] === 1) continue
+    if (join[i] === 1) continue
     codes[m] = b.codes[i]!
     classes[m] = cls[i]!
     start[m] = st[i]!
     end[m] = en[i]!
     // a run's letters: a letter next to a joined gap
-    if ((i > 0 && j[i - 1] === 1) || (i + 1 < n && j[i + 1] === 1)) marked[m] = 1
+    if ((i > 0 && join[i - 1] === 1) || (i + 1 < n && join[i + 1] === 1)) marked[m] = 1
     m++
   }
   return { buffer: derived(b, m, codes, classes, start, end), marked }
+}
+
+/** Whether the text has three single-letter words in a row (the fast path: most texts do not). */
+function hasSpacedRun(b: NormBuffer): boolean {
+  const n = b.length
+  const cls = b.classes
+  let count = 0
+  let prev = -10
+  for (let i = 0; i < n; i++) {
+    const c = cls[i]
+    if (c !== WORD && c !== DIGIT && c !== SOFT) continue
+    let j = i
+    while (j + 1 < n && isLetterClass(cls[j + 1]!)) j++
+    if (j > i) {
+      count = 0
+    } else {
+      count = count > 0 && i === prev + 2 && cls[prev + 1] === SEP && gapOk(b.original, b.start[prev + 1]!, b.end[prev + 1]!) ? count + 1 : 1
+      if (count === 3) return true
+      prev = i
+    }
+    i = j
+  }
+  return false
 }
 
 function gapOk(original: string, s: number, e: number): boolean {
@@ -115,7 +125,7 @@ export function squeezeString(s: string): string {
 
 /**
  * The form with every run of the same letter inside a word collapsed to one letter, matched
- * against the terms collapsed the same way (squeezedAutomaton). Only the words that have a run of
+ * against the terms collapsed the same way (squeezedPatterns). Only the words that have a run of
  * at least three of the same letter are marked: "fuuuuck" is read as "fuck", "class" and "as"
  * are not read as "ass". Null when no word has such a run.
  */
@@ -170,16 +180,22 @@ export function squeeze(b: NormBuffer): DerivedForm | null {
   return { buffer: derived(b, m, out, classes, start, end), marked }
 }
 
-const squeezedCache = new WeakMap<CompiledTerms, AhoCorasick>()
-
-/** The automaton of the terms' patterns with their runs collapsed (same pattern indexes). */
-export function squeezedAutomaton(terms: CompiledTerms): AhoCorasick {
-  let a = squeezedCache.get(terms)
-  if (a === undefined) {
-    a = new AhoCorasick(terms.patterns.map(squeezeString))
-    squeezedCache.set(terms, a)
-  }
-  return a
+/**
+ * The patterns that a squeezed text cannot contain as they are ("kill you", "ass"), collapsed
+ * ("kil you", "as"), in an automaton of their own, with the index of each in `patterns`. The
+ * squeezed form is scanned with both automata: the main one finds the patterns without a double
+ * letter. Null when no pattern has one.
+ */
+export function squeezedPatterns(patterns: readonly string[]): { automaton: AhoCorasick; pattern: Int32Array } | null {
+  const index: number[] = []
+  const squeezed: string[] = []
+  patterns.forEach((p, i) => {
+    const q = squeezeString(p)
+    if (q === p) return
+    index.push(i)
+    squeezed.push(q)
+  })
+  return index.length === 0 ? null : { automaton: new AhoCorasick(squeezed), pattern: Int32Array.from(index) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,8 +278,8 @@ export function gluedHit(terms: CompiledTerms, b: NormBuffer, p: number, s: numb
 /** Characters read as "some letter" between two letters of a word. */
 const MASKS = '*#%<(?@$!'
 const RE_MASKED = /(?<![a-z0-9])[a-z][a-z0-9]*[*#%<(?@$!][a-z0-9*#%<(?@$!]*[a-z](?![a-z0-9])/g
-/** Cheap pre-check on the original text: a mask right after a letter. */
-export const MAYBE_MASKED = /\p{L}[*#%<(?@$!]+[\p{L}\p{N}*#%<(?@$!]*\p{L}/u
+/** Cheap pre-check on the original text: a mask between two characters that are not spaces or punctuation. */
+export const MAYBE_MASKED = /[^\s.,;:'"()-][*#%<(?@$!]+[^\s.,;:'"()-]/
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b' }
 
 const maskedCache = new WeakMap<CompiledTerms, Map<number, number[]>>()
