@@ -18,6 +18,15 @@ import { isLetterClass, normalizeBuffer, NormWriter, SEP, SOFT, SOLO, unitsToStr
 import { ComparableText } from './repetition.js'
 import type { AuthorHistoryEntry, Evaluation, Evidence, Outcome, RuleMatch } from './rules.js'
 
+/**
+ * The version of this evaluator, recorded with every stored evaluation (comment_evaluation.evaluator).
+ * A published policy version never changes, but what the evaluator recognizes can: 1 matched terms
+ * as written (with look-alikes, leetspeak and single-spaced letters); 2 also recognizes the
+ * evasions of evasion.ts and obfuscated e-mail addresses and phone numbers (docs/policy.md,
+ * "Evasions"). Raise it whenever the same text and policy version can evaluate differently.
+ */
+export const EVALUATOR_VERSION = 2
+
 /** Evidence items listed per matched rule; the rest are counted in `omittedEvidence`. */
 export const MAX_EVIDENCE_PER_RULE = 100
 /** A regex rule stops looking after this many hits (bounds the work on a flood). */
