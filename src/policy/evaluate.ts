@@ -1,15 +1,17 @@
 // Evaluating one comment against a compiled policy version. Pure and deterministic: the result
-// depends only on the compiled version and the input (no clock, no randomness, no I/O).
+// depends only on the compiled version, the input and EVALUATOR_VERSION (no clock, no randomness,
+// no I/O).
 //
 // Terms: the base form of the text is scanned once by the automaton of all terms; when a
 // leetspeak character touches a letter ("sh1t", "$hit"), the substitution form is scanned too
-// (normalize.ts). A hit counts only at word boundaries (whole words); in the substitution form a
-// leading or trailing run of leetspeak punctuation may be either letters or punctuation ("$hit",
-// "shit!"); and unless the term itself has digits, every word of a hit needs a real letter
-// ("455" is a number, not "ass"). Hits found by both scans are reported once.
-// Letters written one by one ("s h i t", "S.H.I.T.") are recognised when a run of at least three
-// single-letter words, separated by exactly one space or punctuation character, spells a whole
-// term exactly. Every hit is cited in the ORIGINAL text through the offset map.
+// (normalize.ts). A hit counts only at word boundaries (whole words), CamelCase boundaries
+// ("#FuckThis") or as a glued word ("fuckthis", evasion.ts); in the substitution form a leading or
+// trailing run of leetspeak punctuation may be either letters or punctuation ("$hit", "shit!");
+// and unless the term itself has digits, every word of a hit needs a real letter ("455" is a
+// number, not "ass"). Then the forms of the evasions the text shows signs of are scanned (spaced,
+// repeated and masked letters, right-to-left overrides: evasion.ts), counting only hits that
+// involve the evasion, each named in its evidence. Hits found twice are reported once. Every hit
+// is cited in the ORIGINAL text through the offset map.
 import type { AhoCorasick } from './aho-corasick.js'
 import type { CompiledPolicy, CompiledTerms } from './compile.js'
 import { DetectorText, detectPrivateInformation, type DetectorMatch, type DetectorName } from './detectors.js'
