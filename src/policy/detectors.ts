@@ -106,13 +106,27 @@ const PHONE =
   /(?<![a-z0-9_]|\d[-.])(?:(?:\+[ \t]?1|(?<![+])1)[ \t.-]{0,2})?(?:\([ \t]{0,2}[2-9]\d{2}[ \t]{0,2}\)|[2-9]\d{2})[ \t.-]{0,3}[2-9]\d{2}[ \t.-]{0,3}\d{4}(?!\d|[-.]\d)/g
 
 /** US phone numbers: (815) 555-0142, 815.555.0142, +1 815 555 0142, 1-815-555-0142, 8155550142. */
+/**
+ * `plain` (by offset), then the matches of `more` (by offset, not overlapping each other) that
+ * overlap none of `plain`: an obfuscated match found where a plain one is, is the plain one.
+ */
+function withoutOverlaps(plain: DetectorMatch[], more: DetectorMatch[]): DetectorMatch[] {
+  if (plain.length === 0) return more
+  const out = [...plain]
+  let k = 0
+  for (const m of more) {
+    while (k < plain.length && plain[k]!.end <= m.start) k++
+    if (k < plain.length && plain[k]!.start < m.end) continue
+    out.push(m)
+  }
+  return out
+}
+
 export function detectPhones(text: string | DetectorText): DetectorMatch[] {
   const t = input(text)
   const out: DetectorMatch[] = []
   if (t.digits >= 10) for (const m of t.form.matchAll(PHONE)) out.push(t.match(m.index, m.index + m[0].length, 'phone number'))
-  if (enoughDigits(t)) {
-    for (const m of obfuscatedPhones(t)) if (!out.some((o) => o.start < m.end && m.start < o.end)) out.push(m)
-  }
+  if (enoughDigits(t)) return withoutOverlaps(out, obfuscatedPhones(t))
   return out
 }
 
@@ -253,49 +267,49 @@ export function detectEmails(text: string | DetectorText): DetectorMatch[] {
   const form = t.form
   const out: DetectorMatch[] = []
   if (form.includes('@')) for (const [s, e] of emailSpans(form)) out.push(t.match(s, e, 'e-mail address'))
-  if (MAYBE_OBFUSCATED_EMAIL.test(form)) {
-    for (const m of obfuscatedEmails(t)) if (!out.some((o) => o.start < m.end && m.start < o.end)) out.push(m)
-  }
+  if (MAYBE_OBFUSCATED_EMAIL.test(form)) return withoutOverlaps(out, obfuscatedEmails(t))
   return out
 }
 
 // Obfuscated e-mail addresses: "jane.doe [at] example [dot] com", "jane(at)example(dot)com",
 // "jane.doe @ example . com", and the words "at" and "dot" ("jane dot doe at example dot com")
 // only when an address needs both (so "online at citykankakee-il.gov" is not an address).
+// Bounded repeats keep the scan linear on any input (a megabyte of spaces).
 const EMAIL_OBFUSCATION =
-  /[ \t]*[[({<][ \t]*(at|@|dot|\.)[ \t]*[\])}>][ \t]*|[ \t]+@[ \t]*|[ \t]*@[ \t]+|[ \t]+\.[ \t]+|[ \t]+(at|dot)[ \t]+/g
-const MAYBE_OBFUSCATED_EMAIL = /[[({<][ \t]*(?:at|@|dot|\.)[ \t]*[\])}>]| @|@ | \. |[ \t]dot[ \t]/
+  /[ \t]{0,3}[[({<][ \t]{0,3}(at|@|dot|\.)[ \t]{0,3}[\])}>][ \t]{0,3}|[ \t]{1,3}@[ \t]{0,3}|@[ \t]{1,3}|[ \t]{1,3}\.[ \t]{1,3}|[ \t]{1,3}(at|dot)[ \t]{1,3}/g
+const MAYBE_OBFUSCATED_EMAIL = /[[({<][ \t]{0,3}(?:at|@|dot|\.)[ \t]{0,3}[\])}>]| @|@ | \. |[ \t]dot[ \t]/
 
 function obfuscatedEmails(t: DetectorText): DetectorMatch[] {
   const form = t.form
   // The form with each obfuscation replaced by "@" or ".": per unit, its range in the form and
   // its kind (0 as written, 1 bracketed or spaced symbol, 2 the word "at", 3 the word "dot").
-  let plain = ''
-  const from: number[] = []
-  const to: number[] = []
-  const kind: number[] = []
+  const pieces: string[] = []
+  const from = new Int32Array(form.length)
+  const to = new Int32Array(form.length)
+  const kind = new Uint8Array(form.length)
+  let n = 0
   let last = 0
   const copy = (a: number, b: number) => {
-    for (let k = a; k < b; k++) {
-      plain += form[k]
-      from.push(k)
-      to.push(k + 1)
-      kind.push(0)
+    pieces.push(form.slice(a, b))
+    for (let k = a; k < b; k++, n++) {
+      from[n] = k
+      to[n] = k + 1
     }
   }
   for (const m of form.matchAll(EMAIL_OBFUSCATION)) {
     copy(last, m.index)
-    const symbol = m[0].includes('@') || m[1] === 'at' || m[2] === 'at' ? '@' : '.'
-    plain += symbol
-    from.push(m.index)
-    to.push(m.index + m[0].length)
-    kind.push(m[2] === undefined ? 1 : m[2] === 'at' ? 2 : 3)
+    pieces.push(m[0].includes('@') || m[1] === 'at' || m[2] === 'at' ? '@' : '.')
+    from[n] = m.index
+    to[n] = m.index + m[0].length
+    kind[n] = m[2] === undefined ? 1 : m[2] === 'at' ? 2 : 3
+    n++
     last = m.index + m[0].length
   }
   copy(last, form.length)
+  const plain = pieces.join('')
   const out: DetectorMatch[] = []
   for (const [s, e] of emailSpans(plain)) {
-    const kinds = new Set(kind.slice(s, e))
+    const kinds = new Set(kind.subarray(s, e))
     if (kinds.has(1) || (kinds.has(2) && kinds.has(3))) out.push(t.match(from[s]!, to[e - 1]!, 'e-mail address (obfuscated)'))
   }
   return out

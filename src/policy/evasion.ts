@@ -261,10 +261,11 @@ export function gluedHit(terms: CompiledTerms, b: NormBuffer, p: number, s: numb
   if (camelStart && camelEnd) return glueOnly ? 'glued words' : 'camel case'
   if (terms.patternGluable[p] !== 1) return null
   const cls = b.classes
+  // The word's bounds, looking no further than MAX_GLUED_WORD (linear on a megabyte-long word).
   let ws = s
-  while (ws > 0 && isLetterClass(cls[ws - 1]!)) ws--
+  while (ws > 0 && isLetterClass(cls[ws - 1]!) && e - ws <= MAX_GLUED_WORD) ws--
   let we = e
-  while (we < b.length && isLetterClass(cls[we]!)) we++
+  while (we < b.length && isLetterClass(cls[we]!) && we - ws <= MAX_GLUED_WORD) we++
   if (we - ws > MAX_GLUED_WORD) return null
   const text = (from: number, to: number) => String.fromCharCode(...b.codes.subarray(from, to))
   if (!camelStart && !startsWithTerm(text(ws, s), terms)) return null
@@ -277,9 +278,10 @@ export function gluedHit(terms: CompiledTerms, b: NormBuffer, p: number, s: numb
 
 /** Characters read as "some letter" between two letters of a word. */
 const MASKS = '*#%<(?@$!'
-const RE_MASKED = /(?<![a-z0-9])[a-z][a-z0-9]*[*#%<(?@$!][a-z0-9*#%<(?@$!]*[a-z](?![a-z0-9])/g
+// Bounded repeats keep the scan linear on any input (a word of at most 64 units).
+const RE_MASKED = /(?<![a-z0-9])[a-z][a-z0-9]{0,30}[*#%<(?@$!][a-z0-9*#%<(?@$!]{0,31}[a-z](?![a-z0-9])/g
 /** Cheap pre-check on the original text: a mask between two characters that are not spaces or punctuation. */
-export const MAYBE_MASKED = /[^\s.,;:'"()-][*#%<(?@$!]+[^\s.,;:'"()-]/
+export const MAYBE_MASKED = /[^\s.,;:'"()-][*#%<(?@$!]{1,8}[^\s.,;:'"()-]/
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b' }
 
 const maskedCache = new WeakMap<CompiledTerms, Map<number, number[]>>()
@@ -343,39 +345,39 @@ const PDF = 0x202c
  */
 export function rtlOverrideVisual(text: string): { visual: string; map: Int32Array; reversed: Uint8Array } | null {
   if (!text.includes(RLO)) return null
-  let visual = ''
-  const map: number[] = []
-  const reversed: number[] = []
+  const n = text.length
+  const units = new Uint16Array(n)
+  const map = new Int32Array(n)
+  const reversed = new Uint8Array(n)
+  let m = 0
   let i = 0
-  while (i < text.length) {
+  while (i < n) {
     if (text.charCodeAt(i) !== 0x202e) {
-      visual += text[i]
-      map.push(i)
-      reversed.push(0)
-      i++
+      units[m] = text.charCodeAt(i)
+      map[m++] = i++
       continue
     }
     let j = i + 1
-    while (j < text.length && text.charCodeAt(j) !== PDF && text[j] !== '\n' && text[j] !== '\r') j++
-    // code points of the span, reversed (a surrogate pair stays in order)
-    const points: Array<[string, number]> = []
-    for (let k = i; k < j; ) {
-      const cp = text.codePointAt(k)!
-      const size = cp > 0xffff ? 2 : 1
-      points.push([text.slice(k, k + size), k])
-      k += size
-    }
-    for (let q = points.length - 1; q >= 0; q--) {
-      const [s, at] = points[q]!
-      for (let u = 0; u < s.length; u++) {
-        visual += s[u]
-        map.push(at + u)
-        reversed.push(1)
+    while (j < n && text.charCodeAt(j) !== PDF && text[j] !== '\n' && text[j] !== '\r') j++
+    // the span [i, j) backwards, by code point (a surrogate pair stays in order)
+    for (let k = j - 1; k >= i; k--) {
+      const low = text.charCodeAt(k)
+      const pair = k > i && low >= 0xdc00 && low <= 0xdfff && text.charCodeAt(k - 1) >= 0xd800 && text.charCodeAt(k - 1) <= 0xdbff
+      if (pair) {
+        units[m] = text.charCodeAt(k - 1)
+        map[m] = k - 1
+        reversed[m++] = 1
+        k--
       }
+      units[m] = text.charCodeAt(pair ? k + 1 : k)
+      map[m] = pair ? k + 1 : k
+      reversed[m++] = 1
     }
     i = j
   }
-  return { visual, map: Int32Array.from(map), reversed: Uint8Array.from(reversed) }
+  let visual = ''
+  for (let k = 0; k < m; k += 8192) visual += String.fromCharCode(...units.subarray(k, Math.min(m, k + 8192)))
+  return { visual, map, reversed }
 }
 
 /**
