@@ -279,6 +279,15 @@ const EMAIL_OBFUSCATION =
   /[ \t]{0,3}[[({<][ \t]{0,3}(at|@|dot|\.)[ \t]{0,3}[\])}>][ \t]{0,3}|[ \t]{1,3}@[ \t]{0,3}|@[ \t]{1,3}|[ \t]{1,3}\.[ \t]{1,3}|[ \t]{1,3}(at|dot)[ \t]{1,3}/g
 const MAYBE_OBFUSCATED_EMAIL = /[[({<][ \t]{0,3}(?:at|@|dot|\.)[ \t]{0,3}[\])}>]| @|@ | \. |[ \t]dot[ \t]/
 
+/** Words that are never a part of an address written with "at" and "dot" ("the dot com era"). */
+const SPELLED_ADDRESS_STOPWORDS = new Set('the a an this that my your our his her their its on in of to'.split(' '))
+
+/** An address written with the words "at" and "dot": a common TLD, and no part a stopword. */
+function plausibleSpelledAddress(address: string): boolean {
+  const parts = address.split(/[@.]/)
+  return KNOWN_TLDS.has(parts[parts.length - 1]!) && !parts.some((p) => SPELLED_ADDRESS_STOPWORDS.has(p))
+}
+
 function obfuscatedEmails(t: DetectorText): DetectorMatch[] {
   const form = t.form
   // The form with each obfuscation replaced by "@" or ".": per unit, its range in the form and
@@ -310,7 +319,9 @@ function obfuscatedEmails(t: DetectorText): DetectorMatch[] {
   const out: DetectorMatch[] = []
   for (const [s, e] of emailSpans(plain)) {
     const kinds = new Set(kind.subarray(s, e))
-    if (kinds.has(1) || (kinds.has(2) && kinds.has(3))) out.push(t.match(from[s]!, to[e - 1]!, 'e-mail address (obfuscated)'))
+    if (kinds.has(1) || (kinds.has(2) && kinds.has(3) && plausibleSpelledAddress(plain.slice(s, e)))) {
+      out.push(t.match(from[s]!, to[e - 1]!, 'e-mail address (obfuscated)'))
+    }
   }
   return out
 }
