@@ -74,3 +74,20 @@ t.test('obfuscated phone numbers', async (t) => {
     t.same(hits(text), [], text)
   }
 })
+
+t.test('megabyte inputs built against each technique are evaluated (linear scans; no timing asserted)', async (t) => {
+  const p = termsPolicy('fuck', 'kill you')
+  const M = 1_000_000
+  const cases: Array<[string, string]> = [
+    ['a*'.repeat(M / 2) + '1', 'allow'],
+    ['fuck'.repeat(M / 4), 'allow'],
+    ['fuckthis '.repeat(M / 9), 'remove'],
+    ['f u c k '.repeat(M / 8), 'allow'],
+    ['f' + 'u'.repeat(M) + 'ck', 'remove'],
+    ['\u202e' + 'kcuf '.repeat(M / 5), 'remove'],
+  ]
+  for (const [text, outcome] of cases) t.equal(check(t, p, text).outcome, outcome, `${JSON.stringify(text.slice(0, 12))}…`)
+  t.ok(detectEmails('jane at x dot '.repeat(M / 14) + 'com').length > 0)
+  t.same(detectEmails(' '.repeat(M) + ' @'), [])
+  t.same(detectPhones('8 1 5 '.repeat(M / 6)), [])
+})
