@@ -1,7 +1,7 @@
 import { asSql, type Queryable, type SqlClient } from '../db/sql.js'
 import type { Clock } from '../ledger/append.js'
 import type { EffectiveVersion, PolicyResolver } from '../policy/effective.js'
-import { evaluate } from '../policy/evaluate.js'
+import { evaluate, EVALUATOR_VERSION } from '../policy/evaluate.js'
 import type { Evaluation, RuleMatch } from '../policy/rules.js'
 import type { CommentEvent } from '../webhooks/platforms/index.js'
 import { authorHistoriesAndPublishedCount, type FingerprintItem } from '../comments/history.js'
@@ -173,8 +173,8 @@ export function evaluationsInsertPart(
   const p = options.firstParam
   const rows = evaluated.filter((e) => e.result.version && e.result.evaluation)
   return {
-    text: `INSERT INTO comment_evaluation (event_id, comment_id, policy_version_id, outcome, matches, evaluated_at)
-  SELECT k.id, k.comment_id, v.policy_version_id, v.outcome, v.matches, $${p + 4}::timestamptz
+    text: `INSERT INTO comment_evaluation (event_id, comment_id, policy_version_id, outcome, matches, evaluated_at, evaluator)
+  SELECT k.id, k.comment_id, v.policy_version_id, v.outcome, v.matches, $${p + 4}::timestamptz, $${p + 5}::smallint
     FROM unnest($${p}::uuid[], $${p + 1}::uuid[], $${p + 2}::text[], $${p + 3}::jsonb[]) WITH ORDINALITY AS v(event_id, policy_version_id, outcome, matches, ord)
     JOIN ${options.relation} k ON k.id = v.event_id
    ORDER BY v.ord`,
@@ -184,6 +184,7 @@ export function evaluationsInsertPart(
       rows.map((e) => e.result.evaluation!.outcome),
       rows.map((e) => JSON.stringify(e.result.evaluation!.matches)),
       now,
+      EVALUATOR_VERSION,
     ],
   }
 }

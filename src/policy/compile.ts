@@ -4,14 +4,20 @@
 import { RE2JS } from 're2js'
 import { AhoCorasick } from './aho-corasick.js'
 import { LinkMatcher, type DetectorName } from './detectors.js'
+import { GLUE_FILLERS, MIN_GLUED_TERM, squeezedPatterns } from './evasion.js'
 import { DIGIT, normalize, normalizeTerm } from './normalize.js'
 import { PolicyValidationError, validatePolicyContent, type PolicyVersionContent, type Rule } from './rules.js'
+
+/** Shortest phrase written without its spaces that is matched as a glued word ("killya"). */
+const MIN_GLUED_PHRASE = 6
 
 /** Spelling variants per term for "1 may be i or l" (the automaton grows by at most this factor). */
 export const MAX_TERM_VARIANTS = 64
 
 export interface CompiledTerms {
   readonly automaton: AhoCorasick
+  /** The automaton's patterns (normalized spellings of the terms). */
+  readonly patterns: readonly string[]
   /** Per automaton pattern: index of its rule in the version. */
   readonly patternRule: Int32Array
   /** Per automaton pattern: the term as written in the policy. */
@@ -21,6 +27,19 @@ export interface CompiledTerms {
    * real letter ("455" does not match "ass"); 0 for terms written with digits ("420").
    */
   readonly patternNeedsLetters: Uint8Array
+  /**
+   * Per automaton pattern: 1 for a phrase written without its spaces ("killyou" for "kill you"),
+   * which matches only as a glued word (evasion.ts).
+   */
+  readonly patternGlued: Uint8Array
+  /** Per automaton pattern: 1 when it may be glued to other words (one word, >= MIN_GLUED_TERM units). */
+  readonly patternGluable: Uint8Array
+  /** The gluable patterns, and with them GLUE_FILLERS: the pieces a glued word may be made of. */
+  readonly gluedTerms: ReadonlySet<string>
+  readonly gluedPieces: ReadonlySet<string>
+  readonly maxGluedPiece: number
+  /** The patterns with a double letter, collapsed, for the repeated-letters form (evasion.ts). */
+  readonly squeezed: { readonly automaton: AhoCorasick; readonly pattern: Int32Array } | null
 }
 
 export interface CompiledRegex {
@@ -81,6 +100,7 @@ export function compilePolicy(content: PolicyVersionContent, versionId: string):
   const patternRule: number[] = []
   const patternTerm: string[] = []
   const patternNeedsLetters: number[] = []
+  const patternGlued: number[] = []
   const regexes: CompiledRegex[] = []
   const links: CompiledLinks[] = []
   const privateInformation: CompiledPrivateInformation[] = []
@@ -97,13 +117,18 @@ export function compilePolicy(content: PolicyVersionContent, versionId: string):
           // A term written with digits ("420") also matches as written: numbers alone never
           // trigger the substitution form of a text.
           if (needsLetters === 0 && !/[@$!|+]/.test(term)) forms.push(normalizeTerm(term, 'base'))
-          for (const variant of forms) {
-            if (seen.has(variant)) continue // "Shit" and "shit": one pattern, cited as the first
-            seen.add(variant)
-            patterns.push(variant)
-            patternRule.push(index)
-            patternTerm.push(term)
-            patternNeedsLetters.push(needsLetters)
+          const glued = forms.filter((f) => f.includes(' ')).map((f) => f.replaceAll(' ', ''))
+          for (const [list, isGlued] of [[forms, 0], [glued, 1]] as const) {
+            for (const variant of list) {
+              if (seen.has(variant)) continue // "Shit" and "shit": one pattern, cited as the first
+              if (isGlued === 1 && variant.length < MIN_GLUED_PHRASE) continue
+              seen.add(variant)
+              patterns.push(variant)
+              patternRule.push(index)
+              patternTerm.push(term)
+              patternNeedsLetters.push(needsLetters)
+              patternGlued.push(isGlued)
+            }
           }
         }
         break
@@ -123,6 +148,9 @@ export function compilePolicy(content: PolicyVersionContent, versionId: string):
     }
   })
 
+  const patternGluable = patterns.map((p) => (!p.includes(' ') && p.length >= MIN_GLUED_TERM ? 1 : 0))
+  const gluedTerms = new Set(patterns.filter((_, p) => patternGluable[p] === 1))
+  const gluedPieces = new Set([...gluedTerms, ...GLUE_FILLERS])
   return {
     versionId,
     content: checked.content,
@@ -132,9 +160,16 @@ export function compilePolicy(content: PolicyVersionContent, versionId: string):
         ? null
         : {
             automaton: new AhoCorasick(patterns),
+            patterns,
             patternRule: Int32Array.from(patternRule),
             patternTerm,
             patternNeedsLetters: Uint8Array.from(patternNeedsLetters),
+            patternGlued: Uint8Array.from(patternGlued),
+            patternGluable: Uint8Array.from(patternGluable),
+            gluedTerms,
+            gluedPieces,
+            maxGluedPiece: [...gluedPieces].reduce((max, p) => Math.max(max, p.length), 0),
+            squeezed: squeezedPatterns(patterns),
           },
     regexes,
     links,

@@ -106,11 +106,103 @@ const PHONE =
   /(?<![a-z0-9_]|\d[-.])(?:(?:\+[ \t]?1|(?<![+])1)[ \t.-]{0,2})?(?:\([ \t]{0,2}[2-9]\d{2}[ \t]{0,2}\)|[2-9]\d{2})[ \t.-]{0,3}[2-9]\d{2}[ \t.-]{0,3}\d{4}(?!\d|[-.]\d)/g
 
 /** US phone numbers: (815) 555-0142, 815.555.0142, +1 815 555 0142, 1-815-555-0142, 8155550142. */
+/**
+ * `plain` (by offset), then the matches of `more` (by offset, not overlapping each other) that
+ * overlap none of `plain`: an obfuscated match found where a plain one is, is the plain one.
+ */
+function withoutOverlaps(plain: DetectorMatch[], more: DetectorMatch[]): DetectorMatch[] {
+  if (plain.length === 0) return more
+  const out = [...plain]
+  let k = 0
+  for (const m of more) {
+    while (k < plain.length && plain[k]!.end <= m.start) k++
+    if (k < plain.length && plain[k]!.start < m.end) continue
+    out.push(m)
+  }
+  return out
+}
+
 export function detectPhones(text: string | DetectorText): DetectorMatch[] {
   const t = input(text)
-  if (t.digits < 10) return []
   const out: DetectorMatch[] = []
-  for (const m of t.form.matchAll(PHONE)) out.push(t.match(m.index, m.index + m[0].length, 'phone number'))
+  if (t.digits >= 10) for (const m of t.form.matchAll(PHONE)) out.push(t.match(m.index, m.index + m[0].length, 'phone number'))
+  if (enoughDigits(t)) return withoutOverlaps(out, obfuscatedPhones(t))
+  return out
+}
+
+// Obfuscated phone numbers: digits spelled out ("eight one five..."), spaced one by one
+// ("8 1 5 5..."), or with the letters O, I and l for 0 and 1 ("815 555 O142", "8l5"). A run of
+// digits, digit words and such letters, at most three of " .-/()_*" apart (no commas: "scores 21
+// 14, 35 28" is not a number), that is a valid NANP number (10 digits, or 11 starting with 1) and
+// has at least one digit word or letter, or four digits standing alone.
+const DIGIT_WORDS = new Map([
+  ['zero', '0'], ['oh', '0'], ['one', '1'], ['two', '2'], ['three', '3'], ['four', '4'],
+  ['five', '5'], ['six', '6'], ['seven', '7'], ['eight', '8'], ['nine', '9'],
+])
+/** Two digit words in a row ("five five"): with fewer than seven digits, the only way to a number. */
+const TWO_DIGIT_WORDS = /\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)[^a-z0-9]{1,3}(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b/
+
+/** Enough digits (seven at least: the other three may be letters, "8l5-555-0l42") or digit words. */
+const enoughDigits = (t: DetectorText) => t.digits >= 7 || TWO_DIGIT_WORDS.test(t.form)
+const PHONE_GAP = ' \t.-/()_*'
+const NANP = /^[2-9]\d\d[2-9]\d{6}$/
+
+function obfuscatedPhones(t: DetectorText): DetectorMatch[] {
+  const f = t.form
+  const n = f.length
+  const out: DetectorMatch[] = []
+  let digits = ''
+  let runStart = -1
+  let runEnd = -1
+  let disguised = 0 // digit words and letters
+  let alone = 0 // digits standing alone ("8 1 5")
+  const flush = () => {
+    const d = digits.length === 11 && digits[0] === '1' ? digits.slice(1) : digits
+    if (NANP.test(d) && (disguised > 0 || alone >= 4)) out.push(t.match(runStart, runEnd, 'phone number (obfuscated)'))
+    digits = ''
+    disguised = 0
+    alone = 0
+  }
+  const isDigit = (c: number) => c >= 0x30 && c <= 0x39
+  const isLetter = (c: number) => c >= 0x61 && c <= 0x7a
+  let i = 0
+  while (i < n) {
+    const c = f.charCodeAt(i)
+    let j = i + 1
+    let value: string
+    if (isDigit(c)) {
+      while (j < n && isDigit(f.charCodeAt(j))) j++
+      value = f.slice(i, j)
+      if (j - i === 1) alone++
+    } else if (isLetter(c)) {
+      while (j < n && isLetter(f.charCodeAt(j))) j++
+      const word = f.slice(i, j)
+      const nextToDigit = (i > 0 && isDigit(f.charCodeAt(i - 1))) || (j < n && isDigit(f.charCodeAt(j)))
+      const spelled = DIGIT_WORDS.get(word) ?? (nextToDigit && /^[oil]+$/.test(word) ? word.replace(/o/g, '0').replace(/[il]/g, '1') : undefined)
+      if (spelled === undefined || (i > 0 && isLetter(f.charCodeAt(i - 1)))) {
+        flush()
+        i = j
+        continue
+      }
+      value = spelled
+      disguised++
+    } else if (PHONE_GAP.includes(f[i]!)) {
+      while (j < n && PHONE_GAP.includes(f[j]!)) j++
+      if (j - i > 3) flush()
+      i = j
+      continue
+    } else {
+      flush()
+      i = j
+      continue
+    }
+    if (digits === '') runStart = i
+    digits += value
+    runEnd = j
+    if (digits.length > 11) digits = digits.slice(0, 12) // too long: never a number, keep the run
+    i = j
+  }
+  flush()
   return out
 }
 
@@ -148,11 +240,9 @@ function validHost(host: string, minTldLength: number): boolean {
   return (tld.length >= minTldLength && /^[a-z]+$/.test(tld)) || /^xn--[a-z0-9-]+$/.test(tld)
 }
 
-export function detectEmails(text: string | DetectorText): DetectorMatch[] {
-  const t = input(text)
-  const form = t.form
-  if (!form.includes('@')) return []
-  const out: DetectorMatch[] = []
+/** The e-mail addresses of a lower-case string, as [start, end) ranges of it. */
+function emailSpans(form: string): Array<[number, number]> {
+  const out: Array<[number, number]> = []
   let at = form.indexOf('@')
   while (at !== -1) {
     let s = at
@@ -164,10 +254,74 @@ export function detectEmails(text: string | DetectorText): DetectorMatch[] {
     while (e > at + 1 && !isAlnum(form.charCodeAt(e - 1))) e--
     let next = at + 1
     if (!localTooLong && s < at && validHost(form.slice(at + 1, e), 2)) {
-      out.push(t.match(s, e, 'e-mail address'))
+      out.push([s, e])
       next = e
     }
     at = form.indexOf('@', next)
+  }
+  return out
+}
+
+export function detectEmails(text: string | DetectorText): DetectorMatch[] {
+  const t = input(text)
+  const form = t.form
+  const out: DetectorMatch[] = []
+  if (form.includes('@')) for (const [s, e] of emailSpans(form)) out.push(t.match(s, e, 'e-mail address'))
+  if (MAYBE_OBFUSCATED_EMAIL.test(form)) return withoutOverlaps(out, obfuscatedEmails(t))
+  return out
+}
+
+// Obfuscated e-mail addresses: "jane.doe [at] example [dot] com", "jane(at)example(dot)com",
+// "jane.doe @ example . com", and the words "at" and "dot" ("jane dot doe at example dot com")
+// only when an address needs both (so "online at citykankakee-il.gov" is not an address).
+// Bounded repeats keep the scan linear on any input (a megabyte of spaces).
+const EMAIL_OBFUSCATION =
+  /[ \t]{0,3}[[({<][ \t]{0,3}(at|@|dot|\.)[ \t]{0,3}[\])}>][ \t]{0,3}|[ \t]{1,3}@[ \t]{0,3}|@[ \t]{1,3}|[ \t]{1,3}\.[ \t]{1,3}|[ \t]{1,3}(at|dot)[ \t]{1,3}/g
+const MAYBE_OBFUSCATED_EMAIL = /[[({<][ \t]{0,3}(?:at|@|dot|\.)[ \t]{0,3}[\])}>]| @|@ | \. |[ \t]dot[ \t]/
+
+/** Words that are never a part of an address written with "at" and "dot" ("the dot com era"). */
+const SPELLED_ADDRESS_STOPWORDS = new Set('the a an this that my your our his her their its on in of to'.split(' '))
+
+/** An address written with the words "at" and "dot": a common TLD, and no part a stopword. */
+function plausibleSpelledAddress(address: string): boolean {
+  const parts = address.split(/[@.]/)
+  return KNOWN_TLDS.has(parts[parts.length - 1]!) && !parts.some((p) => SPELLED_ADDRESS_STOPWORDS.has(p))
+}
+
+function obfuscatedEmails(t: DetectorText): DetectorMatch[] {
+  const form = t.form
+  // The form with each obfuscation replaced by "@" or ".": per unit, its range in the form and
+  // its kind (0 as written, 1 bracketed or spaced symbol, 2 the word "at", 3 the word "dot").
+  const pieces: string[] = []
+  const from = new Int32Array(form.length)
+  const to = new Int32Array(form.length)
+  const kind = new Uint8Array(form.length)
+  let n = 0
+  let last = 0
+  const copy = (a: number, b: number) => {
+    pieces.push(form.slice(a, b))
+    for (let k = a; k < b; k++, n++) {
+      from[n] = k
+      to[n] = k + 1
+    }
+  }
+  for (const m of form.matchAll(EMAIL_OBFUSCATION)) {
+    copy(last, m.index)
+    pieces.push(m[0].includes('@') || m[1] === 'at' || m[2] === 'at' ? '@' : '.')
+    from[n] = m.index
+    to[n] = m.index + m[0].length
+    kind[n] = m[2] === undefined ? 1 : m[2] === 'at' ? 2 : 3
+    n++
+    last = m.index + m[0].length
+  }
+  copy(last, form.length)
+  const plain = pieces.join('')
+  const out: DetectorMatch[] = []
+  for (const [s, e] of emailSpans(plain)) {
+    const kinds = new Set(kind.subarray(s, e))
+    if (kinds.has(1) || (kinds.has(2) && kinds.has(3) && plausibleSpelledAddress(plain.slice(s, e)))) {
+      out.push(t.match(from[s]!, to[e - 1]!, 'e-mail address (obfuscated)'))
+    }
   }
   return out
 }

@@ -1,20 +1,33 @@
 // Evaluating one comment against a compiled policy version. Pure and deterministic: the result
-// depends only on the compiled version and the input (no clock, no randomness, no I/O).
+// depends only on the compiled version, the input and EVALUATOR_VERSION (no clock, no randomness,
+// no I/O).
 //
 // Terms: the base form of the text is scanned once by the automaton of all terms; when a
 // leetspeak character touches a letter ("sh1t", "$hit"), the substitution form is scanned too
-// (normalize.ts). A hit counts only at word boundaries (whole words); in the substitution form a
-// leading or trailing run of leetspeak punctuation may be either letters or punctuation ("$hit",
-// "shit!"); and unless the term itself has digits, every word of a hit needs a real letter
-// ("455" is a number, not "ass"). Hits found by both scans are reported once.
-// Letters written one by one ("s h i t", "S.H.I.T.") are recognised when a run of at least three
-// single-letter words, separated by exactly one space or punctuation character, spells a whole
-// term exactly. Every hit is cited in the ORIGINAL text through the offset map.
+// (normalize.ts). A hit counts only at word boundaries (whole words), CamelCase boundaries
+// ("#FuckThis") or as a glued word ("fuckthis", evasion.ts); in the substitution form a leading or
+// trailing run of leetspeak punctuation may be either letters or punctuation ("$hit", "shit!");
+// and unless the term itself has digits, every word of a hit needs a real letter ("455" is a
+// number, not "ass"). Then the forms of the evasions the text shows signs of are scanned (spaced,
+// repeated and masked letters, right-to-left overrides: evasion.ts), counting only hits that
+// involve the evasion, each named in its evidence. Hits found twice are reported once. Every hit
+// is cited in the ORIGINAL text through the offset map.
+import type { AhoCorasick } from './aho-corasick.js'
 import type { CompiledPolicy, CompiledTerms } from './compile.js'
 import { DetectorText, detectPrivateInformation, type DetectorMatch, type DetectorName } from './detectors.js'
+import { despace, gluedHit, mapVisual, maskedWords, MAYBE_MASKED, rtlOverrideVisual, squeeze } from './evasion.js'
 import { isLetterClass, normalizeBuffer, normalizeForComparison, NormWriter, SEP, SOFT, SOLO, unitsToString, WORD, type NormBuffer } from './normalize.js'
 import { fingerprintOf, fingerprintOfNormalized, isSimilarFingerprint, recentInWindow, versionsCompared, type Fingerprint } from './repetition.js'
 import type { Evaluation, Evidence, Outcome, RuleMatch } from './rules.js'
+
+/**
+ * The version of this evaluator, recorded with every stored evaluation (comment_evaluation.evaluator).
+ * A published policy version never changes, but what the evaluator recognizes can: 1 matched terms
+ * as written (with look-alikes, leetspeak and single-spaced letters); 2 also recognizes the
+ * evasions of evasion.ts and obfuscated e-mail addresses and phone numbers (docs/policy.md,
+ * "Evasions"). Raise it whenever the same text and policy version can evaluate differently.
+ */
+export const EVALUATOR_VERSION = 2
 
 /** Evidence items listed per matched rule; the rest are counted in `omittedEvidence`. */
 export const MAX_EVIDENCE_PER_RULE = 100
@@ -86,74 +99,117 @@ function softEdges(b: NormBuffer): { lead: Uint8Array; trail: Uint8Array } {
   return { lead, trail }
 }
 
-function scanTerms(terms: CompiledTerms, b: NormBuffer, substitution: boolean, hits: Array<Hit[] | undefined>): void {
-  const { automaton, patternRule, patternTerm, patternNeedsLetters } = terms
+/** How a form of the text is scanned for terms. */
+interface TermForm {
+  readonly b: NormBuffer
+  /** The substitution form: leetspeak punctuation at a word's edge may be punctuation. */
+  readonly substitution: boolean
+  /** The evasion technique that made this form (named in the evidence), if any. */
+  readonly how?: string
+  /** Units the technique changed: only hits covering one count (evasion.ts). */
+  readonly marked?: Uint8Array
+  /** The automaton to scan with (default: the terms'), and the terms' pattern of each of its patterns. */
+  readonly automaton?: AhoCorasick
+  readonly pattern?: Int32Array
+  /** Original ranges are not in order (reversed spans): a hit cites the smallest range holding its units. */
+  readonly unordered?: boolean
+}
+
+function covers(marked: Uint8Array, s: number, e: number): boolean {
+  for (let k = s; k < e; k++) if (marked[k] === 1) return true
+  return false
+}
+
+function scanTerms(terms: CompiledTerms, form: TermForm, hits: Array<Hit[] | undefined>): void {
+  const { patternRule, patternTerm, patternNeedsLetters, patternGlued } = terms
+  const { b, substitution, marked } = form
+  const automaton = form.automaton ?? terms.automaton
   const plen = automaton.patternLength
   const cls = b.classes
   const st = b.start
   const en = b.end
   const n = b.length
   let edges: { lead: Uint8Array; trail: Uint8Array } | undefined
-  const add = (p: number, s: number, e: number, how: string) => {
-    const rule = patternRule[p]!
-    const list = (hits[rule] ??= [])
-    list.push({ start: s, end: e, detail: `term ${JSON.stringify(patternTerm[p])}${how}` })
-  }
 
-  automaton.scan(b.codes, 0, n, (p, e) => {
-    const s = e - plen[p]!
+  automaton.scan(b.codes, 0, n, (own, e) => {
+    const s = e - plen[own]!
+    const p = form.pattern === undefined ? own : form.pattern[own]!
+    if (marked !== undefined && !covers(marked, s, e)) return
+    let startOk = true
     if (s > 0 && isLetter(cls[s - 1]!) && isLetter(cls[s]!)) {
-      if (!substitution || cls[s - 1] !== SOFT) return
-      edges ??= softEdges(b)
-      if (edges.lead[s - 1] !== 1) return
+      startOk = false
+      if (substitution && cls[s - 1] === SOFT) {
+        edges ??= softEdges(b)
+        startOk = edges.lead[s - 1] === 1
+      }
     }
+    let endOk = true
     if (e < n && isLetter(cls[e - 1]!) && isLetter(cls[e]!)) {
-      if (!substitution || cls[e] !== SOFT) return
-      edges ??= softEdges(b)
-      if (edges.trail[e] !== 1) return
+      endOk = false
+      if (substitution && cls[e] === SOFT) {
+        edges ??= softEdges(b)
+        endOk = edges.trail[e] === 1
+      }
+    }
+    // Not a whole word (or a phrase written without spaces): CamelCase or glued words, or nothing.
+    let glue: string | null = null
+    if (!startOk || !endOk || patternGlued[p] === 1) {
+      glue = gluedHit(terms, b, p, s, e, startOk, endOk)
+      if (glue === null) return
     }
     if (patternNeedsLetters[p] === 1 && !lettersInEveryWord(cls, s, e)) return
-    add(p, st[s]!, en[e - 1]!, '')
+    let hs = st[s]!
+    let he = en[e - 1]!
+    if (form.unordered === true) {
+      for (let k = s; k < e; k++) {
+        hs = Math.min(hs, st[k]!)
+        he = Math.max(he, en[k]!)
+      }
+    }
+    const how = [form.how, glue].filter((x) => x != null)
+    const list = (hits[patternRule[p]!] ??= [])
+    list.push({ start: hs, end: he, detail: `term ${JSON.stringify(patternTerm[p])}${how.length > 0 ? ` (${how.join(', ')})` : ''}` })
   })
+}
 
-  // Spaced letters: runs of >= 3 single-letter words, one separator character apart.
-  const maxLen = automaton.maxPatternLength
-  let run: number[] = []
-  const flush = () => {
-    if (run.length >= 3 && run.length <= maxLen) {
-      const codes = new Uint16Array(run.length)
-      let real = false
-      run.forEach((unit, k) => {
-        codes[k] = b.codes[unit]!
-        if (cls[unit] === WORD) real = true
-      })
-      const first = run[0]!
-      const last = run[run.length - 1]!
-      automaton.scan(codes, 0, codes.length, (p, e) => {
-        if (e === codes.length && plen[p] === codes.length && (real || patternNeedsLetters[p] === 0)) {
-          add(p, st[first]!, en[last]!, ' (spaced letters)')
-        }
-      })
-    }
-    run = []
+/**
+ * Scans the text for terms: its base form, its substitution form when it has leetspeak, and the
+ * forms of the evasions (evasion.ts) that the text shows signs of.
+ */
+function scanAllTerms(terms: CompiledTerms, text: string, base: NormBuffer, hits: Array<Hit[] | undefined>, detectorText: () => DetectorText): void {
+  scanTerms(terms, { b: base, substitution: false }, hits)
+  const forms: TermForm[] = [{ b: base, substitution: false }]
+  if (base.hasSubstitutions) {
+    const sub = normalizeBuffer(text, 'substitution', writerFor(subWriter, text))
+    scanTerms(terms, { b: sub, substitution: true }, hits)
+    forms.push({ b: sub, substitution: true })
   }
-  for (let i = 0; i < n; ) {
-    if (!isLetter(cls[i]!)) {
-      i++
-      continue
+  for (const { b, substitution } of forms) {
+    const spaced = despace(b)
+    if (spaced !== null) scanTerms(terms, { b: spaced.buffer, substitution, how: 'spaced letters', marked: spaced.marked }, hits)
+    const squeezed = squeeze(b)
+    if (squeezed !== null) {
+      const form = { b: squeezed.buffer, substitution, how: 'repeated letters', marked: squeezed.marked }
+      scanTerms(terms, form, hits)
+      if (terms.squeezed !== null) scanTerms(terms, { ...form, automaton: terms.squeezed.automaton, pattern: terms.squeezed.pattern }, hits)
     }
-    let j = i + 1
-    while (j < n && isLetter(cls[j]!)) j++
-    if (j - i === 1) {
-      const prev = run.length > 0 ? run[run.length - 1]! : -10
-      if (!(i === prev + 2 && cls[prev + 1] === SEP && en[prev + 1]! - st[prev + 1]! === 1)) flush()
-      run.push(i)
-    } else if (run.length > 0) {
-      flush()
-    }
-    i = j
   }
-  flush()
+  const rtl = rtlOverrideVisual(text)
+  if (rtl !== null) {
+    for (const mode of ['base', 'substitution'] as const) {
+      const v = normalizeBuffer(rtl.visual, mode)
+      if (mode === 'substitution' && !v.hasSubstitutions) continue
+      const visual = mapVisual(v, text, rtl.map, rtl.reversed)
+      scanTerms(terms, { b: visual.buffer, substitution: mode === 'substitution', how: 'right-to-left override', marked: visual.marked, unordered: true }, hits)
+    }
+  }
+  if (MAYBE_MASKED.test(text)) {
+    const det = detectorText()
+    for (const [s, e, p] of maskedWords(terms, det.form)) {
+      const m = det.match(s, e, `term ${JSON.stringify(terms.patternTerm[p])} (masked letters)`)
+      ;(hits[terms.patternRule[p]!] ??= []).push({ start: m.start, end: m.end, detail: m.detail })
+    }
+  }
 }
 
 function parseTime(value: string | undefined): number | null {
@@ -171,11 +227,12 @@ export function evaluate(compiled: CompiledPolicy, input: EvaluateInput): Evalua
   const rules = compiled.rules
   const hits: Array<Hit[] | undefined> = new Array<Hit[] | undefined>(rules.length)
   let base: NormBuffer | undefined
+  let det: DetectorText | undefined
+  const detectorText = () => (det ??= new DetectorText(text, writerFor(detectorWriter, text)))
 
   if (compiled.terms !== null) {
     base = normalizeBuffer(text, 'base', writerFor(baseWriter, text))
-    scanTerms(compiled.terms, base, false, hits)
-    if (base.hasSubstitutions) scanTerms(compiled.terms, normalizeBuffer(text, 'substitution', writerFor(subWriter, text)), true, hits)
+    scanAllTerms(compiled.terms, text, base, hits, detectorText)
   }
 
   for (const { rule, program } of compiled.regexes) {
@@ -192,7 +249,7 @@ export function evaluate(compiled: CompiledPolicy, input: EvaluateInput): Evalua
   }
 
   if (compiled.links.length > 0 || compiled.privateInformation.length > 0) {
-    const det = new DetectorText(text, writerFor(detectorWriter, text))
+    const det = detectorText()
     for (const { rule, matcher } of compiled.links) {
       for (const h of matcher.match(det)) (hits[rule] ??= []).push(h)
     }

@@ -36,7 +36,7 @@ export {
   type LinkMatch,
 } from './detectors.js'
 export { deepEqual, diffVersions, RULE_FIELDS, type RuleChange, type RuleField, type VersionDiff } from './diff.js'
-export { evaluate, MAX_EVIDENCE_PER_RULE, MAX_REGEX_HITS, type EvaluateInput } from './evaluate.js'
+export { evaluate, EVALUATOR_VERSION, MAX_EVIDENCE_PER_RULE, MAX_REGEX_HITS, type EvaluateInput } from './evaluate.js'
 export {
   DIGIT,
   normalize,

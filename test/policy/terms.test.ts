@@ -113,7 +113,9 @@ t.test('phrases match across any whitespace or punctuation', async (t) => {
     t.equal(r.outcome, 'remove', JSON.stringify(text))
     t.equal(r.matches[0]!.evidence[0]!.text, text.replace(/!$/, ''))
   }
-  for (const text of ['killyou', 'skill you', 'kill youth', 'kill y ou']) t.equal(check(t, p, text).outcome, 'allow', text)
+  for (const text of ['skill you', 'kill youth', 'kill y ou']) t.equal(check(t, p, text).outcome, 'allow', text)
+  // written without its space, the phrase is a glued word (evasion.ts), and says so
+  t.match(check(t, p, 'killyou').matches[0]!.evidence[0]!.detail, /glued words/)
 })
 
 t.test('letters spelled out one by one (spaced letters)', async (t) => {
@@ -125,7 +127,10 @@ t.test('letters spelled out one by one (spaced letters)', async (t) => {
   // only a whole run that spells the term exactly
   t.equal(check(t, p, 'x s h i t').outcome, 'allow')
   t.equal(check(t, p, 'U.S.A. a s k').outcome, 'allow')
-  t.equal(check(t, p, 's  h  i  t').outcome, 'allow', 'wider gaps are not read as one word')
+  // gaps of up to three characters ("f  u  c  k", "f - u - c - k"); wider gaps and line breaks are not one word
+  t.same(evidenceTexts(check(t, p, 's  h  i  t')), ['s  h  i  t'])
+  t.equal(check(t, p, 's    h    i    t').outcome, 'allow', 'wider gaps are not read as one word')
+  t.equal(check(t, p, 's\nh\ni\nt').outcome, 'allow', 'nor letters on lines of their own')
 })
 
 t.test('emoji and CJK do not glue to words; CJK terms match inside CJK text', async (t) => {

@@ -1,0 +1,12 @@
+-- Which evaluator produced each evaluation (EVALUATOR_VERSION in src/policy/evaluate.ts). A
+-- published policy version never changes, but the evaluator that reads it can: evaluator 2
+-- recognizes evasions (spaced, repeated and masked letters, glued words, right-to-left overrides,
+-- obfuscated e-mail addresses and phone numbers) that evaluator 1 allowed, so the same text and
+-- version can give another outcome. With this column an evaluation says what produced it
+-- (docs/policy.md, "Evasions").
+--
+-- Every evaluation stored so far was made by evaluator 1: the default fills them without
+-- rewriting the table (a constant default is stored in the catalog), and the append-only
+-- triggers, which fire on UPDATE and DELETE, are not involved. Ingestion writes the column
+-- explicitly.
+ALTER TABLE "comment_evaluation" ADD COLUMN "evaluator" SMALLINT NOT NULL DEFAULT 1;
