@@ -167,8 +167,8 @@ export async function reconcileComments(db: Queryable, ids: readonly string[]): 
        FROM comment_event e WHERE e.comment_id = ANY($1::uuid[]) ORDER BY e.platform_time, e.received_at, e.id`,
     [found],
   )
-  const entriesOf = group(entries, (e) => e.subject)
-  const eventsOf = group(events, (e) => e.comment_id)
+  const entriesOf = groupBy(entries, (e) => e.subject)
+  const eventsOf = groupBy(events, (e) => e.comment_id)
   for (const c of comments) out.set(c.id, checkComment(c, entriesOf.get(c.id) ?? [], eventsOf.get(c.id) ?? []))
   return out
 }
@@ -345,7 +345,8 @@ function latest(items: readonly Usable[]): Usable[] {
 
 const show = (value: unknown): string | null => (value === null || value === undefined ? null : String(value))
 
-function group<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+/** Items by key, in their order (Map.groupBy, which the ES2023 lib we compile against does not declare). */
+export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>()
   for (const item of items) {
     const list = out.get(key(item))

@@ -2,7 +2,7 @@ import type { z } from 'zod'
 import type { Tx } from '../db/tx.js'
 import { Prisma } from '../generated/prisma/client.js'
 import { recordConditions, recordKindSql, type RecordQuery } from './query.js'
-import { eventCheckView, ledgerCheckView, reconcileComments } from './reconcile.js'
+import { eventCheckView, groupBy, ledgerCheckView, reconcileComments } from './reconcile.js'
 import type * as S from './schemas.js'
 
 export type CommentRecord = z.infer<typeof S.CommentRecord>
@@ -182,12 +182,3 @@ export async function recordsByIds(tx: Tx, ids: readonly string[]): Promise<Comm
 
 const OPERATION_ORDER = ['delete', 'hide', 'unhide', 'reply', 'email']
 
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>()
-  for (const item of items) {
-    const list = out.get(key(item))
-    if (list) list.push(item)
-    else out.set(key(item), [item])
-  }
-  return out
-}
