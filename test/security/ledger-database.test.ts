@@ -92,6 +92,11 @@ t.test('the database dates every entry: no backdating, no choosing the sealing o
   await setDatabaseClock(ownerPool(), new Date('2020-01-01T00:00:00Z'))
   const later = await db.query<{ recorded_at: Date }>(INSERT_ENTRY, forgedEntry('comment.version', 'c-2', 'platform:facebook', { text: 'x' }))
   t.equal(later.rows[0]!.recorded_at.toISOString(), pinned.toISOString(), 'never earlier than the latest sealed entry')
+  // Sealing goes on while the clock is behind the latest checkpoint, and checkpoint times never go back.
+  const resealed = await sealNow(app)
+  t.ok(resealed.checkpoint, 'a checkpoint is signed while the clock is behind')
+  const times = (await db.query<{ issued_at: Date }>('SELECT issued_at FROM ledger_checkpoint ORDER BY tree_size')).rows.map((r) => r.issued_at.toISOString())
+  t.same(times, [pinned.toISOString(), pinned.toISOString()], 'the second checkpoint carries the first one\'s time, not 2020')
   await setDatabaseClock(ownerPool(), null)
 })
 

@@ -145,7 +145,10 @@ BEGIN
                                      (SELECT max(e.recorded_at) FROM ledger_leaf l JOIN ledger_entry e ON e.id = l.entry_id WHERE l.leaf_index >= st.tree_size));
   END IF;
 
-  RETURN QUERY SELECT n, end_size, ledger_root(end_size), coalesce((SELECT max(c.tree_size) FROM ledger_checkpoint c), 0::bigint), now_ms;
+  -- The time a checkpoint of this tree may carry: now, or the latest checkpoint's time while the
+  -- clock is behind it (a step back), so checkpoint times never go backwards and sealing goes on.
+  RETURN QUERY SELECT n, end_size, ledger_root(end_size), coalesce((SELECT max(c.tree_size) FROM ledger_checkpoint c), 0::bigint),
+                      greatest(now_ms, (SELECT max(c.issued_at) FROM ledger_checkpoint c));
 END
 $$;
 
@@ -163,7 +166,8 @@ $$;
 
 -- Records a signed checkpoint, only for the tree the database holds: its size is the sealed size
 -- and larger than every earlier checkpoint's, its root is computed here, its time is within a
--- minute before the database's now and not before the previous checkpoint's, and its note is that
+-- minute before the database's now and not before the previous checkpoint's (the previous time
+-- itself while the clock is behind it), and its note is that
 -- checkpoint's text with one signature line by the named key. The database cannot check an
 -- Ed25519 signature; verifiers do (docs/ledger.md).
 CREATE FUNCTION "ledger_add_checkpoint"(p_tree_size BIGINT, p_issued_at TIMESTAMPTZ, p_key_name TEXT, p_public_key_pem TEXT, p_signed_note TEXT)
@@ -175,6 +179,7 @@ DECLARE
   sig_line TEXT;
   sig BYTEA;
   now_ms TIMESTAMPTZ := ledger_now();
+  last_at TIMESTAMPTZ;
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('townsquare:ledger-seal'));
   IF p_tree_size IS DISTINCT FROM (SELECT tree_size FROM ledger_seal_state) THEN
@@ -183,8 +188,8 @@ BEGIN
   IF p_tree_size <= coalesce((SELECT max(tree_size) FROM ledger_checkpoint), 0) THEN
     RAISE EXCEPTION 'a checkpoint of size % exists already', p_tree_size USING ERRCODE = 'insufficient_privilege';
   END IF;
-  IF p_issued_at IS NULL OR p_issued_at > now_ms OR p_issued_at < now_ms - interval '1 minute'
-     OR p_issued_at < coalesce((SELECT max(issued_at) FROM ledger_checkpoint), '-infinity') THEN
+  last_at := coalesce((SELECT max(issued_at) FROM ledger_checkpoint), '-infinity');
+  IF p_issued_at IS NULL OR p_issued_at > greatest(now_ms, last_at) OR p_issued_at < greatest(now_ms - interval '1 minute', last_at) THEN
     RAISE EXCEPTION 'a checkpoint is issued at the database''s time (%), not %', now_ms, p_issued_at USING ERRCODE = 'insufficient_privilege';
   END IF;
   kid := ledger_key_id(p_key_name, p_public_key_pem);
