@@ -8,6 +8,7 @@ import { authorHistoriesAndPublishedCount, type FingerprintItem } from '../comme
 import { fingerprintOf, versionsCompared, type Fingerprint } from '../policy/repetition.js'
 import type { ModerationStatusValue } from '../comments/schemas.js'
 import { recordDecision } from './decisions.js'
+import { slices } from '../kernel/slices.js'
 import { newAppealReference } from './appeal-reference.js'
 import { noticeFor } from './notices.js'
 import { openReviewItems, type ReviewItemInput } from './queue.js'
@@ -113,11 +114,14 @@ export async function evaluateVersions(
     return f
   }
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
-  pub.forEach((v, i) => {
+  // In slices, so a large delivery's evaluation does not hold the event loop (src/kernel/slices.ts).
+  const next = slices()
+  for (const [i, v] of pub.entries()) {
+    if (i > 0) await next()
     const version = effective[i] ?? null
     if (!version) {
       results[publicIndexes[i]!] = { version: null, evaluation: null }
-      return
+      continue
     }
     const request = requests[i]!
     const seen = new Set(stored[i]!.map((h) => `${h.externalId}\u0000${h.eventKey}`))
@@ -141,7 +145,7 @@ export async function evaluateVersions(
     }
     const evaluation = evaluate(version.compiled, { text: v.event.text, authorHistory: history, platformTime: v.event.platformTime, fingerprint: fingerprintOfVersion(v) })
     results[publicIndexes[i]!] = { version, evaluation }
-  })
+  }
   return { results, publishedCount: used.count }
 }
 

@@ -47,9 +47,10 @@ interface Waiting {
  * transaction. Nothing waits on a timer: a delivery that finds a free writer is written at once.
  *
  * Large deliveries (largeBodyBytes) cost a writer much longer than small ones (their texts are
- * evaluated and stored), so they get at most writers - 1 writers at once: when that many groups
- * with a large delivery are being written, the next free writer takes the small deliveries that
- * wait (in arrival order, passing the large ones), and the large ones wait for their lane.
+ * evaluated and stored), so small and large deliveries never share a group, and groups of large
+ * ones get at most writers - 1 writers at once: when that many are being written, the next free
+ * writer takes the small deliveries that wait (in arrival order, passing the large ones), and the
+ * large ones wait for their lane.
  *
  * A delivery's promise settles only after its own transaction committed or failed. When a group
  * fails, each of its deliveries is written again alone, so one delivery the database refuses never
@@ -110,22 +111,19 @@ export class DeliveryWriter {
   }
 
   /**
-   * The oldest deliveries, in arrival order, up to maxGroupEvents events; when the large lane is
-   * full (writers - 1 groups with a large delivery, with two writers or more), the oldest small
-   * ones only (possibly none).
+   * The oldest delivery and those of its size class that wait (large or small, in arrival order,
+   * up to maxGroupEvents events): a group never mixes them, so a small delivery is never held by a
+   * large one's transaction. When the large lane is full (writers - 1 groups with a large delivery,
+   * with two writers or more), the oldest small ones only (possibly none).
    */
   private takeGroup(): Waiting[] {
     const laneFull = this.options.writers >= 2 && this.runningLarge >= this.options.writers - 1
-    if (!laneFull) {
-      let events = this.queue[0]!.events
-      let n = 1
-      while (n < this.queue.length && events + this.queue[n]!.events <= this.options.maxGroupEvents) events += this.queue[n++]!.events
-      return this.queue.splice(0, n)
-    }
+    const first = laneFull ? this.queue.find((w) => !w.large) : this.queue[0]
+    if (!first) return []
     const taken: Waiting[] = []
     let events = 0
     for (const w of this.queue) {
-      if (w.large) continue
+      if (w.large !== first.large) continue
       if (taken.length > 0 && events + w.events > this.options.maxGroupEvents) break
       taken.push(w)
       events += w.events

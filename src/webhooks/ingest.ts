@@ -3,7 +3,8 @@ import { asSql, type Queryable, type SqlClient } from '../db/sql.js'
 import { ledgerInsertPart, type Clock, type NewEntry } from '../ledger/append.js'
 import { canonicalJson, sha256Hex } from '../ledger/canonical-json.js'
 import type { LedgerKind } from '../ledger/entry.js'
-import { encodeFingerprint, fingerprintOf } from '../policy/repetition.js'
+import { slices } from '../kernel/slices.js'
+import { encodeFingerprint, fingerprintOf, type Fingerprint } from '../policy/repetition.js'
 import { applyPolicy, evaluateVersions, evaluationsInsertPart, statusAtInsert, type NewCommentEvent, type VersionResult } from '../moderation/automatic.js'
 import type { PolicyResolver } from '../policy/effective.js'
 import type { CommentEvent, CommentEventKind, DeliveryIssue, NormalizeResult, WebhookSource } from './platforms/index.js'
@@ -336,7 +337,12 @@ export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryTo
   const versionCandidates = candidates.filter((c) => c.event.kind === 'created' || c.event.kind === 'edited')
   // Each version's repetition fingerprint (src/policy/repetition.ts), computed once from its own
   // text: stored with it, and what repetition rules compare instead of the texts.
-  const fingerprints = new Map(versionCandidates.map((c) => [c, fingerprintOf(c.event.text ?? '')]))
+  const fingerprints = new Map<(typeof versionCandidates)[number], Fingerprint>()
+  const next = slices()
+  for (const c of versionCandidates) {
+    fingerprints.set(c, fingerprintOf(c.event.text ?? ''))
+    await next()
+  }
   const toEvaluate = versionCandidates.map((c) => ({ event: c.event, key: c.key, authorId: commentOf(c).identity.author.id, fingerprint: fingerprints.get(c)! }))
   let publishedCount: number | undefined
   let results = new Map<string, VersionResult | null>()

@@ -153,3 +153,33 @@ t.test("large deliveries cannot hold every writer: a small delivery is written w
   t.same(started.slice(2).flat().sort(), ['flood-2', 'flood-3'])
   await writer.idle()
 })
+
+t.test('a small delivery is never written in a large one\'s transaction', async (t) => {
+  // Group commit takes what waits; if it took a flood delivery and the small ones behind it
+  // together, each small one would wait for the whole large transaction (the others' p99 under a
+  // flood, docs/performance.md phase f).
+  const started: string[][] = []
+  const releases = new Map<string, () => void>()
+  const write: WriteGroup = (group) => {
+    const names = group.map((d) => d.delivery.headers.name!)
+    started.push(names)
+    return new Promise((resolve) => releases.set(names[0]!, () => resolve(group.map(() => ({}) as IngestResult))))
+  }
+  const writer = new DeliveryWriter(write, { writers: 2, maxGroupEvents: 2000 }, () => false)
+  const submit = (name: string, bytes: number) =>
+    writer.submit({ delivery: { source: 'meta', body: Buffer.alloc(bytes), headers: { name }, signatureVariant: 'standard' }, normalized: { events: [], skipped: [] } as unknown as DeliveryToStore['normalized'] })
+  const large = LARGE_DELIVERY_BYTES + 1
+  const tick = () => new Promise((resolve) => setImmediate(resolve))
+  const answered = [submit('single-1', 300), submit('flood-1', large), submit('flood-2', large), submit('single-2', 300), submit('single-3', 300)]
+  t.same(started, [['single-1'], ['flood-1']])
+  releases.get('flood-1')!()
+  await tick()
+  t.same(started[2], ['flood-2'], 'the next large delivery is written alone, not with the small ones queued behind it')
+  releases.get('single-1')!()
+  await tick()
+  t.same(started[3], ['single-2', 'single-3'], 'the small ones are a group of their own')
+  releases.get('flood-2')!()
+  releases.get('single-2')!()
+  t.equal((await Promise.all(answered)).length, 5)
+  await writer.idle()
+})
