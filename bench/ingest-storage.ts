@@ -31,6 +31,7 @@ import { pgSql, type PreparedStatement, type SqlClient } from '../src/db/sql.js'
 import { inTransaction } from '../src/db/tx.js'
 import { PolicyResolver } from '../src/policy/effective.js'
 import { seedDefaultPolicy } from '../src/policy/seed.js'
+import { EventKeySecret } from '../src/webhooks/event-keys.js'
 import { ingestDeliveries, type DeliveryToStore } from '../src/webhooks/ingest.js'
 import { platformAdapters } from '../src/webhooks/platforms/index.js'
 import { metaBatch } from '../test/factories/webhooks.js'
@@ -170,7 +171,7 @@ async function main() {
   const rounds: Array<{ storage: Transaction[]; baseline: Transaction[] }> = []
   const recorder = new pg.Client({ connectionString: recordDb.url, application_name: 'townsquare-bench' })
   await recorder.connect()
-  const deps = { clock: () => new Date(), resolver: new PolicyResolver(), maxAttempts: 6 }
+  const deps = { clock: () => new Date(), resolver: new PolicyResolver(), maxAttempts: 6, eventKeys: new EventKeySecret() }
   const t0 = nowMs()
   try {
     for (let round = 0; round < opts.rounds; round++) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { EventKeySecret, eventKey } from '../webhooks/event-keys.js'
 import type pg from 'pg'
 import { asSql, inPgTransaction, type Queryable } from '../db/sql.js'
 import type { Clock } from '../ledger/append.js'
@@ -169,7 +170,8 @@ export async function reconcileComments(db: Queryable, ids: readonly string[]): 
   )
   const entriesOf = groupBy(entries, (e) => e.subject)
   const eventsOf = groupBy(events, (e) => e.comment_id)
-  for (const c of comments) out.set(c.id, checkComment(c, entriesOf.get(c.id) ?? [], eventsOf.get(c.id) ?? []))
+  const secret = await new EventKeySecret().get(sql)
+  for (const c of comments) out.set(c.id, checkComment(c, entriesOf.get(c.id) ?? [], eventsOf.get(c.id) ?? [], secret))
   return out
 }
 
@@ -178,7 +180,7 @@ export async function reconcileComments(db: Queryable, ids: readonly string[]): 
  * text, time and key; no event lacks an entry; and the comment row holds what the entries give
  * (the rules of refreshComments in src/webhooks/ingest.ts and of the decisions).
  */
-export function checkComment(c: CommentRow, entries: readonly EntryRow[], events: readonly EventRow[]): CommentCheck {
+export function checkComment(c: CommentRow, entries: readonly EntryRow[], events: readonly EventRow[], eventKeySecret: Buffer): CommentCheck {
   const divergences: ProjectionDivergence[] = []
   const verifiedEventIds = new Set<string>()
   const ledgerText = new Map<string, string | null>()
@@ -232,6 +234,7 @@ export function checkComment(c: CommentRow, entries: readonly EntryRow[], events
     const ids = { eventId: event.id, ledgerEntryId: entry.id }
     if (disposed) {
       if (event.text !== null) diverge('event.text', 'text', null, ids)
+      else if (!event.event_key.startsWith('disposed:') && (event.kind === 'created' || event.kind === 'edited')) diverge('event.eventKey', event.event_key, 'the key of a destroyed text', ids)
       else verifiedEventIds.add(event.id)
       continue
     }
@@ -247,7 +250,10 @@ export function checkComment(c: CommentRow, entries: readonly EntryRow[], events
     check('event.kind', event.kind, u.payload.kind ?? null)
     check('event.text', event.text, u.payload.text ?? null)
     check('event.platformTime', iso(event.platform_time), Number.isNaN(u.time) ? null : new Date(u.time).toISOString())
-    check('event.eventKey', event.event_key, u.payload.eventKey ?? null)
+    // A version's key is recomputed from the recorded text and time (payloads written before keys
+    // were keyed hold the unkeyed form, so the payload's own key is not what the event keeps).
+    const version = u.payload.kind === 'created' || u.payload.kind === 'edited'
+    check('event.eventKey', event.event_key, version ? eventKey({ kind: u.payload.kind as 'created', text: u.payload.text ?? null, platformTime: u.payload.platformTime ?? '' }, eventKeySecret) : (u.payload.eventKey ?? null))
     if (same) verifiedEventIds.add(event.id)
   }
   for (const event of events) {

@@ -4,6 +4,7 @@ import { ledgerInsertPart, type Clock, type NewEntry } from '../ledger/append.js
 import { canonicalJson, sha256Hex } from '../ledger/canonical-json.js'
 import type { LedgerKind } from '../ledger/entry.js'
 import { slices } from '../kernel/slices.js'
+import { eventKey, type EventKeySecret } from './event-keys.js'
 import { encodeFingerprint, fingerprintOf, type Fingerprint } from '../policy/repetition.js'
 import { applyPolicy, evaluateVersions, evaluationsInsertPart, statusAtInsert, type NewCommentEvent, type VersionResult } from '../moderation/automatic.js'
 import type { PolicyResolver } from '../policy/effective.js'
@@ -36,18 +37,6 @@ const LEDGER_KIND: Record<CommentEventKind, LedgerKind> = {
   deleted_by_author: 'comment.author_deleted',
   hidden_on_platform: 'comment.platform_hidden',
   unhidden_on_platform: 'comment.platform_unhidden',
-}
-
-/**
- * Identifies one change of a comment, so the same change arriving twice (a retry, or inside two
- * deliveries) is stored once. A version is its text at its time; an edit back to an earlier text
- * at a later time is a new version.
- */
-export function eventKey(event: Pick<CommentEvent, 'kind' | 'text' | 'platformTime'>): string {
-  if (event.kind === 'created' || event.kind === 'edited') {
-    return 'v:' + sha256Hex(canonicalJson({ text: event.text ?? '', platformTime: event.platformTime }))
-  }
-  return `${event.kind}@${event.platformTime}`
 }
 
 async function insertDelivery(
@@ -243,7 +232,7 @@ function projectionAtInsert(c: CommentInput) {
   return { status, currentText: version ? event.text : null, versionCount: version ? 1 : 0, firstAt: event.platformTime, lastAt: event.platformTime }
 }
 
-type IngestDeps = { clock: Clock; resolver: PolicyResolver; maxAttempts: number }
+type IngestDeps = { clock: Clock; resolver: PolicyResolver; maxAttempts: number; eventKeys: EventKeySecret }
 
 /**
  * Stores one verified delivery in the caller's transaction: the raw bytes, every comment event not
@@ -265,6 +254,7 @@ export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryTo
   if (items.length === 0) return []
   const sql = asSql(tx)
   const receivedAt = deps.clock()
+  const secret = await deps.eventKeys.get(sql)
 
   // One row per distinct body; a second copy in the group is the first's duplicate.
   const slots: Slot[] = items.map((item) => ({ ...item, id: randomUUID(), digest: bodyDigest(item.delivery) }))
@@ -281,7 +271,7 @@ export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryTo
 
   // In arrival order: of the same change in two deliveries, the first delivery's is stored.
   const candidates: Candidate[] = slots.filter((slot) => !copyOf.has(slot)).flatMap((slot) =>
-    slot.normalized.events.map((event) => ({ event, slot, eventId: randomUUID(), ledgerEntryId: randomUUID(), key: eventKey(event) })),
+    slot.normalized.events.map((event) => ({ event, slot, eventId: randomUUID(), ledgerEntryId: randomUUID(), key: eventKey(event, secret) })),
   )
   const byComment = new Map<string, CommentInput>()
   for (const candidate of candidates) {

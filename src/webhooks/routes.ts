@@ -7,6 +7,7 @@ import type { Role } from '../plugins/auth.js'
 import { isDatabaseUnavailable, NotFoundError, Problem, ProblemError, ValidationProblem } from '../plugins/errors.js'
 import { decodeCursor, encodeCursor } from '../http/cursor.js'
 import { DeliveryWriter } from './delivery-writer.js'
+import { EventKeySecret } from './event-keys.js'
 import { ingestDeliveries, recordMalformedDelivery, type IngestResult } from './ingest.js'
 import { MalformedDeliveryError, platformAdapters, type HandshakeResult, type WebhookSource } from './platforms/index.js'
 import * as S from './schemas.js'
@@ -58,7 +59,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
 
   // Ingestion is the hot path (docs/performance.md): plain pg transactions rather than Prisma's, and
   // deliveries that arrive together share one (group commit).
-  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts }
+  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts, eventKeys: new EventKeySecret() }
   const writer = new DeliveryWriter(
     (group) => inPgTransaction(app.db.pool, (sql) => ingestDeliveries(sql, group, deps)),
     { writers: webhooks.writers, maxGroupEvents: webhooks.maxGroupEvents },

@@ -1,3 +1,4 @@
+import { EventKeySecret } from '../../src/webhooks/event-keys.js'
 import t from 'tap'
 import { authorHistories } from '../../src/comments/history.js'
 import { inPgTransaction, type SqlClient } from '../../src/db/sql.js'
@@ -23,7 +24,7 @@ function scans(node: PlanNode): string[] {
 
 t.test("a large group's author histories are read through the indexes, not by scanning the archive", async (t) => {
   const { app } = await testApp(t)
-  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3 }
+  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3, eventKeys: new EventKeySecret() }
   // 4,000 comments by 4,000 authors, with fresh statistics.
   for (let d = 0; d < 80; d++) {
     const body = metaBatch(50, { firstId: d * 50, time: 1767225604 + d * 50 })

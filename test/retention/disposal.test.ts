@@ -87,6 +87,8 @@ t.test('the disposal workflow: eligibility, listing, approval, notice period, ex
 
   t.same(await tablesContaining(app.db.pool, MARKER), [], 'no trace of the text in any column of any table, raw bytes included')
   t.same(await tablesContaining(app.db.pool, AUTHOR), [], 'no trace of the author')
+  const keys = await prisma.commentEvent.findMany({ where: { commentId: old }, select: { id: true, eventKey: true } })
+  t.same(keys.map((k) => k.eventKey), keys.map((k) => `disposed:${k.id}`), 'its event keys (derived from its text) went with the text')
   const evaluation = await prisma.commentEvaluation.findFirst({ where: { commentId: old } })
   t.notMatch(JSON.stringify(evaluation!.matches), /"text"/, 'evaluation evidence keeps offsets, not words')
   t.match(evaluation!.matches, [{ ruleCode: 'R9', evidence: [{ start: Number, end: Number }] }])

@@ -1,3 +1,4 @@
+import { EventKeySecret } from '../../src/webhooks/event-keys.js'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
 import t from 'tap'
@@ -17,7 +18,7 @@ const toStore = (body: Buffer, headers: Record<string, string> = {}): DeliveryTo
   normalized: platformAdapters.meta.normalize(body),
 })
 
-const depsOf = (app: FastifyInstance) => ({ clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3 })
+const depsOf = (app: FastifyInstance) => ({ clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3, eventKeys: new EventKeySecret() })
 
 async function counts(app: FastifyInstance) {
   const [row] = await app.db.prisma.$queryRaw<Array<Record<string, number>>>`

@@ -1,3 +1,4 @@
+import { EventKeySecret } from '../../src/webhooks/event-keys.js'
 import { createHash } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
@@ -31,7 +32,7 @@ t.test('a failure at any statement after the first leaves nothing stored, and th
   const body = metaChanges([{ id: 'c-1' }, { id: 'c-2', parent: 'c-1' }, { id: 'c-2', verb: 'edited', message: 'changed' }])
   const normalized = platformAdapters.meta.normalize(body)
   const delivery = { source: 'meta' as const, body, headers: {}, signatureVariant: 'standard' }
-  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3 }
+  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3, eventKeys: new EventKeySecret() }
   // Fail at the delivery statement (which also appends the ledger entries), the projection
   // refresh, and the review items (the last statement).
   for (const failAt of ['WITH published AS', 'UPDATE comment c SET', 'INSERT INTO review_item']) {
@@ -150,7 +151,7 @@ t.test('a policy version published between the evaluation and the delivery state
       return sql.query(statement, values)
     },
   })
-  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3 }
+  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3, eventKeys: new EventKeySecret() }
   const result = await inPgTransaction(app.db.pool, (sql) => ingestDelivery(publishingFirst(sql), delivery, normalized, deps))
   t.match(result, { duplicateDelivery: false, accepted: 1 })
   t.equal(statements, 2, 'the delivery statement refused the stale evaluation once, then stored the delivery')
@@ -185,7 +186,7 @@ t.test("an automatic removal's decision, platform actions and jobs commit or rol
       return sql.query(statement, values)
     },
   })
-  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3 }
+  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: 3, eventKeys: new EventKeySecret() }
   await t.rejects(inPgTransaction(app.db.pool, (sql) => ingestDelivery(failing(sql), { source: 'website', body, headers: {}, signatureVariant: 'standard' }, platformAdapters.website.normalize(body), deps)), /injected failure/)
   t.same(await moderation(), { decisions: 0, actions: 0, jobs: 0, comments: 0 }, 'nothing of the failed delivery, jobs included')
 
