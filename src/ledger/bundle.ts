@@ -288,7 +288,10 @@ export async function verifyLedgerBundle(
   try {
     const parse = (lines: string[]) => lines.map((l) => l.trim()).filter(Boolean).map((l) => parseVerifierKey(l))
     if (options.trustedKeys) trusted = parse(options.trustedKeys)
-    const own = existsSync(join(dir, BUNDLE_FILES.keys)) || !trusted ? parse(readFileSync(join(dir, BUNDLE_FILES.keys), 'utf8').split('\n')) : []
+    const bundleKeys = () => readFileSync(join(dir, BUNDLE_FILES.keys), 'utf8').split('\n')
+    // With trusted keys, the bundle's own are only candidates the chain may link: unreadable ones are skipped.
+    const lenient = (lines: string[]) => lines.flatMap((l) => { try { return parse([l]) } catch { return [] } })
+    const own = trusted ? (existsSync(join(dir, BUNDLE_FILES.keys)) ? lenient(bundleKeys()) : []) : parse(bundleKeys())
     keys = [...(trusted ?? []), ...own.filter((k) => !(trusted ?? []).some((t) => t.keyId.equals(k.keyId)))]
   } catch (error) {
     problems.push({ item: options.trustedKeys ? '--key' : BUNDLE_FILES.keys, problem: `unreadable key: ${(error as Error).message}` })

@@ -1,9 +1,13 @@
 // Public verification (issue 24): proofs without a token, tiles, fresh checkpoints, endorsed key
 // rotation. Every test runs the app as the production runtime role.
 import { createPublicKey, generateKeyPairSync } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { inTransaction } from '../../src/db/tx.js'
 import { appendEntries } from '../../src/ledger/append.js'
+import { verifyLedgerBundle, writeLedgerBundle } from '../../src/ledger/bundle.js'
 import { parseSignedCheckpoint, parseVerifierKey, verifySignedCheckpoint } from '../../src/ledger/checkpoint.js'
 import { verifyConsistency, verifyInclusion } from '../../src/ledger/merkle.js'
 import { testApp } from '../helpers/app.js'
@@ -192,7 +196,12 @@ t.test('key rotation: the previous key endorses the new one, verifiers follow th
   const auditor = { authorization: `Bearer ${two.jwt.sign({ sub: 'a', roles: ['auditor'] })}` }
   t.match((await two.inject({ method: 'POST', url: '/v1/ledger/verify', headers: auditor })).json(), { ok: true, checkpointsChecked: 3 }, 'the endorsed chain verifies')
 
-  // The database refuses an endorsement by any key but the latest checkpoint's, and on a later checkpoint.
+  // The offline verifier follows the chain from either key.
+  const bundle = mkdtempSync(join(tmpdir(), 'rotation-bundle-'))
+  await writeLedgerBundle(one.ownerPool(), bundle, { selection: { all: true } })
+  for (const [who, trusted] of [['old', firstKey.verifierKey], ['new', two.ledger.signingKey.verifierKey]] as const) {
+    t.match(await verifyLedgerBundle(bundle, { trustedKeys: [trusted] }), { ok: true, checkpointsVerified: 3, problems: [] }, `a bundle verifies from the ${who} key alone`)
+  }
   await two.close()
 
   // A third key without the previous one: it takes over unendorsed, and the verifiers say so.
@@ -203,6 +212,11 @@ t.test('key rotation: the previous key endorses the new one, verifiers follow th
   const report = (await three.inject({ method: 'POST', url: '/v1/ledger/verify', headers: { authorization: `Bearer ${three.jwt.sign({ sub: 'a', roles: ['auditor'] })}` } })).json()
   t.match(report, { ok: false, divergence: { kind: 'checkpoint_key_not_endorsed', treeSize: 2 } }, 'a key that appeared without endorsement is reported')
   t.match(report.divergence.detail, /without its endorsement/)
+  const broken = mkdtempSync(join(tmpdir(), 'rotation-bundle-'))
+  await writeLedgerBundle(one.ownerPool(), broken, { selection: { all: true } })
+  const offline = await verifyLedgerBundle(broken, { trustedKeys: [firstKey.verifierKey] })
+  t.equal(offline.ok, false, 'offline, from the first key: the unendorsed key is reported')
+  t.match(offline.problems, [{ item: 'checkpoint.txt', problem: /signed by key [0-9a-f]{8}, which is not linked to a trusted key.*without its endorsement/ }])
 })
 
 t.test('production refuses the placeholder LEDGER_ORIGIN; the previous key must differ from the current one', async (t) => {
