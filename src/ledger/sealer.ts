@@ -26,6 +26,7 @@ interface SignState {
   /** The configured key has signed a checkpoint already (then no endorsement is due). */
   keySigned: boolean
   warnedUnendorsed: boolean
+  warnedRetired: boolean
 }
 
 /**
@@ -38,7 +39,8 @@ interface SignState {
  * Once the backlog is drained, a checkpoint is signed when the tree grew, when the latest
  * checkpoint is maxAgeMs old or older (the same tree signed again later: freshness), and when the
  * configured key has never signed (a rotation), in which case the previous key co-signs it when
- * it is configured (the endorsement verifiers follow).
+ * it is configured (the endorsement verifiers follow). A key that another key succeeded signs
+ * nothing more (an instance still running with the old key during a rolling restart).
  */
 async function sealBatch(
   db: Queryable,
@@ -68,7 +70,16 @@ async function sealBatch(
       const grown = treeSize > Number(rows[0]!.checkpoint_size)
       const stale = latest !== undefined && time.getTime() - latest.issued_at.getTime() >= maxAgeMs
       const rotated = latest !== undefined && !state.keySigned
-      if (grown || stale || rotated) {
+      // This key signed before and another one has signed since: it was rotated out (an instance
+      // not yet restarted with the new key). Signing again would break the key chain: leave the
+      // checkpoints to the new key, seal only.
+      const retired = latest !== undefined && state.keySigned && latest.key_id !== key.keyId
+      if (retired) {
+        if (!state.warnedRetired) {
+          state.warnedRetired = true
+          log.error({ keyId: key.keyId, latestKeyId: latest.key_id }, 'this instance\'s signing key was rotated out: it signs no checkpoint; set LEDGER_SIGNING_KEY to the current key and restart')
+        }
+      } else if (grown || stale || rotated) {
         const signers: Array<Pick<LedgerSigningKey, 'name' | 'privateKey'>> = [key]
         let endorsedBy: string | null = null
         if (rotated) {
@@ -85,7 +96,7 @@ async function sealBatch(
         }
         const note = signCheckpoint({ origin: key.name, treeSize, rootHash, time }, signers)
         await db.query('SELECT ledger_add_checkpoint($1, $2, $3, $4, $5)', [treeSize, time, key.name, key.publicKeyPem, note])
-        checkpoint = { treeSize, rootHash, issuedAt: time, reason: grown ? 'grown' : rotated ? 'rotation' : 'fresh', endorsedBy }
+        checkpoint = { treeSize, rootHash, issuedAt: time, reason: rotated ? 'rotation' : grown ? 'grown' : 'fresh', endorsedBy }
       }
     }
     await db.query('COMMIT')
@@ -123,7 +134,7 @@ export function startSealer(options: SealerOptions): Sealer {
   const { key, log } = options
   const batchSize = options.batchSize ?? 5000
   const maxAgeMs = options.maxCheckpointAgeMs ?? 3_600_000
-  const signState: SignState = { keySigned: false, warnedUnendorsed: false }
+  const signState: SignState = { keySigned: false, warnedUnendorsed: false, warnedRetired: false }
   let client: pg.Client | null = null
   let active = false
   let stopped = false

@@ -204,11 +204,19 @@ t.test('key rotation: the previous key endorses the new one, verifiers follow th
   }
   await two.close()
 
+  // An instance still running with the old key (a rolling restart) seals but signs nothing more.
+  const back = await buildApp(testConfig({ ...base, LEDGER_SIGNING_KEY: first }))
+  t.teardown(() => back.close())
+  await back.ready()
+  await appendCommitted(back, 1)
+  t.match(await sealNow(back), { sealed: 1, treeSize: 5, checkpoint: null }, 'a retired key does not sign after its successor')
+  await back.close()
+
   // A third key without the previous one: it takes over unendorsed, and the verifiers say so.
   const three = await buildApp(testConfig({ ...base, LEDGER_SIGNING_KEY: third }))
   t.teardown(() => three.close())
   await three.ready()
-  t.match(await sealNow(three), { checkpoint: { reason: 'rotation', endorsedBy: null } })
+  t.match(await sealNow(three), { checkpoint: { treeSize: 5, reason: 'rotation', endorsedBy: null } }, 'the third key signs the tree the retired one sealed, unendorsed')
   const report = (await three.inject({ method: 'POST', url: '/v1/ledger/verify', headers: { authorization: `Bearer ${three.jwt.sign({ sub: 'a', roles: ['auditor'] })}` } })).json()
   t.match(report, { ok: false, divergence: { kind: 'checkpoint_key_not_endorsed', treeSize: 2 } }, 'a key that appeared without endorsement is reported')
   t.match(report.divergence.detail, /without its endorsement/)
