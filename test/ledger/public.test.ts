@@ -247,3 +247,15 @@ t.test('production refuses the placeholder LEDGER_ORIGIN; the previous key must 
   const same = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40), LEDGER_SIGNING_KEY: production.LEDGER_SIGNING_KEY, LEDGER_PREVIOUS_SIGNING_KEY: production.LEDGER_SIGNING_KEY })
   t.throws(() => loadSigningKey(same), /must be the key rotated out/)
 })
+
+t.test('public proof routes are rate limited per client address', async (t) => {
+  const { app } = await testApp(t)
+  for (let i = 0; i < 600; i++) {
+    const res = await app.inject('/v1/ledger/checkpoints/latest')
+    if (res.statusCode !== 404) t.fail(`request ${i + 1}: ${res.statusCode}`)
+  }
+  const limited = await app.inject('/v1/ledger/checkpoints/latest')
+  t.equal(limited.statusCode, 429, 'the 601st request in a minute')
+  t.match(limited.headers['content-type'], /^application\/problem\+json/)
+  t.equal((await app.inject({ url: '/v1/ledger/checkpoints/latest', remoteAddress: '192.0.2.7' })).statusCode, 404, 'another address is not limited')
+})
