@@ -58,7 +58,6 @@ export interface SigningKeyRecord {
   /** The first and the latest checkpoint it signed (its validity period as seen in the log). */
   firstUsed: Date
   lastUsed: Date | null
-  checkpoints: number
   /** The key id of the key that co-signed its first checkpoint (a rotation's endorsement), if any. */
   endorsedBy: string | null
   firstCheckpoint: { treeSize: number; issuedAt: Date } | null
@@ -66,12 +65,14 @@ export interface SigningKeyRecord {
 
 /** Every key that ever signed a checkpoint, in the order they first did. */
 export async function signingKeys(db: Queryable): Promise<SigningKeyRecord[]> {
-  const { rows } = await db.query<{ key_id: string; key_name: string; public_key: string; first_used: Date; first_at: Date | null; last_at: Date | null; n: string; first_size: string | null; first_note: string | null }>(
-    `SELECT k.key_id, k.key_name, k.public_key, k.first_used, s.first_at, s.last_at, coalesce(s.n, 0)::text AS n, f.tree_size::text AS first_size, f.signed_note AS first_note
+  // Index lookups only (ledger_checkpoint (key_id, issued_at)): this is a public route. Times never
+  // go backwards along the log, so a key's earliest checkpoint by time is its first.
+  const { rows } = await db.query<{ key_id: string; key_name: string; public_key: string; first_used: Date; first_at: Date | null; last_at: Date | null; first_size: string | null; first_note: string | null }>(
+    `SELECT k.key_id, k.key_name, k.public_key, k.first_used, f.issued_at AS first_at, l.issued_at AS last_at, f.tree_size::text AS first_size, f.signed_note AS first_note
        FROM ledger_signing_key k
-       LEFT JOIN LATERAL (SELECT min(c.issued_at) AS first_at, max(c.issued_at) AS last_at, count(*) AS n FROM ledger_checkpoint c WHERE c.key_id = k.key_id) s ON true
-       LEFT JOIN LATERAL (SELECT c.tree_size, c.signed_note FROM ledger_checkpoint c WHERE c.key_id = k.key_id ORDER BY c.tree_size, c.issued_at LIMIT 1) f ON true
-      ORDER BY coalesce(s.first_at, k.first_used), k.key_id`,
+       LEFT JOIN LATERAL (SELECT c.tree_size, c.issued_at, c.signed_note FROM ledger_checkpoint c WHERE c.key_id = k.key_id ORDER BY c.issued_at, c.tree_size LIMIT 1) f ON true
+       LEFT JOIN LATERAL (SELECT c.issued_at FROM ledger_checkpoint c WHERE c.key_id = k.key_id ORDER BY c.issued_at DESC LIMIT 1) l ON true
+      ORDER BY coalesce(f.issued_at, k.first_used), k.key_id`,
   )
   const known = new Set(rows.map((r) => r.key_id))
   return rows.map((r) => {
@@ -84,7 +85,6 @@ export async function signingKeys(db: Queryable): Promise<SigningKeyRecord[]> {
       publicKeyPem: r.public_key,
       firstUsed: r.first_at ?? r.first_used,
       lastUsed: r.last_at,
-      checkpoints: Number(r.n),
       endorsedBy: second && second !== r.key_id && known.has(second) ? second : null,
       firstCheckpoint: r.first_size === null || !r.first_at ? null : { treeSize: Number(r.first_size), issuedAt: r.first_at },
     }

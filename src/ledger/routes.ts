@@ -97,7 +97,6 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
           current: k.keyId === signingKey.keyId,
           firstUsed: k.firstUsed.toISOString(),
           lastUsed: k.lastUsed?.toISOString() ?? null,
-          checkpoints: k.checkpoints,
           firstCheckpoint: k.firstCheckpoint && { treeSize: k.firstCheckpoint.treeSize, issuedAt: k.firstCheckpoint.issuedAt.toISOString() },
           endorsedBy: k.endorsedBy,
         })),

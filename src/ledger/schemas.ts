@@ -72,7 +72,6 @@ export const SigningKeys = z
         current: z.boolean(),
         firstUsed: z.iso.datetime().describe('Its first checkpoint'),
         lastUsed: z.iso.datetime().nullable().describe('Its latest checkpoint: the end of its validity once another key took over'),
-        checkpoints: z.number().int(),
         firstCheckpoint: z.object({ treeSize: z.number().int(), issuedAt: z.iso.datetime() }).nullable(),
         endorsedBy: Hex.nullable().describe('The key that co-signed its first checkpoint (a rotation endorsed); null for the first key, or a key that took over without endorsement'),
       }),

@@ -61,7 +61,7 @@ t.test('checkpoints, proofs and keys are public and reveal no content', async (t
 
   const keys = (await app.inject('/v1/ledger/keys')).json()
   t.equal(keys.keys.length, 1)
-  t.match(keys.keys[0], { keyId: keys.currentKeyId, current: true, checkpoints: 2, endorsedBy: null, firstCheckpoint: { treeSize: 5 } })
+  t.match(keys.keys[0], { keyId: keys.currentKeyId, current: true, endorsedBy: null, firstCheckpoint: { treeSize: 5 }, lastUsed: latest.json().issuedAt })
   const publicKey = (await app.inject('/v1/ledger/public-key')).json()
   t.same(publicKey.previousKeys, [], 'previousKeys never lists the current key')
 })
@@ -189,8 +189,8 @@ t.test('key rotation: the previous key endorses the new one, verifiers follow th
 
   const keys = (await two.inject('/v1/ledger/keys')).json()
   t.match(keys.keys, [
-    { keyId: firstKey.keyId, current: false, endorsedBy: null, checkpoints: 1 },
-    { keyId: two.ledger.signingKey.keyId, current: true, endorsedBy: firstKey.keyId, checkpoints: 2 },
+    { keyId: firstKey.keyId, current: false, endorsedBy: null, firstCheckpoint: { treeSize: 2 } },
+    { keyId: two.ledger.signingKey.keyId, current: true, endorsedBy: firstKey.keyId, firstCheckpoint: { treeSize: 2 } },
   ])
   t.same((await two.inject('/v1/ledger/public-key')).json().previousKeys.map((k: { keyId: string }) => k.keyId), [firstKey.keyId])
   const auditor = { authorization: `Bearer ${two.jwt.sign({ sub: 'a', roles: ['auditor'] })}` }

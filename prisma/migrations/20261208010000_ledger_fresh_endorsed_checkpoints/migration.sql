@@ -8,8 +8,9 @@
 
 ALTER TABLE "ledger_checkpoint" DROP CONSTRAINT "ledger_checkpoint_pkey";
 ALTER TABLE "ledger_checkpoint" ADD CONSTRAINT "ledger_checkpoint_pkey" PRIMARY KEY ("tree_size", "issued_at");
--- Whether a key has signed before (endorsement rule), and each key's validity period.
-CREATE INDEX "ledger_checkpoint_key_id_idx" ON "ledger_checkpoint"("key_id");
+-- Whether a key has signed before (endorsement rule), and each key's validity period (its first
+-- and latest checkpoint, GET /v1/ledger/keys), by index lookups.
+CREATE INDEX "ledger_checkpoint_key_id_issued_at_idx" ON "ledger_checkpoint"("key_id", "issued_at");
 
 CREATE OR REPLACE FUNCTION "ledger_add_checkpoint"(p_tree_size BIGINT, p_issued_at TIMESTAMPTZ, p_key_name TEXT, p_public_key_pem TEXT, p_signed_note TEXT)
 RETURNS VOID LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
