@@ -52,6 +52,7 @@ export function parseTilePath(path: string): TileRef {
   if (levelText === 'entries') throw new TileNotFoundError('Entry bundles are not served: an entry envelope holds a hash of its content (docs/ledger.md, "What is public").')
   if (!LEVEL.test(levelText)) throw new TilePathError(`tile level must be a decimal number, got ${JSON.stringify(levelText)}`)
   const level = Number(levelText)
+  if (level > 63) throw new TilePathError(`tile level must be 0 to 63, got ${level}`)
   let groups = parts.slice(1)
   let width: number | null = null
   const last = groups[groups.length - 1]

@@ -103,7 +103,8 @@ t.test('tlog-tiles: checkpoint and tiles, and hostile paths answered 400/404 pro
     ['tile/0/001.p/5', 404], // wider than the tree
     ['tile/0/x000/000', 404], // not canonical
     ['tile/0/x999/x999/x999/x999/x999/x999/999', 404], // huge N
-    ['tile/8/000', 404], // no such level
+    ['tile/8/000', 404], // no such level in this log
+    ['tile/64/000', 400], // no such level in any log (0-63)
     ['tile/entries/000', 404], // entry bundles are not served
     ['tile/0/000.p/0', 400],
     ['tile/0/000.p/256', 400],
