@@ -22,7 +22,10 @@ const options = { ...(trustedKeys ? { trustedKeys } : {}), ...(values['manifest-
 const isDirectory = statSync(target).isDirectory()
 const format = isDirectory ? readFormat(join(target, BUNDLE_FILES.manifest)) : FOIA_PRODUCTION_FORMAT
 if (!trustedKeys) {
-  console.log('note: checked against the keys inside the bundle; pass --key with the city\'s published key (GET /v1/ledger/public-key, verifierKey) to trust nothing in it')
+  console.log(
+    'note: checked against the key that signed the bundle\'s checkpoint (and the keys it endorsed or was endorsed by); ' +
+      'pass --key with the city\'s published key (GET /v1/ledger/public-key, verifierKey) to trust nothing in it',
+  )
 }
 if (format === FOIA_PRODUCTION_FORMAT) {
   const report = isDirectory ? await verifyProduction(target, options) : await verifyProductionArchive(target, options)

@@ -115,6 +115,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
         databaseUrl: config.databaseUrl,
         key: signingKey,
         intervalMs: config.ledger.checkpointIntervalMs,
+        maxCheckpointAgeMs: config.ledger.maxCheckpointAgeMs,
         log: app.log.child({ component: 'sealer' }),
       })
     })

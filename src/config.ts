@@ -9,6 +9,18 @@ export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/townsq
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value)
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional())
+/** The placeholder origin of development and tests; production refuses it. */
+export const PLACEHOLDER_LEDGER_ORIGIN = 'townsquare.invalid/ledger'
+const ISO_DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/
+/** Milliseconds from a whole number of ms or an ISO 8601 duration of days, hours, minutes, seconds (PT1H, P1D, PT30M). */
+export function parseDurationMs(value: string): number | null {
+  const text = value.trim()
+  if (/^\d+$/.test(text)) return Number(text)
+  const m = ISO_DURATION.exec(text)
+  if (!m || text === 'P' || text.endsWith('T')) return null
+  const [d, h, min, sec] = m.slice(1).map((x) => Number(x ?? 0)) as [number, number, number, number]
+  return (((d * 24 + h) * 60 + min) * 60 + sec) * 1000
+}
 /** A cron pattern graphile-worker's crontab accepts (five fields, UTC). */
 const validCron = (pattern: string) => {
   try {
@@ -71,11 +83,36 @@ export const EnvSchema = z
           'a number of proxies, or their addresses or CIDRs separated by commas. Never "all": a client could then choose its own address.',
       ),
     LEDGER_ORIGIN: z
-      .preprocess(emptyAsUndefined, z.string().regex(/^[^\s+]+$/, 'no spaces or "+"').default('townsquare.invalid/ledger'))
-      .describe('Name of this ledger in signed checkpoints (origin line and key name), e.g. townsquare.kankakee.gov/ledger.'),
+      .preprocess(emptyAsUndefined, z.string().regex(/^[^\s+]+$/, 'no spaces or "+"').default(PLACEHOLDER_LEDGER_ORIGIN))
+      .describe(
+        `Name of this ledger in signed checkpoints (origin line and key name), e.g. townsquare.kankakee.gov/ledger. Production refuses the placeholder ${PLACEHOLDER_LEDGER_ORIGIN}.`,
+      ),
     LEDGER_SIGNING_KEY: optionalString.describe(
       'Ed25519 private key (PKCS#8 PEM, "\\n" escapes allowed) that signs checkpoints. Development: generated in DATA_DIR; required in production.',
     ),
+    LEDGER_PREVIOUS_SIGNING_KEY: optionalString.describe(
+      'During a key rotation only: the previous Ed25519 private key (PKCS#8 PEM, "\\n" escapes allowed), which co-signs the first checkpoint under LEDGER_SIGNING_KEY ' +
+        '(the endorsement verifiers follow; docs/ledger.md "Key rotation"). Remove it once that checkpoint is issued.',
+    ),
+    LEDGER_MAX_CHECKPOINT_AGE: z
+      .preprocess(
+        emptyAsUndefined,
+        z
+          .string()
+          .default('PT1H')
+          .transform((value, ctx) => {
+            const ms = parseDurationMs(value)
+            if (ms === null || ms < 1000 || ms > 7 * 86_400_000) {
+              ctx.addIssue({ code: 'custom', message: 'milliseconds or an ISO 8601 duration (e.g. PT1H, PT15M, P1D), from 1 second to 7 days' })
+              return z.NEVER
+            }
+            return ms
+          }),
+      )
+      .describe(
+        'Longest time without a new signed checkpoint: when nothing was appended, the sealer signs the same tree again with a newer time, so a frozen log shows. ' +
+          'Milliseconds or an ISO 8601 duration (PT1H, PT15M, P1D).',
+      ),
     LEDGER_CHECKPOINT_INTERVAL_MS: z
       .preprocess(emptyAsUndefined, z.coerce.number().int().min(50).max(60_000).default(1000))
       .describe('How often the sealer seals committed entries and signs a checkpoint while there are new ones (ms).'),
@@ -161,6 +198,13 @@ export const EnvSchema = z
       if (!env.JWT_ISSUER) ctx.addIssue({ code: 'custom', path: ['JWT_ISSUER'], message: 'required in production' })
       if (!env.JWT_AUDIENCE) ctx.addIssue({ code: 'custom', path: ['JWT_AUDIENCE'], message: 'required in production' })
       if (!env.LEDGER_SIGNING_KEY) ctx.addIssue({ code: 'custom', path: ['LEDGER_SIGNING_KEY'], message: 'required in production' })
+      if (env.LEDGER_ORIGIN === PLACEHOLDER_LEDGER_ORIGIN) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['LEDGER_ORIGIN'],
+          message: `the placeholder ${PLACEHOLDER_LEDGER_ORIGIN} is refused in production: set the ledger's public name, e.g. townsquare.kankakee.gov/ledger (it is in every checkpoint and key name)`,
+        })
+      }
     }
   })
 
@@ -217,7 +261,11 @@ export interface Config {
     origin: string
     /** PEM, or undefined in development (then generated in dataDir). */
     signingKeyPem: string | undefined
+    /** The key rotated out, PEM: it endorses the first checkpoint under signingKeyPem. */
+    previousSigningKeyPem: string | undefined
     checkpointIntervalMs: number
+    /** A checkpoint at least this often, even of an unchanged tree (ms). */
+    maxCheckpointAgeMs: number
     sealer: boolean
   }
   jwt: {
@@ -326,7 +374,9 @@ export function loadConfig(
     ledger: {
       origin: env.LEDGER_ORIGIN,
       signingKeyPem: env.LEDGER_SIGNING_KEY?.replace(/\\n/g, '\n'),
+      previousSigningKeyPem: env.LEDGER_PREVIOUS_SIGNING_KEY?.replace(/\\n/g, '\n'),
       checkpointIntervalMs: env.LEDGER_CHECKPOINT_INTERVAL_MS,
+      maxCheckpointAgeMs: env.LEDGER_MAX_CHECKPOINT_AGE,
       sealer: env.LEDGER_SEALER === 'on',
     },
     jwt: {

@@ -34,7 +34,7 @@ t.test('every problem is reported at once', async (t) => {
 t.test('production refuses development conveniences and requires issuer and audience', async (t) => {
   const error = t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }, { devJwtSecret: () => secret })) as ConfigError
   const fields = error.problems.map((p) => p.split(':')[0]).sort()
-  t.same(fields, ['DATABASE_URL', 'JWT_AUDIENCE', 'JWT_ISSUER', 'JWT_PUBLIC_KEY', 'JWT_SECRET', 'LEDGER_SIGNING_KEY'])
+  t.same(fields, ['DATABASE_URL', 'JWT_AUDIENCE', 'JWT_ISSUER', 'JWT_PUBLIC_KEY', 'JWT_SECRET', 'LEDGER_ORIGIN', 'LEDGER_SIGNING_KEY'])
 })
 
 t.test('a migration URL needs a DATABASE_URL: the embedded database has no separate owner', async (t) => {
@@ -43,7 +43,7 @@ t.test('a migration URL needs a DATABASE_URL: the embedded database has no separ
 
 t.test('a public key or a JWKS URL selects asymmetric verification', async (t) => {
   const pem = '-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----'
-  const base = { NODE_ENV: 'production', DATABASE_URL: DEFAULT_DATABASE_URL, JWT_ISSUER: 'https://idp.city.example', JWT_AUDIENCE: 'townsquare', LEDGER_SIGNING_KEY: 'pem' }
+  const base = { NODE_ENV: 'production', DATABASE_URL: DEFAULT_DATABASE_URL, JWT_ISSUER: 'https://idp.city.example', JWT_AUDIENCE: 'townsquare', LEDGER_ORIGIN: 'townsquare.city.example/ledger', LEDGER_SIGNING_KEY: 'pem' }
   t.same(loadConfig({ ...base, JWT_PUBLIC_KEY: pem }).jwt.verification, {
     mode: 'public-key',
     publicKey: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----',

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { once } from 'node:events'
 import { canonicalJson, sha256Hex } from './canonical-json.js'
-import { parseVerifierKey, publicKeyVerifierString, verifySignedCheckpoint, type VerifierKey } from './checkpoint.js'
+import { parseSignedCheckpoint, parseVerifierKey, publicKeyVerifierString, verifySignedCheckpoint, type VerifierKey } from './checkpoint.js'
+import { followKeyChain } from './key-chain.js'
 import { ENTRY_FORMAT_VERSION, entryLeafHash } from './entry.js'
 import { consistencyProof, inclusionProof, mapNodeSource, requiredNodes, verifyConsistency, verifyInclusion } from './merkle.js'
 import { checkpointAt, latestCheckpoint, NoCheckpointYetError, type StoredCheckpoint } from './proofs.js'
@@ -149,9 +150,11 @@ export async function writeLedgerBundle(
   writeFileSync(join(dir, BUNDLE_FILES.keys), await publicKeysText(db))
   writeFileSync(join(dir, BUNDLE_FILES.checkpoint), checkpoint.signedNote)
 
+  // Every earlier checkpoint, those of the same size signed earlier included (a rotation's first
+  // checkpoint may be one): the verifier follows the keys' endorsements through them.
   const earlier = await db.query<{ tree_size: string; signed_note: string }>(
-    `SELECT tree_size::text, signed_note FROM ledger_checkpoint WHERE tree_size < $1 ORDER BY ledger_checkpoint.tree_size`,
-    [checkpoint.treeSize],
+    `SELECT tree_size::text, signed_note FROM ledger_checkpoint WHERE (tree_size, issued_at) < ($1::bigint, $2::timestamptz) ORDER BY ledger_checkpoint.tree_size, issued_at`,
+    [checkpoint.treeSize, checkpoint.issuedAt],
   )
   const checkpointLines = async function* () {
     for (const row of earlier.rows) {
@@ -278,26 +281,47 @@ export async function verifyLedgerBundle(
     if (!listed.has(required)) problems.push({ item: BUNDLE_FILES.manifest, problem: `does not list ${required}` })
   }
 
+  // Candidate keys: the bundle's own, and the trusted ones; a checkpoint counts only when its key
+  // is trusted or linked to a trusted key by endorsements (src/ledger/key-chain.ts).
   let keys: Array<VerifierKey & { keyId: Buffer }>
+  let trusted: Array<VerifierKey & { keyId: Buffer }> | null = null
   try {
-    const keyLines = options.trustedKeys ?? readFileSync(join(dir, BUNDLE_FILES.keys), 'utf8').split('\n')
-    keys = keyLines.map((l) => l.trim()).filter(Boolean).map((l) => parseVerifierKey(l))
+    const parse = (lines: string[]) => lines.map((l) => l.trim()).filter(Boolean).map((l) => parseVerifierKey(l))
+    if (options.trustedKeys) trusted = parse(options.trustedKeys)
+    const bundleKeys = () => readFileSync(join(dir, BUNDLE_FILES.keys), 'utf8').split('\n')
+    // With trusted keys, the bundle's own are only candidates the chain may link: unreadable ones are skipped.
+    const lenient = (lines: string[]) => lines.flatMap((l) => { try { return parse([l]) } catch { return [] } })
+    const own = trusted ? (existsSync(join(dir, BUNDLE_FILES.keys)) ? lenient(bundleKeys()) : []) : parse(bundleKeys())
+    keys = [...(trusted ?? []), ...own.filter((k) => !(trusted ?? []).some((t) => t.keyId.equals(k.keyId)))]
   } catch (error) {
     problems.push({ item: options.trustedKeys ? '--key' : BUNDLE_FILES.keys, problem: `unreadable key: ${(error as Error).message}` })
     return report(null)
   }
-  const verifyNote = (note: string) => {
+  const chainSteps: Array<{ item: string; signers: string[] }> = []
+  const verifyNote = (note: string, item: string) => {
     const reasons: string[] = []
+    let first: ReturnType<typeof verifySignedCheckpoint> | null = null
+    const signers: string[] = []
+    let order: string[] = []
+    try {
+      order = parseSignedCheckpoint(note).signatures.map((s) => s.keyId.toString('hex'))
+    } catch {
+      // verifySignedCheckpoint names the problem below
+    }
     for (const key of keys) {
       const result = verifySignedCheckpoint(note, { name: key.name, publicKey: key.publicKey as KeyObject })
-      if (result.ok) return result
-      reasons.push(result.reason)
+      if (result.ok) {
+        first ??= result
+        signers.push(key.keyId.toString('hex'))
+      } else reasons.push(result.reason)
     }
-    return { ok: false as const, reason: reasons.join('; ') || 'no key' }
+    signers.sort((a, b) => order.indexOf(a) - order.indexOf(b))
+    chainSteps.push({ item, signers })
+    return first ?? { ok: false as const, reason: reasons.join('; ') || 'no key' }
   }
 
   const note = readFileSync(join(dir, BUNDLE_FILES.checkpoint), 'utf8')
-  const target = verifyNote(note)
+  const target = verifyNote(note, BUNDLE_FILES.checkpoint)
   if (!target.ok) {
     problems.push({ item: BUNDLE_FILES.checkpoint, problem: `signature does not verify: ${target.reason}` })
     return report(null)
@@ -314,7 +338,7 @@ export async function verifyLedgerBundle(
       const item = `${BUNDLE_FILES.checkpoints}:${lineNo}`
       try {
         const line = JSON.parse(text) as BundleCheckpointLine
-        const old = verifyNote(line.signedNote)
+        const old = verifyNote(line.signedNote, item)
         const proof = asHashes(line.consistencyProof)
         if (!old.ok) problems.push({ item, problem: `signature does not verify: ${old.reason}` })
         else if (old.checkpoint.treeSize !== line.treeSize) problems.push({ item, problem: `treeSize ${line.treeSize} differs from the signed ${old.checkpoint.treeSize}` })
@@ -324,6 +348,18 @@ export async function verifyLedgerBundle(
       } catch (error) {
         problems.push({ item, problem: `unreadable: ${(error as Error).message}` })
       }
+    }
+  }
+
+  // The keys' chain, in log order: the earlier checkpoints, then the bundle's. Anchors: the trusted
+  // keys, or without --key the key that signed the bundle's checkpoint (compare it with the city's).
+  const inOrder = [...chainSteps.slice(1), chainSteps[0]!]
+  const anchors = new Set(trusted ? trusted.map((k) => k.keyId.toString('hex')) : chainSteps[0]!.signers.slice(0, 1))
+  const chain = followKeyChain(inOrder.map((s) => s.signers), anchors)
+  for (const [i, problem] of chain.problems.entries()) {
+    if (problem) {
+      problems.push({ item: inOrder[i]!.item, problem })
+      if (inOrder[i]!.item !== BUNDLE_FILES.checkpoint) checkpointsVerified--
     }
   }
 

@@ -1,18 +1,45 @@
+import rateLimit from '@fastify/rate-limit'
+import { createPublicKey } from 'node:crypto'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
 import { accessFrom, loggedPgRead } from '../audit/access-log.js'
 import type { Role } from '../plugins/auth.js'
 import { Problem, ProblemError } from '../plugins/errors.js'
+import { publicKeyVerifierString } from './checkpoint.js'
 import { entryLeafHash } from './entry.js'
-import { CheckpointNotFoundError, checkpointAt, consistencyBetween, entryWithProof, latestCheckpoint, NoCheckpointYetError, type EntryWithProof, type StoredCheckpoint } from './proofs.js'
+import {
+  CheckpointNotFoundError,
+  checkpointAt,
+  consistencyBetween,
+  entryWithProof,
+  latestCheckpoint,
+  leafProof,
+  listCheckpoints,
+  NoCheckpointYetError,
+  signingKeys,
+  type EntryWithProof,
+  type StoredCheckpoint,
+} from './proofs.js'
 import * as S from './schemas.js'
 import type { LedgerSigningKey } from './signing-key.js'
+import { parseTilePath, readTile } from './tiles.js'
 import { verifyLedger } from './verify.js'
 
 // Entries carry what the public posted and what the city did: auditors and records clerks read
 // them; nobody writes through the API (appendEntries is the only way in).
 const READERS: readonly Role[] = ['auditor', 'records_clerk']
 
+// Proofs are public, content is not (DESIGN.md, principle 8): checkpoints, consistency and
+// inclusion proofs, keys and tiles need no token and reveal no entry's content (docs/ledger.md,
+// "What is public"). Rate limited per client address, like the other public routes.
+const PUBLIC_PROOFS = { access: 'public' as const, rateLimit: { max: 600, timeWindow: '1 minute' } }
+// An auditor reads every tile of the log once: a million entries are about 4,000 tiles.
+const PUBLIC_TILES = { access: 'public' as const, rateLimit: { max: 3000, timeWindow: '1 minute' } }
+const IMMUTABLE = 'public, max-age=31536000, immutable'
+const NOT_CACHED = 'no-cache'
+
 const hex = (b: Buffer) => b.toString('hex')
+const publicKeyVerifier = (name: string, pem: string) => publicKeyVerifierString(name, createPublicKey(pem))
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const checkpointBody = (cp: StoredCheckpoint) => ({
   treeSize: cp.treeSize,
@@ -26,34 +53,138 @@ const checkpointBody = (cp: StoredCheckpoint) => ({
 export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey }> = async (app, { signingKey }) => {
   const db = app.db.pool
   const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
+  const publicErrors = { 400: Problem, 404: Problem, 429: Problem }
+  await app.register(rateLimit, { global: false })
 
   app.get(
     '/ledger/public-key',
     {
       // A verification key is meant to be published: anyone may check a checkpoint with it.
-      config: { access: 'public' },
-      schema: { tags: ['ledger'], summary: 'The Ed25519 key that signs checkpoints, and every key that ever did', response: { 200: S.PublicKey } },
+      config: PUBLIC_PROOFS,
+      schema: { tags: ['ledger'], summary: 'The Ed25519 key that signs checkpoints, and the keys that did before it', response: { 200: S.PublicKey, 429: Problem } },
     },
     async () => {
-      const { rows } = await db.query<{ key_id: string; key_name: string; public_key: string; first_used: Date }>(
-        'SELECT key_id, key_name, public_key, first_used FROM ledger_signing_key ORDER BY first_used',
-      )
+      const keys = await signingKeys(db)
       return {
         algorithm: 'Ed25519' as const,
         keyName: signingKey.name,
         keyId: signingKey.keyId,
         publicKeyPem: signingKey.publicKeyPem,
         verifierKey: signingKey.verifierKey,
-        previousKeys: rows.map((r) => ({ keyName: r.key_name, keyId: r.key_id, publicKeyPem: r.public_key, firstUsed: r.first_used.toISOString() })),
+        // The keys that signed before this one; never the current key (GET /v1/ledger/keys lists all).
+        previousKeys: keys
+          .filter((k) => k.keyId !== signingKey.keyId)
+          .map((k) => ({ keyName: k.keyName, keyId: k.keyId, publicKeyPem: k.publicKeyPem, firstUsed: k.firstUsed.toISOString() })),
       }
+    },
+  )
+
+  app.get(
+    '/ledger/keys',
+    {
+      config: PUBLIC_PROOFS,
+      schema: { tags: ['ledger'], summary: 'Every key that ever signed a checkpoint: its validity period and the key that endorsed it', response: { 200: S.SigningKeys, 429: Problem } },
+    },
+    async () => {
+      const keys = await signingKeys(db)
+      return {
+        currentKeyId: signingKey.keyId,
+        keys: keys.map((k) => ({
+          keyName: k.keyName,
+          keyId: k.keyId,
+          verifierKey: publicKeyVerifier(k.keyName, k.publicKeyPem),
+          publicKeyPem: k.publicKeyPem,
+          current: k.keyId === signingKey.keyId,
+          firstUsed: k.firstUsed.toISOString(),
+          lastUsed: k.lastUsed?.toISOString() ?? null,
+          firstCheckpoint: k.firstCheckpoint && { treeSize: k.firstCheckpoint.treeSize, issuedAt: k.firstCheckpoint.issuedAt.toISOString() },
+          endorsedBy: k.endorsedBy,
+        })),
+      }
+    },
+  )
+
+  app.get(
+    '/ledger/checkpoints',
+    {
+      config: PUBLIC_PROOFS,
+      schema: { tags: ['ledger'], summary: 'Signed checkpoints, newest first', querystring: S.CheckpointListQuery, response: { 200: S.CheckpointList, ...publicErrors } },
+    },
+    async (request) => {
+      const cursor = request.query.cursor === undefined ? undefined : S.decodeCheckpointCursor(request.query.cursor)
+      const page = await listCheckpoints(db, { limit: request.query.limit, ...(cursor ? { cursor } : {}) })
+      return { items: page.checkpoints.map(checkpointBody), nextCursor: page.next && S.encodeCheckpointCursor(page.next) }
+    },
+  )
+
+  app.get(
+    '/ledger/proofs/inclusion',
+    {
+      config: PUBLIC_PROOFS,
+      schema: {
+        tags: ['ledger'],
+        summary: 'An inclusion proof of one leaf, by entry id or leaf index, to the latest (or a given) checkpoint; no entry content',
+        querystring: S.InclusionQuery,
+        response: { 200: S.InclusionProof, 409: Problem, ...publicErrors },
+      },
+    },
+    async (request) => {
+      const { entryId, leafIndex, treeSize } = request.query
+      const found = await leafProof(db, entryId !== undefined ? { entryId } : { leafIndex: leafIndex! }, treeSize)
+      return {
+        leafIndex: found.leafIndex,
+        leafHash: hex(found.leafHash),
+        treeSize: found.checkpoint.treeSize,
+        checkpoint: checkpointBody(found.checkpoint),
+        proof: found.proof.map(hex),
+      }
+    },
+  )
+
+  app.get(
+    '/ledger/tlog/checkpoint',
+    {
+      config: PUBLIC_TILES,
+      schema: {
+        tags: ['ledger'],
+        summary: 'tlog-tiles: the latest checkpoint, as a signed note (text/plain)',
+        response: { 200: z.string().describe('The C2SP signed note'), ...publicErrors },
+      },
+    },
+    async (_request, reply) => {
+      const cp = await latestCheckpoint(db)
+      if (!cp) throw new NoCheckpointYetError()
+      return reply.header('cache-control', NOT_CACHED).type('text/plain; charset=utf-8').send(cp.signedNote)
+    },
+  )
+
+  app.get(
+    '/ledger/tlog/tile/*',
+    {
+      config: PUBLIC_TILES,
+      schema: {
+        tags: ['ledger'],
+        summary: 'tlog-tiles: tile/<L>/<N>[.p/<W>], the hashes of a tile (height 8), from the latest checkpoint\'s tree',
+        params: z.object({ '*': z.string().describe('<L>/<N>[.p/<W>], N in 3-digit groups prefixed with x but the last (c2sp.org/tlog-tiles)') }),
+        response: { 200: z.any().describe('32-byte hashes, concatenated (application/octet-stream)'), ...publicErrors },
+      },
+    },
+    async (request, reply) => {
+      const ref = parseTilePath(request.params['*'])
+      const cp = await latestCheckpoint(db)
+      const tile = await readTile(db, ref, cp?.treeSize ?? 0)
+      return reply
+        .header('cache-control', ref.width === null ? IMMUTABLE : NOT_CACHED)
+        .type('application/octet-stream')
+        .send(tile)
     },
   )
 
   app.get(
     '/ledger/checkpoints/latest',
     {
-      config: { access: READERS },
-      schema: { tags: ['ledger'], summary: 'The latest signed checkpoint', response: { 200: S.Checkpoint, ...errors } },
+      config: PUBLIC_PROOFS,
+      schema: { tags: ['ledger'], summary: 'The latest signed checkpoint', response: { 200: S.Checkpoint, ...publicErrors } },
     },
     async () => {
       const cp = await latestCheckpoint(db)
@@ -65,8 +196,8 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
   app.get(
     '/ledger/checkpoints/:treeSize',
     {
-      config: { access: READERS },
-      schema: { tags: ['ledger'], summary: 'The checkpoint issued at a tree size', params: S.TreeSizeParams, response: { 200: S.Checkpoint, ...errors } },
+      config: PUBLIC_PROOFS,
+      schema: { tags: ['ledger'], summary: 'The checkpoint issued at a tree size (the latest of that size)', params: S.TreeSizeParams, response: { 200: S.Checkpoint, ...publicErrors } },
     },
     async (request) => {
       const cp = await checkpointAt(db, request.params.treeSize)
@@ -120,12 +251,12 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
   app.get(
     '/ledger/consistency',
     {
-      config: { access: READERS },
+      config: PUBLIC_PROOFS,
       schema: {
         tags: ['ledger'],
         summary: 'A consistency proof between two checkpoints: the later tree extends the earlier one',
         querystring: S.ConsistencyQuery,
-        response: { 200: S.ConsistencyProof, ...errors },
+        response: { 200: S.ConsistencyProof, ...publicErrors },
       },
     },
     async (request) => {
@@ -144,6 +275,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
         response: { 200: S.VerificationReport, ...errors },
       },
     },
-    async () => verifyLedger(db),
+    // Trusts the configured key and follows the rotation endorsements from it.
+    async () => verifyLedger(db, { trustedKeyIds: [signingKey.keyId] }),
   )
 }

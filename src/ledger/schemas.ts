@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { ValidationProblem } from '../plugins/errors.js'
 
 const Hex = z.string().regex(/^[0-9a-f]*$/)
 
@@ -13,7 +14,70 @@ export const Checkpoint = z
   })
   .meta({ id: 'Checkpoint' })
 
-export const TreeSizeParams = z.object({ treeSize: z.coerce.number().int().min(1) })
+const TreeSize = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER)
+export const TreeSizeParams = z.object({ treeSize: TreeSize })
+
+export const CheckpointListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(200).optional().describe('nextCursor of the previous page'),
+})
+
+export const CheckpointList = z
+  .object({
+    items: z.array(Checkpoint).describe('Newest first: by tree size, then time (a size is signed again, same root, when the log is quiet)'),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'CheckpointList' })
+
+export function encodeCheckpointCursor(at: { treeSize: number; issuedAt: Date }): string {
+  return Buffer.from(`${at.treeSize}/${at.issuedAt.toISOString()}`, 'utf8').toString('base64url')
+}
+
+export function decodeCheckpointCursor(cursor: string): { treeSize: number; issuedAt: Date } {
+  const m = /^(\d{1,16})\/(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
+  const issuedAt = m ? new Date(m[2]!) : null
+  if (!m || !issuedAt || Number.isNaN(issuedAt.getTime()) || !Number.isSafeInteger(Number(m[1]))) {
+    throw new ValidationProblem('cursor is not one this service returned', [{ path: 'cursor', message: 'invalid cursor' }])
+  }
+  return { treeSize: Number(m[1]), issuedAt }
+}
+
+export const InclusionQuery = z
+  .object({
+    entryId: z.uuid().optional(),
+    leafIndex: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    treeSize: TreeSize.optional().describe('Prove inclusion in this checkpoint instead of the latest'),
+  })
+  .refine((q) => (q.entryId === undefined) !== (q.leafIndex === undefined), { message: 'give entryId or leafIndex (one of them)', path: ['entryId'] })
+
+export const InclusionProof = z
+  .object({
+    leafIndex: z.number().int(),
+    leafHash: Hex.describe('SHA-256(0x00 || envelope): the leaf, not the envelope (docs/ledger.md, "What is public")'),
+    treeSize: z.number().int(),
+    checkpoint: Checkpoint,
+    proof: z.array(Hex).describe('RFC 9162 §2.1.3 audit path, leaf to root'),
+  })
+  .meta({ id: 'LedgerInclusionProof' })
+
+export const SigningKeys = z
+  .object({
+    currentKeyId: Hex,
+    keys: z.array(
+      z.object({
+        keyName: z.string(),
+        keyId: Hex,
+        verifierKey: z.string(),
+        publicKeyPem: z.string(),
+        current: z.boolean(),
+        firstUsed: z.iso.datetime().describe('Its first checkpoint'),
+        lastUsed: z.iso.datetime().nullable().describe('Its latest checkpoint: the end of its validity once another key took over'),
+        firstCheckpoint: z.object({ treeSize: z.number().int(), issuedAt: z.iso.datetime() }).nullable(),
+        endorsedBy: Hex.nullable().describe('The key that co-signed its first checkpoint (a rotation endorsed); null for the first key, or a key that took over without endorsement'),
+      }),
+    ),
+  })
+  .meta({ id: 'LedgerSigningKeys' })
 
 export const PublicKey = z
   .object({
@@ -24,13 +88,13 @@ export const PublicKey = z
     verifierKey: z.string().describe('signed-note verifier key: <name>+<hex key id>+<base64(0x01 || key)>'),
     previousKeys: z
       .array(z.object({ keyName: z.string(), keyId: Hex, publicKeyPem: z.string(), firstUsed: z.iso.datetime() }))
-      .describe('Every key that signed a checkpoint, so old checkpoints stay verifiable after rotation'),
+      .describe('The keys that signed checkpoints before the current one (never the current key), so old checkpoints stay verifiable after rotation; GET /v1/ledger/keys lists them all with their validity'),
   })
   .meta({ id: 'LedgerPublicKey' })
 
 export const EntryParams = z.object({ id: z.uuid() })
 export const EntryQuery = z.object({
-  treeSize: z.coerce.number().int().min(1).optional().describe('Prove inclusion in this checkpoint instead of the latest'),
+  treeSize: TreeSize.optional().describe('Prove inclusion in this checkpoint instead of the latest'),
 })
 
 export const LedgerEntry = z
@@ -59,8 +123,8 @@ export const EntryWithProof = z
   .meta({ id: 'LedgerEntryWithProof' })
 
 export const ConsistencyQuery = z.object({
-  from: z.coerce.number().int().min(1),
-  to: z.coerce.number().int().min(1),
+  from: TreeSize,
+  to: TreeSize,
 })
 
 export const ConsistencyProof = z
@@ -80,7 +144,7 @@ export const VerificationReport = z
     disposedEntries: z.number().int().describe('Entries whose payload a disposal destroyed, each covered by the `disposal` entry that lists its hash (docs/retention.md)'),
     divergence: z
       .object({
-        kind: z.enum(['leaf_missing', 'entry_missing', 'payload_hash', 'payload_missing', 'leaf_hash', 'tree_node', 'checkpoint_root', 'checkpoint_signature', 'checkpoint_beyond_tree']),
+        kind: z.enum(['leaf_missing', 'entry_missing', 'payload_hash', 'payload_missing', 'leaf_hash', 'tree_node', 'checkpoint_root', 'checkpoint_signature', 'checkpoint_beyond_tree', 'checkpoint_key_not_endorsed']),
         leafIndex: z.number().int().optional(),
         entryId: z.string().optional(),
         treeSize: z.number().int().optional(),

@@ -3,6 +3,7 @@ import type pg from 'pg'
 import { sha256Hex } from './canonical-json.js'
 import { verifySignedCheckpoint } from './checkpoint.js'
 import { entryLeafHash } from './entry.js'
+import { followKeyChain } from './key-chain.js'
 import { CompactRange, type NodeId } from './merkle.js'
 import { fetchNodes, type Queryable } from './tree-store.js'
 
@@ -16,6 +17,7 @@ export type DivergenceKind =
   | 'checkpoint_root'
   | 'checkpoint_signature'
   | 'checkpoint_beyond_tree'
+  | 'checkpoint_key_not_endorsed'
 
 export interface Divergence {
   kind: DivergenceKind
@@ -48,6 +50,7 @@ function nodesCompletedBy(index: number): NodeId[] {
 
 interface CheckpointRow {
   tree_size: string
+  issued_at: Date
   root_hash: Buffer
   key_id: string
   key_name: string
@@ -59,7 +62,7 @@ interface CheckpointRow {
  * hash, each stored tree node, and the root and signature of every checkpoint. Stops at the first
  * divergence and says what was expected and what was found.
  */
-export async function verifyLedger(pool: pg.Pool, options: { batchSize?: number } = {}): Promise<VerificationReport> {
+export async function verifyLedger(pool: pg.Pool, options: VerifyOptions = {}): Promise<VerificationReport> {
   // One snapshot for the whole check: read through the pool, a checkpoint the sealer commits
   // between two batches would be reported as covering missing leaves (a false tamper alarm).
   const client = await pool.connect()
@@ -78,12 +81,45 @@ export async function verifyLedger(pool: pg.Pool, options: { batchSize?: number 
   }
 }
 
-async function verifyInSnapshot(db: Queryable, options: { batchSize?: number }): Promise<VerificationReport> {
+export interface VerifyOptions {
+  batchSize?: number
+  /**
+   * Key ids the verifier trusts (the service passes its configured key). Other keys are accepted
+   * only when endorsements link them to one of these (src/ledger/key-chain.ts). When none of them
+   * has signed yet (the first tick after a rotation), the latest checkpoint's key is the anchor.
+   */
+  trustedKeyIds?: readonly string[]
+}
+
+/**
+ * The chain of signing keys, from the checkpoints where the signer changes: for each, whether its
+ * key is linked by endorsements to a trusted key, and if not, why (keyed by tree size and time).
+ */
+async function keyChainProblems(db: Queryable, keys: Map<string, { name: string; publicKey: KeyObject }>, trustedKeyIds: readonly string[] | undefined): Promise<Map<string, string | null>> {
+  const { rows } = await db.query<{ tree_size: string; issued_at: Date; key_id: string; prev_key_id: string | null; signed_note: string }>(
+    `SELECT tree_size::text, issued_at, key_id, prev_key_id, signed_note
+       FROM (SELECT c.*, lag(c.key_id) OVER (ORDER BY c.tree_size, c.issued_at) AS prev_key_id FROM ledger_checkpoint c) c
+      WHERE prev_key_id IS DISTINCT FROM key_id ORDER BY tree_size, issued_at`,
+  )
+  const signedBy = (note: string, id: string | null) => {
+    const key = id === null ? undefined : keys.get(id)
+    return key !== undefined && verifySignedCheckpoint(note, key).ok
+  }
+  const steps = rows.map((r) => [r.key_id, r.prev_key_id].filter((id): id is string => signedBy(r.signed_note, id)))
+  const anchors = new Set(trustedKeyIds ?? [])
+  if (rows.length > 0 && !rows.some((r) => anchors.has(r.key_id))) anchors.add(rows[rows.length - 1]!.key_id)
+  const chain = followKeyChain(steps, anchors)
+  return new Map(rows.map((r, i) => [`${r.tree_size}/${r.issued_at.toISOString()}`, chain.problems[i] ?? null]))
+}
+
+async function verifyInSnapshot(db: Queryable, options: VerifyOptions): Promise<VerificationReport> {
   const batchSize = options.batchSize ?? 10_000
   const keys = new Map<string, { name: string; publicKey: KeyObject }>()
   for (const row of (await db.query<{ key_id: string; key_name: string; public_key: string }>('SELECT key_id, key_name, public_key FROM ledger_signing_key')).rows) {
     keys.set(row.key_id, { name: row.key_name, publicKey: createPublicKey(row.public_key) })
   }
+  const chainProblems = await keyChainProblems(db, keys, options.trustedKeyIds)
+  let keyProblem: string | null = null
   const { rows: unsealed } = await db.query<{ n: string }>(
     'SELECT count(*)::text AS n FROM ledger_entry e WHERE NOT EXISTS (SELECT 1 FROM ledger_leaf l WHERE l.entry_id = e.id)',
   )
@@ -94,7 +130,7 @@ async function verifyInSnapshot(db: Queryable, options: { batchSize?: number }):
   const range = new CompactRange()
   let checkpointsChecked = 0
   let pendingCheckpoints: CheckpointRow[] = []
-  let checkpointCursor = -1
+  let checkpointCursor: [number, Date] = [-1, new Date(0)]
   const report = (divergence: Divergence | null): VerificationReport => ({
     ok: divergence === null,
     treeSize: range.size,
@@ -107,8 +143,9 @@ async function verifyInSnapshot(db: Queryable, options: { batchSize?: number }):
   async function nextCheckpoint(): Promise<CheckpointRow | undefined> {
     if (pendingCheckpoints.length === 0) {
       const { rows } = await db.query<CheckpointRow>(
-        `SELECT tree_size::text, root_hash, key_id, key_name, signed_note FROM ledger_checkpoint WHERE tree_size > $1 ORDER BY ledger_checkpoint.tree_size LIMIT 1000`,
-        [checkpointCursor],
+        `SELECT tree_size::text, issued_at, root_hash, key_id, key_name, signed_note FROM ledger_checkpoint
+          WHERE (tree_size, issued_at) > ($1::bigint, $2::timestamptz) ORDER BY ledger_checkpoint.tree_size, issued_at LIMIT 1000`,
+        checkpointCursor,
       )
       pendingCheckpoints = rows
     }
@@ -125,6 +162,11 @@ async function verifyInSnapshot(db: Queryable, options: { batchSize?: number }):
     const verified = key ? verifySignedCheckpoint(cp.signed_note, key) : { ok: false as const, reason: `unknown signing key ${cp.key_id}` }
     if (!verified.ok) {
       return { kind: 'checkpoint_signature', treeSize, expected: 'a valid Ed25519 signature', found: verified.reason, detail: `checkpoint at tree size ${treeSize}: ${verified.reason}` }
+    }
+    const change = chainProblems.get(`${cp.tree_size}/${cp.issued_at.toISOString()}`)
+    if (change !== undefined) keyProblem = change
+    if (keyProblem !== null) {
+      return { kind: 'checkpoint_key_not_endorsed', treeSize, expected: 'a key linked by endorsements to the trusted key', found: cp.key_id, detail: `checkpoint at tree size ${treeSize} (${cp.issued_at.toISOString()}): ${keyProblem}` }
     }
     if (verified.checkpoint.treeSize !== treeSize || !verified.checkpoint.rootHash.equals(root)) {
       return {
@@ -209,7 +251,7 @@ async function verifyInSnapshot(db: Queryable, options: { batchSize?: number }):
         const divergence = checkCheckpoint(cp)
         if (divergence) return report(divergence)
         checkpointsChecked++
-        checkpointCursor = Number(cp.tree_size)
+        checkpointCursor = [Number(cp.tree_size), cp.issued_at]
         pendingCheckpoints.shift()
       }
     }

@@ -109,7 +109,7 @@ for (const kind of ['rsa', 'ec'] as const) {
   t.test(`production verification with a ${kind.toUpperCase()} public key`, async (t) => {
     const { pair, alg, signWith } = asymmetricCases(kind)
     const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString()
-    const env = { NODE_ENV: 'production', LEDGER_SIGNING_KEY: TEST_LEDGER_KEY_PEM, JWT_SECRET: '', JWT_PUBLIC_KEY: publicPem, JWT_ISSUER: 'https://idp.kankakee.example', JWT_AUDIENCE: 'townsquare' }
+    const env = { NODE_ENV: 'production', LEDGER_ORIGIN: 'townsquare.kankakee.example/ledger', LEDGER_SIGNING_KEY: TEST_LEDGER_KEY_PEM, JWT_SECRET: '', JWT_PUBLIC_KEY: publicPem, JWT_ISSUER: 'https://idp.kankakee.example', JWT_AUDIENCE: 'townsquare' }
     const { app } = await testApp(t, { env, extend: protectedRoute })
     const good = claims({ iss: 'https://idp.kankakee.example' })
     t.equal((await get(app, jwt({ alg, typ: 'JWT' }, good, signWith(pair.privateKey)))).statusCode, 200, `${alg} accepted`)
@@ -139,6 +139,7 @@ t.test('production verification through a JWKS URL', async (t) => {
   const port = (jwks.address() as AddressInfo).port
   const env = {
     NODE_ENV: 'production',
+    LEDGER_ORIGIN: 'townsquare.kankakee.example/ledger',
     LEDGER_SIGNING_KEY: TEST_LEDGER_KEY_PEM,
     JWT_SECRET: '',
     JWT_JWKS_URL: `http://127.0.0.1:${port}/oauth/jwks.json`,

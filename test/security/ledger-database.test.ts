@@ -1,9 +1,10 @@
 // Issue 23, items 3 and 4: what the database refuses to the service's own role, however
 // compromised the service is. Every statement here runs as the runtime login role (the service's
 // connection) unless it says "owner".
-import { randomUUID } from 'node:crypto'
+import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import pg from 'pg'
 import t, { type Test } from 'tap'
+import { signCheckpoint } from '../../src/ledger/checkpoint.js'
 import { entryLeafBytes, payloadDigest } from '../../src/ledger/entry.js'
 import { verifyLedger } from '../../src/ledger/verify.js'
 import { setDatabaseClock } from '../factories/clock.js'
@@ -25,12 +26,12 @@ const forgedEntry = (kind: string, subject: string, actor: string, payload: Reco
 const INSERT_ENTRY = 'INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_sha256) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, recorded_at'
 
 t.test('the runtime role cannot stop sealing by writing checkpoints, leaves or tree nodes', async (t) => {
-  const { app, runtimeUrl } = await testApp(t)
+  const { app, runtimeUrl, ownerPool } = await testApp(t)
   await appendCommitted(app, 3)
   const first = await sealNow(app)
   t.equal(first.treeSize, 3)
   const db = await runtimeClient(t, runtimeUrl)
-  const latest = (await db.query('SELECT tree_size, signed_note FROM ledger_checkpoint ORDER BY tree_size DESC LIMIT 1')).rows[0]
+  const latest = (await db.query('SELECT tree_size, issued_at, root_hash, signed_note FROM ledger_checkpoint ORDER BY tree_size DESC LIMIT 1')).rows[0]
 
   // The finding: 50 forged checkpoint rows above the current size made the sealer fail forever.
   await t.rejects(
@@ -48,7 +49,15 @@ t.test('the runtime role cannot stop sealing by writing checkpoints, leaves or t
   const add = (size: number, at: Date, note: string) =>
     db.query('SELECT ledger_add_checkpoint($1, $2, $3, $4, $5)', [size, at, app.ledger.signingKey.name, app.ledger.signingKey.publicKeyPem, note])
   await t.rejects(add(53, now, latest.signed_note), /must be of the sealed tree \(size 3\)/, 'a checkpoint above the sealed size is refused')
-  await t.rejects(add(3, now, latest.signed_note), /exists already/, 'a second checkpoint of one size is refused')
+  await t.rejects(add(3, latest.issued_at, latest.signed_note), /must be later than the latest one/, 'a second checkpoint of one size at the same time is refused')
+  await t.rejects(add(3, now, latest.signed_note), /not the checkpoint of the sealed tree|must be later than the latest one/, 'a same-size checkpoint must be a note of its own time')
+  // A second signature line (an endorsement) only on a new key's first checkpoint, by the previous key.
+  const later = new Date(Math.max(now.getTime(), latest.issued_at.getTime() + 1))
+  await setDatabaseClock(ownerPool(), later)
+  const stranger = { name: app.ledger.signingKey.name, privateKey: generateKeyPairSync('ed25519').privateKey }
+  const endorsed = signCheckpoint({ origin: app.ledger.signingKey.name, treeSize: 3, rootHash: latest.root_hash, time: later }, [app.ledger.signingKey, stranger])
+  await t.rejects(add(3, later, endorsed), /only the first checkpoint under a new key carries a second signature/, 'no extra signature line on a key that signed before')
+  await setDatabaseClock(ownerPool(), null)
   await appendCommitted(app, 1)
   await db.query('SELECT * FROM ledger_seal(1)')
   await t.rejects(add(4, now, latest.signed_note), /not the checkpoint of the sealed tree/, 'a note of another tree is refused')
