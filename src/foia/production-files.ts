@@ -23,6 +23,9 @@ export interface ProductionManifest extends Manifest {
   productionId: string
   records: number
   redactions: number
+  /** Attached records not produced (not-produced.jsonl): destroyed by a disposal before the production, or withheld in full. */
+  disposed?: number
+  withheld?: number
 }
 
 /** One entry of a record as produced: the payload is the original, or its redacted copy. */

@@ -139,6 +139,10 @@ entries.jsonl     each ledger entry's envelope, leaf index and inclusion proof t
 checkpoint.txt    the signed checkpoint (tree size ${treeSize}) every proof targets
 public-keys.txt   the ledger's Ed25519 verification key(s), signed-note format
 manifest.json     the SHA-256 of every file; its own SHA-256 is recorded in the city's ledger
+production-proof.json  (the archive's last file, added once the ledger sealed this production)
+                  the production's own ledger entry, which commits to manifest.json and to every
+                  byte of the archive before this file, with its inclusion proof to a checkpoint
+                  signed with the city's key: with the key alone, it proves nothing is missing
 
 Verify offline (Townsquare's verifier, or your own from its docs/ledger.md and docs/foia.md):
   npm run verify -- <this archive> --key '<the city's published verifier key>'
@@ -439,16 +443,23 @@ async function acceptedRedactions(db: Queryable, requestId: string, entryIds: st
   return byEntry
 }
 
-export function productionBody(p: FoiaProduction) {
+/**
+ * A production as the API shows it. `proofTreeSize` is the first checkpoint covering its
+ * foia.production entry (null while none does): until then the production is `sealing` and its
+ * archive is not served, since it could not prove its own completeness (docs/foia.md).
+ */
+export function productionBody(p: FoiaProduction, proofTreeSize: number | null) {
   return {
     id: p.id,
     requestId: p.requestId,
     format: 'tar' as const,
+    status: proofTreeSize === null ? ('sealing' as const) : ('complete' as const),
     fileName: p.fileName,
     archiveBytes: Number(p.archiveBytes),
     archiveSha256: p.archiveSha256,
     manifestSha256: p.manifestSha256,
     treeSize: Number(p.treeSize),
+    proofTreeSize,
     records: p.records,
     entries: p.entries,
     redactions: p.redactions,

@@ -242,11 +242,17 @@ export const Production = z
     id: z.uuid(),
     requestId: z.uuid(),
     format: z.literal('tar'),
+    status: z
+      .enum(['sealing', 'complete'])
+      .describe(
+        "sealing: its foia.production ledger entry is not covered by a signed checkpoint yet, and the archive is not served (409 with Retry-After); complete: the archive carries production-proof.json, the proof of that entry, and verifies with the city's key alone",
+      ),
     fileName: z.string(),
-    archiveBytes: z.number().int(),
-    archiveSha256: z.string(),
+    archiveBytes: z.number().int().describe('Size of the archive before its proof (the download is this archive with production-proof.json appended)'),
+    archiveSha256: z.string().describe('SHA-256 of the archive before its proof: every member but production-proof.json, then the two end blocks; recorded in the ledger entry'),
     manifestSha256: z.string().describe('SHA-256 of manifest.json: recorded in the ledger entry of the production'),
     treeSize: z.number().int().describe('The signed checkpoint every proof in the bundle targets'),
+    proofTreeSize: z.number().int().nullable().describe("The first signed checkpoint covering the production's own ledger entry, which production-proof.json proves it against; null while sealing"),
     records: z.number().int(),
     entries: z.number().int(),
     redactions: z.number().int(),

@@ -1,10 +1,14 @@
-import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs'
+import { createHash, type KeyObject } from 'node:crypto'
+import { createReadStream, existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { FOIA_PRODUCTION_FORMAT, verifyLedgerBundle, type BundleEntryLine, type BundleProblem } from '../ledger/bundle.js'
+import { BUNDLE_FILES, FOIA_PRODUCTION_FORMAT, FOIA_PRODUCTION_FORMAT_1, verifyLedgerBundle, type BundleEntryLine, type BundleProblem } from '../ledger/bundle.js'
 import { canonicalJson, sha256Hex } from '../ledger/canonical-json.js'
+import { parseVerifierKey, verifySignedCheckpoint, type Checkpoint } from '../ledger/checkpoint.js'
+import { entryLeafHash } from '../ledger/entry.js'
+import { verifyConsistency, verifyInclusion } from '../ledger/merkle.js'
 import {
   CITATION_PATTERN,
   CSV_COLUMNS,
@@ -16,8 +20,9 @@ import {
   type RecordLine,
   type RedactionLine,
 } from './production-files.js'
+import { PRODUCTION_PROOF_FILE, PRODUCTION_PROOF_FORMAT, type ProductionProof } from './production-proof.js'
 import { resolvePointer } from './redaction.js'
-import { extractTar } from './tar.js'
+import { extractCanonicalTar } from './tar.js'
 
 /**
  * Offline verification of a FOIA production (docs/foia.md, "Verifying a production"): the ledger
@@ -34,7 +39,19 @@ export interface ProductionReport {
   redactedEntries: number
   redactions: number
   manifestSha256: string | null
+  /** The production's own foia.production entry, proven in a signed tree: its leaf and that tree's size. */
+  proven: { leafIndex: number; treeSize: number } | null
   problems: BundleProblem[]
+}
+
+export interface ProductionVerifyOptions {
+  trustedKeys?: string[]
+  manifestSha256?: string
+  /**
+   * The SHA-256 and size of the archive without its proof (every byte before production-proof.json's
+   * header, then two zero blocks), computed by verifyProductionArchive: checked against the entry.
+   */
+  archive?: { sha256: string; bytes: number }
 }
 
 /** Lines of a file with one line of look-ahead and their numbers. */
@@ -110,8 +127,8 @@ async function* csvRows(path: string): AsyncGenerator<{ row: string[]; line: num
 
 const HEX64 = /^[0-9a-f]{64}$/
 
-export async function verifyProduction(dir: string, options: { trustedKeys?: string[]; manifestSha256?: string } = {}): Promise<ProductionReport> {
-  const ledger = await verifyLedgerBundle(dir, { allowRedacted: true, ...(options.trustedKeys ? { trustedKeys: options.trustedKeys } : {}) })
+export async function verifyProduction(dir: string, options: ProductionVerifyOptions = {}): Promise<ProductionReport> {
+  const ledger = await verifyLedgerBundle(dir, { allowRedacted: true, extraFiles: [PRODUCTION_PROOF_FILE], ...(options.trustedKeys ? { trustedKeys: options.trustedKeys } : {}) })
   const problems = [...ledger.problems]
   const report: ProductionReport = {
     ok: false,
@@ -121,6 +138,7 @@ export async function verifyProduction(dir: string, options: { trustedKeys?: str
     redactedEntries: 0,
     redactions: 0,
     manifestSha256: null,
+    proven: null,
     problems,
   }
   const fail = (item: string, problem: string) => problems.push({ item, problem })
@@ -137,17 +155,21 @@ export async function verifyProduction(dir: string, options: { trustedKeys?: str
   if (options.manifestSha256 && options.manifestSha256 !== report.manifestSha256) {
     fail(PRODUCTION_FILES.manifest, `SHA-256 is ${report.manifestSha256}, the production's ledger entry says ${options.manifestSha256}`)
   }
-  if (manifest.format !== FOIA_PRODUCTION_FORMAT) {
+  if (manifest.format === FOIA_PRODUCTION_FORMAT_1) {
+    // Made before productions carried the proof of their own entry: only the entry's hash, given by
+    // the person verifying, anchors the manifest.
+    if (!options.manifestSha256) fail(PRODUCTION_FILES.manifest, `format ${FOIA_PRODUCTION_FORMAT_1} carries no proof of its own ledger entry: give --manifest-sha256 from its foia.production entry`)
+  } else if (manifest.format !== FOIA_PRODUCTION_FORMAT) {
     fail(PRODUCTION_FILES.manifest, `format ${JSON.stringify(manifest.format)} is not a FOIA production (${FOIA_PRODUCTION_FORMAT})`)
     return done()
+  } else {
+    checkOwnEntry(dir, manifest, report.manifestSha256, options, report, fail)
   }
   const listed = new Set((manifest.files ?? []).map((f) => f.path))
   for (const name of Object.values(PRODUCTION_FILES)) {
     if (name !== PRODUCTION_FILES.manifest && !listed.has(name)) fail(PRODUCTION_FILES.manifest, `does not list ${name}`)
   }
-  for (const name of readdirSync(dir)) {
-    if (name !== PRODUCTION_FILES.manifest && !listed.has(name)) fail(name, 'is in the production but not in the manifest')
-  }
+  // Files the manifest does not list are refused by the bundle verifier, by name.
   for (const name of [PRODUCTION_FILES.records, PRODUCTION_FILES.entries, PRODUCTION_FILES.redactions, PRODUCTION_FILES.csv, PRODUCTION_FILES.html]) {
     if (!existsSync(join(dir, name))) return done()
   }
@@ -239,6 +261,98 @@ export async function verifyProduction(dir: string, options: { trustedKeys?: str
   return done()
 }
 
+const asHashList = (value: unknown): Buffer[] | null =>
+  Array.isArray(value) && value.every((h) => typeof h === 'string' && HEX64.test(h)) ? value.map((h: string) => Buffer.from(h, 'hex')) : null
+
+/**
+ * production-proof.json: the production's own foia.production entry, proven in a checkpoint signed
+ * with the trusted key, committing to this manifest (and, for an archive, to every byte before the
+ * proof), its tree consistent with the tree the records are proven in.
+ */
+function checkOwnEntry(
+  dir: string,
+  manifest: ProductionManifest,
+  manifestSha256: string | null,
+  options: ProductionVerifyOptions,
+  report: ProductionReport,
+  fail: (item: string, problem: string) => void,
+): void {
+  const item = PRODUCTION_PROOF_FILE
+  let proof: ProductionProof
+  try {
+    proof = JSON.parse(readFileSync(join(dir, PRODUCTION_PROOF_FILE), 'utf8')) as ProductionProof
+  } catch (error) {
+    fail(item, `missing or unreadable (${(error as Error).message}): nothing proves this production is the one the city recorded, nor that it is complete`)
+    return
+  }
+  if (proof.format !== PRODUCTION_PROOF_FORMAT) return fail(item, `format ${JSON.stringify(proof.format)} is not ${PRODUCTION_PROOF_FORMAT}`)
+  let keys: ReturnType<typeof parseVerifierKey>[]
+  try {
+    const lines = options.trustedKeys ?? readFileSync(join(dir, BUNDLE_FILES.keys), 'utf8').split('\n')
+    keys = lines.map((l) => l.trim()).filter(Boolean).map((l) => parseVerifierKey(l))
+  } catch {
+    return // the bundle verifier names the key problem
+  }
+  const verifyNote = (note: unknown): Checkpoint | null => {
+    if (typeof note !== 'string') return null
+    for (const key of keys) {
+      const result = verifySignedCheckpoint(note, { name: key.name, publicKey: key.publicKey as KeyObject })
+      if (result.ok) return result.checkpoint
+    }
+    return null
+  }
+  let records: Checkpoint | null
+  try {
+    records = verifyNote(readFileSync(join(dir, BUNDLE_FILES.checkpoint), 'utf8'))
+  } catch {
+    records = null
+  }
+  if (!records) return // the bundle verifier names it
+  const signed = verifyNote(proof.checkpoint)
+  if (!signed) return fail(item, 'its checkpoint is not signed by the trusted key')
+  const { entry, payload } = proof
+  if (!entry || entry.kind !== 'foia.production' || !payload || typeof payload !== 'object') return fail(item, 'does not hold a foia.production ledger entry')
+  const digest = sha256Hex(canonicalJson(payload))
+  if (digest !== entry.payloadSha256) return fail(item, `the entry's payload hashes to ${digest}, the entry commits to ${entry.payloadSha256}`)
+  const inclusion = asHashList(proof.inclusionProof)
+  let leafHash: Buffer
+  try {
+    leafHash = entryLeafHash({ ...entry, recordedAt: new Date(entry.recordedAt) })
+  } catch (error) {
+    return fail(item, `unreadable entry: ${(error as Error).message}`)
+  }
+  if (!inclusion || !Number.isSafeInteger(proof.leafIndex) || !verifyInclusion(leafHash, proof.leafIndex, signed.treeSize, inclusion, signed.rootHash)) {
+    return fail(item, `entry ${entry.id} is not proven to be leaf ${proof.leafIndex} of the signed tree of size ${signed.treeSize}`)
+  }
+  const consistency = asHashList(proof.consistencyProof)
+  if (!consistency || records.treeSize > signed.treeSize || !verifyConsistency(records.treeSize, signed.treeSize, consistency, records.rootHash, signed.rootHash)) {
+    return fail(item, `the tree of size ${signed.treeSize} is not proven to extend the tree of size ${records.treeSize} in ${BUNDLE_FILES.checkpoint}`)
+  }
+  if (proof.leafIndex < records.treeSize) fail(item, `the production's entry (leaf ${proof.leafIndex}) precedes the records it proves (tree size ${records.treeSize})`)
+  // The entry commits to this manifest, this production and these counts.
+  if (payload.manifestSha256 !== manifestSha256) {
+    fail(PRODUCTION_FILES.manifest, `SHA-256 is ${manifestSha256}, the production's proven ledger entry commits to ${payload.manifestSha256}`)
+  }
+  const same: Array<[string, unknown, unknown]> = [
+    ['productionId', payload.productionId, manifest.productionId],
+    ['requestId', payload.requestId, manifest.requestId],
+    ['subject', entry.subject, manifest.requestId],
+    ['treeSize', payload.treeSize, manifest.treeSize],
+    ['records', payload.records, manifest.records],
+    ['entries', payload.entries, manifest.entries],
+    ['redactions', payload.redactions, manifest.redactions],
+    ['disposed', payload.disposed ?? 0, manifest.disposed ?? 0],
+    ['withheld', payload.withheld ?? 0, manifest.withheld ?? 0],
+  ]
+  for (const [name, proven, claimed] of same) {
+    if (proven !== claimed) fail(PRODUCTION_FILES.manifest, `${name} is ${JSON.stringify(claimed)}, the production's proven ledger entry says ${JSON.stringify(proven)}`)
+  }
+  if (options.archive && (options.archive.sha256 !== payload.archiveSha256 || options.archive.bytes !== payload.archiveBytes)) {
+    fail('archive', `the ${options.archive.bytes} bytes before ${PRODUCTION_PROOF_FILE} hash to ${options.archive.sha256}; the production's proven ledger entry commits to ${payload.archiveBytes} bytes hashing to ${payload.archiveSha256}`)
+  }
+  report.proven = { leafIndex: proof.leafIndex, treeSize: signed.treeSize }
+}
+
 function redactionProblem(r: RedactionLine, commentId: string, payload: unknown): string | null {
   if (r.commentId !== commentId) return `redaction ${r.id} names comment ${r.commentId}, not ${commentId}`
   if (typeof r.citation !== 'string' || !CITATION_PATTERN.test(r.citation)) return `redaction ${r.id} cites no exemption of 5 ILCS 140/7: ${JSON.stringify(r.citation)}`
@@ -258,16 +372,39 @@ async function* htmlOpenings(path: string): AsyncGenerator<{ text: string; line:
   }
 }
 
-/** Verifies a production archive (.tar) by extracting it to a temporary directory first. */
-export async function verifyProductionArchive(archive: string, options: { trustedKeys?: string[]; manifestSha256?: string } = {}): Promise<ProductionReport> {
+/**
+ * Verifies a production archive (.tar) by extracting it to a temporary directory first. The archive
+ * must be exactly what Townsquare writes (extractCanonicalTar: headers, padding, end blocks), its
+ * last member production-proof.json, and every byte before that member is hashed against the
+ * production's proven entry: no byte of the archive goes unchecked.
+ */
+export async function verifyProductionArchive(archive: string, options: Omit<ProductionVerifyOptions, 'archive'> = {}): Promise<ProductionReport> {
   const dir = await mkdtemp(join(tmpdir(), 'townsquare-verify-'))
+  const unreadable = (problem: string): ProductionReport => ({
+    ok: false,
+    treeSize: null,
+    records: 0,
+    entriesVerified: 0,
+    redactedEntries: 0,
+    redactions: 0,
+    manifestSha256: null,
+    proven: null,
+    problems: [{ item: basename(archive), problem }],
+  })
   try {
+    let layout: Awaited<ReturnType<typeof extractCanonicalTar>>
     try {
-      await extractTar(archive, dir)
+      layout = await extractCanonicalTar(archive, dir)
     } catch (error) {
-      return { ok: false, treeSize: null, records: 0, entriesVerified: 0, redactedEntries: 0, redactions: 0, manifestSha256: null, problems: [{ item: basename(archive), problem: `not a readable production archive: ${(error as Error).message}` }] }
+      return unreadable(`not a readable production archive: ${(error as Error).message}`)
     }
-    return await verifyProduction(dir, options)
+    const proofAt = layout.members.findIndex((m) => m.name === PRODUCTION_PROOF_FILE)
+    if (proofAt !== -1 && proofAt !== layout.members.length - 1) return unreadable(`${PRODUCTION_PROOF_FILE} must be the archive's last member`)
+    const before = proofAt === -1 ? layout.end : layout.members[proofAt]!.header
+    const hash = createHash('sha256')
+    for await (const chunk of createReadStream(archive, { start: 0, end: before - 1 })) hash.update(chunk as Buffer)
+    hash.update(Buffer.alloc(1024))
+    return await verifyProduction(dir, { ...options, archive: { sha256: hash.digest('hex'), bytes: before + 1024 } })
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
