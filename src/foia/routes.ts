@@ -13,7 +13,7 @@ import { NotFoundError, Problem } from '../plugins/errors.js'
 import type { HolidayCalendar } from './business-days.js'
 import { completeArchive, productionProof, proofTreeSizes } from './production-proof.js'
 import { createProduction, productionBody, ProductionNotSealedError, waitUntilSealed } from './productions.js'
-import { attachRecords, listAttached, listSearches, rerunSearch, type KeptSearch } from './records.js'
+import { attachRecords, listAttached, listSearches, rerunSearch, setWithholding, type KeptSearch, type Withholding } from './records.js'
 import { addRedaction, decideRedaction, getRedaction, listRedactions, suggestRedactions, type RedactionView } from './redaction.js'
 import { changeStatus, createRequest, extendRequest, getRequest, listRequests, toDay, type RequestView } from './requests.js'
 import * as S from './schemas.js'
@@ -190,10 +190,48 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
           attachedAt: r.attachedAt.toISOString(),
           attachedBy: r.attachedBy,
           disposedAt: r.comment.disposedAt?.toISOString() ?? null,
+          withheld: r.withholding
+            ? { citation: r.withholding.citation!, note: r.withholding.note, decidedAt: r.withholding.decidedAt.toISOString(), decidedBy: r.withholding.decidedBy }
+            : null,
         })),
         nextCursor: page.more && last ? encodeCursor({ commentId: last.commentId }) : null,
       }
     },
+  )
+
+  const withholdingBody = (w: Withholding) => ({ ...w, decidedAt: w.decidedAt.toISOString() })
+
+  app.put(
+    '/foia/requests/:id/records/:commentId/withholding',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: 'Withhold an attached record in full, citing the exemption: productions list it as withheld with the citation and give none of its content',
+        params: S.RecordParams,
+        body: S.WithholdRecord,
+        response: { 200: S.WithholdingResult, 409: Problem, ...errors },
+      },
+    },
+    async (request) =>
+      withholdingBody(
+        await inTransaction(prisma, (tx) => setWithholding(tx, request.params.id, request.params.commentId, { withheld: true, ...request.body }, actor(request), app.clock)),
+      ),
+  )
+
+  app.delete(
+    '/foia/requests/:id/records/:commentId/withholding',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: 'Release a withheld record: later productions produce it again (the withholding stays in the history)',
+        params: S.RecordParams,
+        response: { 200: S.WithholdingResult, 409: Problem, ...errors },
+      },
+    },
+    async (request) =>
+      withholdingBody(await inTransaction(prisma, (tx) => setWithholding(tx, request.params.id, request.params.commentId, { withheld: false }, actor(request), app.clock))),
   )
 
   app.get(

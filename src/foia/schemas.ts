@@ -161,7 +161,11 @@ export const AttachedRecordList = z
         searchId: z.uuid().nullable(),
         attachedAt: z.iso.datetime(),
         attachedBy: z.string(),
-        disposedAt: z.iso.datetime().nullable().describe('Its content was destroyed by a disposal: a production leaves it out'),
+        disposedAt: z.iso.datetime().nullable().describe('Its content was destroyed by a disposal: a production lists it as disposed, with its disposal entries'),
+        withheld: z
+          .object({ citation: z.string(), note: z.string().nullable(), decidedAt: z.iso.datetime(), decidedBy: z.string() })
+          .nullable()
+          .describe('Withheld in full: a production lists it as withheld with this exemption, and gives none of its content'),
       }),
     ),
     nextCursor: z.string().nullable(),
@@ -179,6 +183,18 @@ export const Citation = z
   .string()
   .regex(CITATION_PATTERN, 'cite an exemption of 5 ILCS 140/7 or 7.5, e.g. 5 ILCS 140/7(1)(b)')
   .describe('The exemption, e.g. 5 ILCS 140/7(1)(b) (private information) or 5 ILCS 140/7(1)(c) (personal privacy)')
+
+export const RecordParams = z.object({ id: z.uuid(), commentId: z.uuid() })
+export const WithholdRecord = z
+  .object({
+    citation: Citation,
+    note: z.string().max(2000).optional().describe('The factual basis for the denial (5 ILCS 140/9(a)); produced with the citation'),
+  })
+  .strict()
+  .meta({ id: 'FoiaWithholdRecord' })
+export const WithholdingResult = z
+  .object({ commentId: z.uuid(), withheld: z.boolean(), citation: z.string().nullable(), note: z.string().nullable(), decidedAt: z.iso.datetime(), decidedBy: z.string() })
+  .meta({ id: 'FoiaWithholding' })
 
 export const Redaction = z
   .object({

@@ -12,6 +12,7 @@ import { verifyConsistency, verifyInclusion } from '../ledger/merkle.js'
 import {
   CITATION_PATTERN,
   CSV_COLUMNS,
+  type NotProducedLine,
   csvText,
   csvValues,
   htmlRecordOpening,
@@ -167,7 +168,8 @@ export async function verifyProduction(dir: string, options: ProductionVerifyOpt
   }
   const listed = new Set((manifest.files ?? []).map((f) => f.path))
   for (const name of Object.values(PRODUCTION_FILES)) {
-    if (name !== PRODUCTION_FILES.manifest && !listed.has(name)) fail(PRODUCTION_FILES.manifest, `does not list ${name}`)
+    const legacy = manifest.format === FOIA_PRODUCTION_FORMAT_1 && name === PRODUCTION_FILES.notProduced
+    if (name !== PRODUCTION_FILES.manifest && !legacy && !listed.has(name)) fail(PRODUCTION_FILES.manifest, `does not list ${name}`)
   }
   // Files the manifest does not list are refused by the bundle verifier, by name.
   for (const name of [PRODUCTION_FILES.records, PRODUCTION_FILES.entries, PRODUCTION_FILES.redactions, PRODUCTION_FILES.csv, PRODUCTION_FILES.html]) {
@@ -181,6 +183,7 @@ export async function verifyProduction(dir: string, options: ProductionVerifyOpt
   const header = await csv.next()
   if (header.done || header.value.row.join(',') !== CSV_COLUMNS.join(',')) fail(`${PRODUCTION_FILES.csv}:1`, `the header is not ${CSV_COLUMNS.join(',')}`)
 
+  const produced = new Set<string>()
   let recordLineNo = 0
   for await (const text of createInterface({ input: createReadStream(join(dir, PRODUCTION_FILES.records)), crlfDelay: Infinity })) {
     recordLineNo++
@@ -195,6 +198,8 @@ export async function verifyProduction(dir: string, options: ProductionVerifyOpt
       continue
     }
     report.records++
+    if (produced.has(record.commentId)) fail(item, `comment ${record.commentId} is produced twice`)
+    produced.add(record.commentId)
     const opening = await html.next()
     if (opening.done || opening.value.text !== htmlRecordOpening(record.commentId)) {
       fail(opening.done ? PRODUCTION_FILES.html : `${PRODUCTION_FILES.html}:${opening.value.line}`, `record ${report.records} should be comment ${record.commentId}`)
@@ -249,7 +254,7 @@ export async function verifyProduction(dir: string, options: ProductionVerifyOpt
       }
     }
   }
-  if ((await entries.next()) !== null) fail(PRODUCTION_FILES.entries, 'has entries that belong to no record')
+  await checkNotProduced(dir, manifest, entries, produced, fail)
   const extra = await redactionLines.next()
   if (extra) fail(`${PRODUCTION_FILES.redactions}:${extra.n}`, 'a redaction of no redacted entry, or out of order')
   const extraRow = await csv.next()
@@ -351,6 +356,84 @@ function checkOwnEntry(
     fail('archive', `the ${options.archive.bytes} bytes before ${PRODUCTION_PROOF_FILE} hash to ${options.archive.sha256}; the production's proven ledger entry commits to ${payload.archiveBytes} bytes hashing to ${payload.archiveSha256}`)
   }
   report.proven = { leafIndex: proof.leafIndex, treeSize: signed.treeSize }
+}
+
+/**
+ * not-produced.jsonl against the entries left in entries.jsonl after the records' entries: a
+ * disposed record must be named in its disposal's proven `disposal` entry (which cites the
+ * approval) and in its proven listing, with the approval proven too; a withheld one must cite an
+ * exemption. No record may be both produced and not produced, and every leftover entry must be a
+ * disposal entry some line names.
+ */
+async function checkNotProduced(dir: string, manifest: ProductionManifest, entries: Lines, produced: Set<string>, fail: (item: string, problem: string) => void): Promise<void> {
+  const proven = new Map<string, { line: BundleEntryLine & { redacted?: boolean }; n: number; used: boolean }>()
+  for (let next = await entries.next(); next; next = await entries.next()) {
+    try {
+      const line = JSON.parse(next.line) as BundleEntryLine & { redacted?: boolean }
+      proven.set(line.entry.id, { line, n: next.n, used: false })
+    } catch {
+      fail(`${PRODUCTION_FILES.entries}:${next.n}`, 'unreadable')
+    }
+  }
+  let disposed = 0
+  let withheld = 0
+  const path = join(dir, PRODUCTION_FILES.notProduced)
+  if (existsSync(path)) {
+    let n = 0
+    const seen = new Set<string>()
+    for await (const text of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+      n++
+      if (!text.trim()) continue
+      const item = `${PRODUCTION_FILES.notProduced}:${n}`
+      let line: NotProducedLine
+      try {
+        line = JSON.parse(text) as NotProducedLine
+      } catch (error) {
+        fail(item, `unreadable: ${(error as Error).message}`)
+        continue
+      }
+      if (produced.has(line.commentId)) fail(item, `comment ${line.commentId} is listed as not produced, but records.jsonl produces it`)
+      if (seen.has(line.commentId)) fail(item, `comment ${line.commentId} is listed twice`)
+      seen.add(line.commentId)
+      if (line.status === 'withheld') {
+        withheld++
+        if (typeof line.citation !== 'string' || !CITATION_PATTERN.test(line.citation)) fail(item, `comment ${line.commentId} is withheld without an exemption of 5 ILCS 140/7: ${JSON.stringify(line.citation)}`)
+        continue
+      }
+      if (line.status !== 'disposed') {
+        fail(item, `comment ${(line as { commentId: string }).commentId}: unknown status ${JSON.stringify((line as { status: unknown }).status)}`)
+        continue
+      }
+      disposed++
+      const entry = (id: string, kind: string) => {
+        const found = proven.get(id)
+        if (!found || found.line.entry.kind !== kind || found.line.entry.subject !== line.disposalId || found.line.payload === null || typeof found.line.payload !== 'object') return null
+        found.used = true
+        return { envelope: found.line.entry, payload: found.line.payload as Record<string, unknown> }
+      }
+      const execution = entry(line.disposalEntryId, 'disposal')
+      const listing = entry(line.listedEntryId, 'disposal.listed')
+      const approval = entry(line.approvalEntryId, 'disposal.approved')
+      if (!execution || !listing || !approval) {
+        fail(item, `comment ${line.commentId}: ${PRODUCTION_FILES.entries} does not prove the listing, approval and disposal entries of disposal ${line.disposalId}`)
+        continue
+      }
+      const p = execution.payload
+      if (!Array.isArray(p.disposed) || !p.disposed.includes(line.commentId)) fail(item, `comment ${line.commentId}: the proven disposal entry ${line.disposalEntryId} does not list it as disposed`)
+      if (p.listedEntryId !== line.listedEntryId || p.approvalEntryId !== line.approvalEntryId || p.approvalReference !== line.approvalReference) {
+        fail(item, `comment ${line.commentId}: the proven disposal entry names another listing, approval or approval reference`)
+      }
+      if (execution.envelope.recordedAt !== line.disposedAt) fail(item, `comment ${line.commentId}: disposed at ${line.disposedAt}, the proven disposal entry was recorded at ${execution.envelope.recordedAt}`)
+      const listed = Array.isArray(listing.payload.records) ? (listing.payload.records as Array<{ recordId?: unknown }>) : []
+      if (!listed.some((r) => r.recordId === line.commentId)) fail(item, `comment ${line.commentId}: the proven certificate listing ${line.listedEntryId} does not list it`)
+      if (approval.payload.approvalReference !== line.approvalReference || approval.payload.approvedOn !== line.approvedOn) {
+        fail(item, `comment ${line.commentId}: the proven approval entry records ${JSON.stringify(approval.payload.approvalReference)} of ${JSON.stringify(approval.payload.approvedOn)}`)
+      }
+    }
+  }
+  for (const [id, p] of proven) if (!p.used) fail(`${PRODUCTION_FILES.entries}:${p.n}`, `entry ${id} belongs to no record, produced or not`)
+  if ((manifest.disposed ?? 0) !== disposed) fail(PRODUCTION_FILES.manifest, `lists ${manifest.disposed ?? 0} disposed records, ${PRODUCTION_FILES.notProduced} has ${disposed}`)
+  if ((manifest.withheld ?? 0) !== withheld) fail(PRODUCTION_FILES.manifest, `lists ${manifest.withheld ?? 0} withheld records, ${PRODUCTION_FILES.notProduced} has ${withheld}`)
 }
 
 function redactionProblem(r: RedactionLine, commentId: string, payload: unknown): string | null {

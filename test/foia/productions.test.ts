@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -70,7 +70,7 @@ t.test('a production: verified offline, tamper detected in every file, redaction
   const archive1 = await download(p1)
   const bytes1 = readFileSync(archive1)
   const members = tarMembers(bytes1)
-  t.same([...members.keys()], ['manifest.json', 'README.txt', 'public-keys.txt', 'checkpoint.txt', 'entries.jsonl', 'records.jsonl', 'records.csv', 'records.html', 'redactions.jsonl', 'production-proof.json'])
+  t.same([...members.keys()], ['manifest.json', 'README.txt', 'public-keys.txt', 'checkpoint.txt', 'entries.jsonl', 'records.jsonl', 'records.csv', 'records.html', 'redactions.jsonl', 'not-produced.jsonl', 'production-proof.json'])
   t.match(p1, { status: 'complete', proofTreeSize: Number })
   const beforeProof = members.get('production-proof.json')!.offset - 512
   t.equal(sha256(Buffer.concat([bytes1.subarray(0, beforeProof), Buffer.alloc(1024)])), p1.archiveSha256, 'every byte before the proof is the archive recorded')
@@ -486,4 +486,42 @@ t.test('a production is never served before the proof of its own entry exists: 4
   t.match(await verifyProductionArchive(file, { trustedKeys: [app.ledger.signingKey.verifierKey] }), { ok: true, records: 1, proven: { leafIndex: Number } })
   const again = await app.inject({ method: 'GET', url: p.downloadUrl, headers: clerk })
   t.same(again.rawPayload, late.rawPayload, 'every download is the same bytes')
+})
+
+t.test('a record withheld in full is listed as withheld with its exemption, and none of it is produced', async (t) => {
+  const { app, token } = await testApp(t, { env: { FOIA_PRODUCTIONS_DIR: fresh() } })
+  const clerk = { authorization: `Bearer ${token('records_clerk', 'clerk-w')}` }
+  const [kept, secret] = await websiteComments(app, [{ text: 'The bridge opens Monday' }, { text: 'Zqxw private matter about my neighbour' }])
+  await sealNow(app)
+  const created = await app.inject({ method: 'POST', url: '/v1/foia/requests', headers: clerk, payload: { requester: { name: 'A resident' }, receivedOn: '2026-11-16', description: 'x', commercial: false } })
+  const requestId = created.json().id
+  await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/records`, headers: clerk, payload: { commentIds: [kept, secret] } })
+  const withhold = (citation: string) =>
+    app.inject({ method: 'PUT', url: `/v1/foia/requests/${requestId}/records/${secret}/withholding`, headers: clerk, payload: { citation, note: 'an unwarranted invasion of a private person' } })
+  t.equal((await withhold('privacy')).statusCode, 400, 'an exemption must be cited')
+  const withheld = await withhold('5 ILCS 140/7(1)(c)')
+  t.equal(withheld.statusCode, 200, withheld.body)
+  t.match(withheld.json(), { commentId: secret, withheld: true, citation: '5 ILCS 140/7(1)(c)', decidedBy: 'user:clerk-w' })
+  t.equal((await app.inject({ method: 'PUT', url: `/v1/foia/requests/${requestId}/records/${randomUUID()}/withholding`, headers: clerk, payload: { citation: '5 ILCS 140/7(1)(c)' } })).statusCode, 404, 'only attached records')
+  const listed = (await app.inject({ method: 'GET', url: `/v1/foia/requests/${requestId}/records`, headers: clerk })).json().items
+  t.match(listed.find((r: { commentId: string }) => r.commentId === secret), { withheld: { citation: '5 ILCS 140/7(1)(c)' } })
+
+  const production = await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/productions`, headers: clerk })
+  t.equal(production.statusCode, 201, production.body)
+  t.match(production.json(), { records: 1, status: 'complete' })
+  const archive = (await app.inject({ method: 'GET', url: production.json().downloadUrl, headers: clerk })).rawPayload
+  t.equal(archive.indexOf('Zqxw'), -1, 'nothing of the withheld record is in the archive')
+  const members = tarMembers(archive)
+  const file = (name: string) => archive.subarray(members.get(name)!.offset, members.get(name)!.offset + members.get(name)!.size).toString('utf8')
+  t.same(file('not-produced.jsonl').trim().split('\n').map((l) => JSON.parse(l)), [{ commentId: secret, status: 'withheld', citation: '5 ILCS 140/7(1)(c)', note: 'an unwarranted invasion of a private person' }])
+  t.match(JSON.parse(file('manifest.json')), { records: 1, withheld: 1, disposed: 0 })
+  const tarFile = join(fresh(), 'p.tar')
+  writeFileSync(tarFile, archive)
+  t.match(await verifyProductionArchive(tarFile, { trustedKeys: [app.ledger.signingKey.verifierKey] }), { ok: true, records: 1 })
+
+  // Released: the next production gives it.
+  const released = await app.inject({ method: 'DELETE', url: `/v1/foia/requests/${requestId}/records/${secret}/withholding`, headers: clerk })
+  t.match(released.json(), { withheld: false, citation: null })
+  const again = await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/productions`, headers: clerk })
+  t.match(again.json(), { records: 2 })
 })
