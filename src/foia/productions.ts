@@ -59,13 +59,16 @@ export async function unsealedEntries(db: Queryable, requestId: string): Promise
   // The records' own entries, and the entries of the disposals that destroyed any of them (a
   // production proves those for each disposed record).
   const { rows } = await db.query<{ n: string }>(
-    `SELECT count(*)::text AS n
-       FROM ledger_entry e LEFT JOIN ledger_leaf l ON l.entry_id = e.id
-      WHERE e.subject IN (SELECT r.comment_id::text FROM foia_request_record r WHERE r.request_id = $1
-                          UNION
-                          SELECT c.disposal_id::text FROM foia_request_record r JOIN comment c ON c.id = r.comment_id
-                           WHERE r.request_id = $1 AND c.disposal_id IS NOT NULL)
-        AND (l.leaf_index IS NULL OR l.leaf_index >= coalesce((SELECT max(tree_size) FROM ledger_checkpoint), 0))`,
+    `WITH covered AS (SELECT coalesce((SELECT max(tree_size) FROM ledger_checkpoint), 0) AS size)
+     SELECT ((SELECT count(*)
+                FROM foia_request_record r JOIN ledger_entry e ON e.subject = r.comment_id::text
+                LEFT JOIN ledger_leaf l ON l.entry_id = e.id
+               WHERE r.request_id = $1 AND (l.leaf_index IS NULL OR l.leaf_index >= (SELECT size FROM covered)))
+           + (SELECT count(*)
+                FROM ledger_entry e LEFT JOIN ledger_leaf l ON l.entry_id = e.id
+               WHERE e.subject IN (SELECT DISTINCT c.disposal_id::text FROM foia_request_record r JOIN comment c ON c.id = r.comment_id
+                                    WHERE r.request_id = $1 AND c.disposal_id IS NOT NULL)
+                 AND (l.leaf_index IS NULL OR l.leaf_index >= (SELECT size FROM covered))))::text AS n`,
     [requestId],
   )
   return Number(rows[0]!.n)
