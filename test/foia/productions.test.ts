@@ -299,6 +299,17 @@ t.test('a production: verified offline, tamper detected in every file, redaction
     t.notOk(swappedReport.ok, "another production's proof does not fit")
     t.ok(swappedReport.problems.some((p) => p.item === 'production-proof.json' || (p.item === 'manifest.json' && /productionId/.test(p.problem))), JSON.stringify(swappedReport.problems))
 
+    // 4b. A downgrade to format 1 (before productions carried their proof), proof removed, record dropped.
+    const downgraded = await forge((dir, manifest) => {
+      ;(manifest as unknown as { format: string }).format = 'townsquare-foia-production/1'
+      rmSync(join(dir, 'production-proof.json'))
+    })
+    t.match(
+      await verifyProductionArchive(downgraded, { trustedKeys: [trusted] }),
+      { ok: false, problems: [{ item: 'manifest.json', problem: /carries no proof of its own ledger entry: give --manifest-sha256/ }] },
+      'a format-1 production verifies only against a manifest hash the verifier is given',
+    )
+
     // 5. A lying header: a manifest hash given by a compromised server changes nothing.
     const lied = await verifyProductionArchive(altered, { trustedKeys: [trusted], manifestSha256: alteredReport.manifestSha256! })
     t.notOk(lied.ok, 'a forged archive with a matching forged X-Manifest-SHA256 still fails')
