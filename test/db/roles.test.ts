@@ -29,6 +29,7 @@ const TABLES: Record<string, string> = {
   'public.foia_request_status': 'SELECT,INSERT',
   'public.foia_search': 'SELECT,INSERT',
   'public.foia_search_result': 'SELECT,INSERT',
+  'public.foia_withholding': 'SELECT,INSERT', // append-only: the latest decision on a record counts
   'public.idempotency_record': 'SELECT,INSERT,UPDATE,DELETE', // replayable answers, expired after a day
   // Written only through ledger_seal and ledger_add_checkpoint, which compute what they store.
   'public.ledger_checkpoint': 'SELECT',
