@@ -26,6 +26,7 @@ import { loadSigningKey } from '../src/ledger/signing-key.js'
 import { attachRecords } from '../src/foia/records.js'
 import { PROJECT_ROOT } from '../src/paths.js'
 import { verifyProductionArchive } from '../src/foia/verify-production.js'
+import { completeArchive, productionProof } from '../src/foia/production-proof.js'
 import { Args } from './lib/args.js'
 import { createBenchDatabase, cleanUp, serverInfo } from './lib/db.js'
 import { fmtBytes, fmtInt, fmtMs, measureMemory, nowMs, sleep } from './lib/stats.js'
@@ -183,9 +184,17 @@ async function main() {
           return statSync(out).size
         })
         results.push([`baseline: psql COPY of the same rows to a file (RSS: the idle bench process)`, baseline, row.records])
+        // The second step of a production: its own entry sealed, the archive completed with its proof.
+        progress("sealing the production's entry and completing its archive")
+        const last = startSealer({ databaseUrl: db.url, key, intervalMs: 60_000, log: pino({ level: 'warn' }) })
+        await last.sealNow()
+        await last.stop()
+        const proof = await productionProof(database.pool, row)
+        if (!proof) throw new Error("the production's entry was not sealed")
+        const completed = await completeArchive(deps.productionsDir, row, proof)
         progress('verifying the production offline')
         const verify = await measure(async () => {
-          const report = await verifyProductionArchive(join(deps.productionsDir, row.fileName), { trustedKeys: [key.verifierKey] })
+          const report = await verifyProductionArchive(completed.path, { trustedKeys: [key.verifierKey] })
           if (!report.ok) throw new Error(`the production does not verify: ${JSON.stringify(report.problems.slice(0, 3))}`)
           return 0
         })

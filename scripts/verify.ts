@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { BUNDLE_FILES, FOIA_PRODUCTION_FORMAT, verifyLedgerBundle } from '../src/ledger/bundle.js'
+import { BUNDLE_FILES, FOIA_PRODUCTION_FORMAT, FOIA_PRODUCTION_FORMAT_1, verifyLedgerBundle } from '../src/ledger/bundle.js'
 import { verifyProduction, verifyProductionArchive } from '../src/foia/verify-production.js'
 
 const { values, positionals } = parseArgs({
@@ -27,15 +27,18 @@ if (!trustedKeys) {
       'pass --key with the city\'s published key (GET /v1/ledger/public-key, verifierKey) to trust nothing in it',
   )
 }
-if (format === FOIA_PRODUCTION_FORMAT) {
+if (format === FOIA_PRODUCTION_FORMAT || format === FOIA_PRODUCTION_FORMAT_1) {
   const report = isDirectory ? await verifyProduction(target, options) : await verifyProductionArchive(target, options)
   for (const p of report.problems) console.log(`FAIL ${p.item}: ${p.problem}`)
-  if (report.manifestSha256 && !options.manifestSha256) {
-    console.log(`note: manifest.json has SHA-256 ${report.manifestSha256}; compare it with the production's foia.production ledger entry (or pass --manifest-sha256)`)
+  if (report.ok && isDirectory) {
+    console.log('note: a folder was checked, not the archive: the bytes of the tar itself (headers, padding) were not; verify the .tar to check every byte')
   }
   console.log(
     report.ok
-      ? `OK: FOIA production of ${report.records} record(s): ${report.entriesVerified} ledger entries proven against the signed tree of size ${report.treeSize}, ${report.redactedEntries} redacted (${report.redactions} redaction(s), each with its exemption and a commitment)`
+      ? `OK: FOIA production of ${report.records} record(s): ${report.entriesVerified} ledger entries proven against the signed tree of size ${report.treeSize}, ${report.redactedEntries} redacted (${report.redactions} redaction(s), each with its exemption and a commitment)` +
+          (report.proven
+            ? `; complete: its foia.production entry (leaf ${report.proven.leafIndex}) is proven in the signed tree of size ${report.proven.treeSize} and commits to this manifest${isDirectory ? '' : ' and every byte of the archive'}`
+            : '; its manifest matched the given --manifest-sha256')
       : `FAILED: ${report.problems.length} problem(s); ${report.entriesVerified} entries verified`,
   )
   process.exit(report.ok ? 0 : 1)

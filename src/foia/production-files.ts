@@ -16,6 +16,7 @@ export const PRODUCTION_FILES = {
   csv: 'records.csv',
   html: 'records.html',
   redactions: 'redactions.jsonl',
+  notProduced: 'not-produced.jsonl',
 } as const
 
 export interface ProductionManifest extends Manifest {
@@ -23,6 +24,9 @@ export interface ProductionManifest extends Manifest {
   productionId: string
   records: number
   redactions: number
+  /** Attached records not produced (not-produced.jsonl): destroyed by a disposal before the production, or withheld in full. */
+  disposed?: number
+  withheld?: number
 }
 
 /** One entry of a record as produced: the payload is the original, or its redacted copy. */
@@ -63,6 +67,36 @@ export interface RecordLine {
 export interface RedactionLine extends RedactedSpan {
   commentId: string
   entryId: string
+}
+
+/**
+ * One line of not-produced.jsonl: an attached record the production does not give, and why. A
+ * disposed record names the three ledger entries of its disposal (listing, approval, execution),
+ * which entries.jsonl proves after the records' entries; a withheld one cites its exemption.
+ */
+export type NotProducedLine =
+  | {
+      commentId: string
+      status: 'disposed'
+      disposalId: string
+      disposedAt: string
+      listedEntryId: string
+      approvalEntryId: string
+      disposalEntryId: string
+      approvalReference: string
+      approvedOn: string
+    }
+  | { commentId: string; status: 'withheld'; citation: string; note: string | null }
+
+/** The records not produced, in records.html after the produced ones: an opening, a row each, a closing. */
+export const HTML_NOT_PRODUCED_OPEN = '<section class="not-produced">\n<h2>Records not produced</h2>\n<table>\n<tr><th>Comment</th><th>Why</th><th>Authority</th></tr>\n'
+export const HTML_NOT_PRODUCED_CLOSE = '</table>\n</section>\n'
+export function htmlNotProducedRow(l: NotProducedLine): string {
+  return (
+    (l.status === 'disposed'
+      ? `<tr><td>${escapeHtml(l.commentId)}</td><td>disposed ${escapeHtml(l.disposedAt)}</td><td>Local Records Act disposal ${escapeHtml(l.disposalId)}, approval ${escapeHtml(l.approvalReference)} of ${escapeHtml(l.approvedOn)}; ledger entry ${escapeHtml(l.disposalEntryId)}</td></tr>`
+      : `<tr><td>${escapeHtml(l.commentId)}</td><td>withheld in full</td><td>${escapeHtml(l.citation)}${l.note ? `: ${escapeHtml(l.note)}` : ''}</td></tr>`) + '\n'
+  )
 }
 
 export const CSV_COLUMNS = [

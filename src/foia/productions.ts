@@ -20,14 +20,19 @@ import {
   csvLine,
   csvValues,
   HTML_FOOTER,
+  HTML_NOT_PRODUCED_CLOSE,
+  HTML_NOT_PRODUCED_OPEN,
   htmlHeader,
+  htmlNotProducedRow,
   htmlRecord,
   PRODUCTION_FILES,
+  type NotProducedLine,
   type ProductionManifest,
   type RecordEntry,
   type RecordLine,
   type RedactionLine,
 } from './production-files.js'
+import type { ProductionEntryPayload } from './production-proof.js'
 import { applyRedactions, type AppliedRedaction } from './redaction.js'
 import { writeTar } from './tar.js'
 
@@ -51,12 +56,19 @@ export class ProductionNotSealedError extends ConflictError {
 
 /** Entries of the request's records that the latest checkpoint does not cover yet. */
 export async function unsealedEntries(db: Queryable, requestId: string): Promise<number> {
+  // The records' own entries, and the entries of the disposals that destroyed any of them (a
+  // production proves those for each disposed record).
   const { rows } = await db.query<{ n: string }>(
-    `SELECT count(*)::text AS n
-       FROM foia_request_record r JOIN ledger_entry e ON e.subject = r.comment_id::text
-       LEFT JOIN ledger_leaf l ON l.entry_id = e.id
-      WHERE r.request_id = $1
-        AND (l.leaf_index IS NULL OR l.leaf_index >= coalesce((SELECT max(tree_size) FROM ledger_checkpoint), 0))`,
+    `WITH covered AS (SELECT coalesce((SELECT max(tree_size) FROM ledger_checkpoint), 0) AS size)
+     SELECT ((SELECT count(*)
+                FROM foia_request_record r JOIN ledger_entry e ON e.subject = r.comment_id::text
+                LEFT JOIN ledger_leaf l ON l.entry_id = e.id
+               WHERE r.request_id = $1 AND (l.leaf_index IS NULL OR l.leaf_index >= (SELECT size FROM covered)))
+           + (SELECT count(*)
+                FROM ledger_entry e LEFT JOIN ledger_leaf l ON l.entry_id = e.id
+               WHERE e.subject IN (SELECT DISTINCT c.disposal_id::text FROM foia_request_record r JOIN comment c ON c.id = r.comment_id
+                                    WHERE r.request_id = $1 AND c.disposal_id IS NOT NULL)
+                 AND (l.leaf_index IS NULL OR l.leaf_index >= (SELECT size FROM covered))))::text AS n`,
     [requestId],
   )
   return Number(rows[0]!.n)
@@ -135,10 +147,17 @@ records.csv       the same, one row per ledger entry (RFC 4180; cells a spreadsh
 records.html      the same, to read in a browser
 redactions.jsonl  each redaction: where its marker is, the exemption cited (5 ILCS 140/7) and a
                   SHA-256 commitment to the withheld text
+not-produced.jsonl  each attached record this production does not give, and why: disposed under the
+                  Local Records Act (with its disposal's ledger entries, proven in entries.jsonl)
+                  or withheld in full (with the exemption cited, 5 ILCS 140/7)
 entries.jsonl     each ledger entry's envelope, leaf index and inclusion proof to the checkpoint
 checkpoint.txt    the signed checkpoint (tree size ${treeSize}) every proof targets
 public-keys.txt   the ledger's Ed25519 verification key(s), signed-note format
 manifest.json     the SHA-256 of every file; its own SHA-256 is recorded in the city's ledger
+production-proof.json  (the archive's last file, added once the ledger sealed this production)
+                  the production's own ledger entry, which commits to manifest.json and to every
+                  byte of the archive before this file, with its inclusion proof to a checkpoint
+                  signed with the city's key: with the key alone, it proves nothing is missing
 
 Verify offline (Townsquare's verifier, or your own from its docs/ledger.md and docs/foia.md):
   npm run verify -- <this archive> --key '<the city's published verifier key>'
@@ -192,6 +211,8 @@ export async function createProduction(
       productionId,
       records: streamed.records,
       redactions: streamed.redactions,
+      disposed: streamed.disposed,
+      withheld: streamed.withheld,
       files,
     }
     const manifestText = JSON.stringify(manifest, null, 2) + '\n'
@@ -225,7 +246,9 @@ export async function createProduction(
               records: streamed.records,
               entries: streamed.entries,
               redactions: streamed.redactions,
-            },
+              disposed: streamed.disposed,
+              withheld: streamed.withheld,
+            } satisfies ProductionEntryPayload,
           },
         ],
       )
@@ -267,6 +290,8 @@ interface Streamed {
   records: number
   entries: number
   redactions: number
+  disposed: number
+  withheld: number
   files: Array<{ path: string; sha256: string; bytes: number }>
   /** The ids of the records produced, 16 bytes each, in production order (for the access log). */
   producedIds: PackedUuids
@@ -311,6 +336,7 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
     csv: new Spool(join(dir, PRODUCTION_FILES.csv)),
     html: new Spool(join(dir, PRODUCTION_FILES.html)),
     redactions: new Spool(join(dir, PRODUCTION_FILES.redactions)),
+    notProduced: new Spool(join(dir, PRODUCTION_FILES.notProduced)),
   }
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
@@ -334,8 +360,9 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
          JOIN ledger_entry e ON e.subject = r.comment_id::text
          JOIN ledger_leaf l ON l.entry_id = e.id
         WHERE r.request_id = $1 AND l.leaf_index < $2
-          -- A record disposed of under the Local Records Act has no content left to produce.
-          AND c.disposed_at IS NULL
+          -- A record disposed of under the Local Records Act has no content left to produce, and
+          -- one withheld in full is not produced: both are listed in not-produced.jsonl instead.
+          AND c.disposed_at IS NULL AND NOT ${WITHHELD_SQL}
         ORDER BY r.comment_id, l.leaf_index`,
       [requestId, treeSize],
     )
@@ -409,15 +436,17 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
       }
     }
     await flush()
-    await spools.html.write(HTML_FOOTER)
     await client.query('CLOSE production')
+    const absent = await writeNotProduced(client, requestId, treeSize, spools, batchSize)
+    entries += absent.entries
+    await spools.html.write(HTML_FOOTER)
     await client.query('COMMIT')
 
     const files = []
     for (const [key, spool] of Object.entries(spools) as Array<[keyof typeof spools, Spool]>) {
       files.push({ path: PRODUCTION_FILES[key], ...(await spool.close()) })
     }
-    return { treeSize, origin: checkpoint.keyName, signedNote: checkpoint.signedNote, publicKeys, records, entries, redactions, files, producedIds }
+    return { treeSize, origin: checkpoint.keyName, signedNote: checkpoint.signedNote, publicKeys, records, entries, redactions, disposed: absent.disposed, withheld: absent.withheld, files, producedIds }
   } catch (error) {
     for (const spool of Object.values(spools)) spool.destroy()
     await client.query('ROLLBACK').catch(() => {})
@@ -425,6 +454,102 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
   } finally {
     client.release()
   }
+}
+
+/** The latest withholding decision of attached record `r` (alias) withholds it. */
+const WITHHELD_SQL = `coalesce((SELECT w.withheld FROM foia_withholding w WHERE w.request_id = r.request_id AND w.comment_id = r.comment_id ORDER BY w.seq DESC LIMIT 1), false)`
+
+/**
+ * not-produced.jsonl: every attached record the production does not give, by comment id, a batch
+ * at a time. A disposed record names its disposal's listing, approval and execution entries; each
+ * of those entries is proven once in entries.jsonl, after the records' entries, in leaf order. A
+ * withheld record gives its exemption and note, nothing of its content.
+ */
+async function writeNotProduced(
+  client: pg.PoolClient,
+  requestId: string,
+  treeSize: number,
+  spools: { entries: Spool; notProduced: Spool; html: Spool },
+  batchSize: number,
+): Promise<{ disposed: number; withheld: number; entries: number }> {
+  let disposed = 0
+  let withheld = 0
+  const disposalEntries = new Set<string>()
+  let opened = false
+  for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
+    const { rows } = await client.query<{
+      comment_id: string; disposed_at: Date | null; disposal_id: string | null; listed_entry_id: string | null; approval_entry_id: string | null
+      execution_entry_id: string | null; approval: string | null; withheld: boolean; citation: string | null; note: string | null
+    }>(
+      `SELECT r.comment_id::text, c.disposed_at, c.disposal_id::text, d.listed_entry_id::text, d.approval_entry_id::text, d.execution_entry_id::text,
+              (SELECT a.payload FROM ledger_entry a WHERE a.id = d.approval_entry_id) AS approval,
+              ${WITHHELD_SQL} AS withheld, w.citation, w.note
+         FROM foia_request_record r JOIN comment c ON c.id = r.comment_id
+         LEFT JOIN disposal d ON d.id = c.disposal_id
+         LEFT JOIN LATERAL (SELECT citation, note FROM foia_withholding w WHERE w.request_id = r.request_id AND w.comment_id = r.comment_id ORDER BY w.seq DESC LIMIT 1) w ON true
+        WHERE r.request_id = $1 AND r.comment_id > $2::uuid AND (c.disposed_at IS NOT NULL OR ${WITHHELD_SQL})
+        ORDER BY r.comment_id LIMIT $3`,
+      [requestId, after, batchSize],
+    )
+    if (rows.length === 0) break
+    if (!opened) {
+      await spools.html.write(HTML_NOT_PRODUCED_OPEN)
+      opened = true
+    }
+    for (const row of rows) {
+      let line: NotProducedLine
+      if (row.disposed_at) {
+        if (!row.disposal_id || !row.listed_entry_id || !row.approval_entry_id || !row.execution_entry_id || !row.approval) {
+          throw new Error(`comment ${row.comment_id} is disposed but its disposal's ledger entries are not all recorded`)
+        }
+        const approval = JSON.parse(row.approval) as { approvalReference: string; approvedOn: string }
+        line = {
+          commentId: row.comment_id,
+          status: 'disposed',
+          disposalId: row.disposal_id,
+          disposedAt: row.disposed_at.toISOString(),
+          listedEntryId: row.listed_entry_id,
+          approvalEntryId: row.approval_entry_id,
+          disposalEntryId: row.execution_entry_id,
+          approvalReference: approval.approvalReference,
+          approvedOn: approval.approvedOn,
+        }
+        for (const id of [row.listed_entry_id, row.approval_entry_id, row.execution_entry_id]) disposalEntries.add(id)
+        disposed++
+      } else {
+        line = { commentId: row.comment_id, status: 'withheld', citation: row.citation!, note: row.note }
+        withheld++
+      }
+      await spools.notProduced.write(JSON.stringify(line) + '\n')
+      await spools.html.write(htmlNotProducedRow(line))
+    }
+    after = rows[rows.length - 1]!.comment_id
+    if (rows.length < batchSize) break
+  }
+  if (opened) await spools.html.write(HTML_NOT_PRODUCED_CLOSE)
+
+  // The disposals' entries, proven against the same checkpoint as the records.
+  const ids = [...disposalEntries]
+  const { rows } = await client.query<{ id: string; kind: string; subject: string; actor: string; recorded_at: Date; payload: string | null; payload_sha256: string; leaf_index: string | null }>(
+    `SELECT e.id::text, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.payload_sha256, l.leaf_index::text
+       FROM ledger_entry e LEFT JOIN ledger_leaf l ON l.entry_id = e.id WHERE e.id = ANY($1::uuid[]) ORDER BY l.leaf_index`,
+    [ids],
+  )
+  const unsealed = rows.filter((r) => r.leaf_index === null || Number(r.leaf_index) >= treeSize).length
+  if (unsealed > 0 || rows.length !== ids.length) throw new ProductionNotSealedError(Math.max(unsealed, 1))
+  const indexes = rows.map((r) => Number(r.leaf_index))
+  const proofs = await proveLeaves(client, indexes, treeSize)
+  for (const [i, row] of rows.entries()) {
+    const line: BundleEntryLine & { redacted: boolean } = {
+      leafIndex: indexes[i]!,
+      entry: { v: ENTRY_FORMAT_VERSION, id: row.id, kind: row.kind, subject: row.subject, actor: row.actor, recordedAt: row.recorded_at.toISOString(), payloadSha256: row.payload_sha256 },
+      payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
+      redacted: false,
+      inclusionProof: proofs[i]!,
+    }
+    await spools.entries.write(JSON.stringify(line) + '\n')
+  }
+  return { disposed, withheld, entries: rows.length }
 }
 
 /** The accepted redactions of the given entries, by entry. */
@@ -439,16 +564,23 @@ async function acceptedRedactions(db: Queryable, requestId: string, entryIds: st
   return byEntry
 }
 
-export function productionBody(p: FoiaProduction) {
+/**
+ * A production as the API shows it. `proofTreeSize` is the first checkpoint covering its
+ * foia.production entry (null while none does): until then the production is `sealing` and its
+ * archive is not served, since it could not prove its own completeness (docs/foia.md).
+ */
+export function productionBody(p: FoiaProduction, proofTreeSize: number | null) {
   return {
     id: p.id,
     requestId: p.requestId,
     format: 'tar' as const,
+    status: proofTreeSize === null ? ('sealing' as const) : ('complete' as const),
     fileName: p.fileName,
     archiveBytes: Number(p.archiveBytes),
     archiveSha256: p.archiveSha256,
     manifestSha256: p.manifestSha256,
     treeSize: Number(p.treeSize),
+    proofTreeSize,
     records: p.records,
     entries: p.entries,
     redactions: p.redactions,

@@ -112,6 +112,48 @@ export async function rerunSearch(tx: Tx, requestId: string, searchId: string, a
   return { matchedThen: kept.matched, matchedNow: Number(counts!.now), newMatches: Number(counts!.fresh), noLongerMatching: Number(counts!.gone), search, attached }
 }
 
+export interface Withholding {
+  commentId: string
+  withheld: boolean
+  citation: string | null
+  note: string | null
+  decidedAt: Date
+  decidedBy: string
+}
+
+/**
+ * Withholds an attached record in full from the request's productions, citing the exemption
+ * (withheld: true), or releases it (false). Kept as history: the latest decision counts.
+ */
+export async function setWithholding(
+  tx: Tx,
+  requestId: string,
+  commentId: string,
+  input: { withheld: boolean; citation?: string | undefined; note?: string | undefined },
+  actor: string,
+  clock: Clock,
+): Promise<Withholding> {
+  await openRequest(tx, requestId)
+  if (!(await tx.foiaRequestRecord.findUnique({ where: { requestId_commentId: { requestId, commentId } }, select: { commentId: true } }))) {
+    throw new NotFoundError(`Comment ${commentId} is not attached to FOIA request ${requestId}.`)
+  }
+  const row = await tx.foiaWithholding.create({
+    data: { requestId, commentId, withheld: input.withheld, citation: input.withheld ? input.citation ?? null : null, note: input.note ?? null, decidedAt: clock(), decidedBy: actor },
+  })
+  return { commentId, withheld: row.withheld, citation: row.citation, note: row.note, decidedAt: row.decidedAt, decidedBy: row.decidedBy }
+}
+
+/** The latest withholding decision of each of the given attached records that is withheld now. */
+export async function currentWithholdings(tx: Tx, requestId: string, commentIds: string[]): Promise<Map<string, Withholding>> {
+  if (commentIds.length === 0) return new Map()
+  const rows = await tx.$queryRaw<Array<{ comment_id: string; withheld: boolean; citation: string | null; note: string | null; decided_at: Date; decided_by: string }>>`
+    SELECT DISTINCT ON (comment_id) comment_id::text, withheld, citation, note, decided_at, decided_by FROM foia_withholding
+     WHERE request_id = ${requestId}::uuid AND comment_id = ANY(${commentIds}::uuid[]) ORDER BY comment_id, seq DESC`
+  return new Map(
+    rows.filter((r) => r.withheld).map((r) => [r.comment_id, { commentId: r.comment_id, withheld: true, citation: r.citation, note: r.note, decidedAt: r.decided_at, decidedBy: r.decided_by }]),
+  )
+}
+
 export async function listAttached(tx: Tx, requestId: string, page: { limit: number; after?: string }) {
   if (!(await tx.foiaRequest.findUnique({ where: { id: requestId }, select: { id: true } }))) throw new NotFoundError(`No FOIA request ${requestId}.`)
   const rows = await tx.foiaRequestRecord.findMany({
@@ -120,5 +162,7 @@ export async function listAttached(tx: Tx, requestId: string, page: { limit: num
     take: page.limit + 1,
     include: { comment: { select: { disposedAt: true } } },
   })
-  return { items: rows.slice(0, page.limit), more: rows.length > page.limit }
+  const items = rows.slice(0, page.limit)
+  const withheld = await currentWithholdings(tx, requestId, items.map((r) => r.commentId))
+  return { items: items.map((r) => ({ ...r, withholding: withheld.get(r.commentId) ?? null })), more: rows.length > page.limit }
 }

@@ -1,4 +1,5 @@
 import { createReadStream, existsSync } from 'node:fs'
+import type { FoiaProduction } from '../generated/prisma/client.js'
 import { join } from 'node:path'
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
@@ -10,8 +11,9 @@ import { decodeCursor, encodeCursor } from '../http/cursor.js'
 import { actorOf, type Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
 import type { HolidayCalendar } from './business-days.js'
+import { completeArchive, productionProof, proofTreeSizes } from './production-proof.js'
 import { createProduction, productionBody, ProductionNotSealedError, waitUntilSealed } from './productions.js'
-import { attachRecords, listAttached, listSearches, rerunSearch, type KeptSearch } from './records.js'
+import { attachRecords, listAttached, listSearches, rerunSearch, setWithholding, type KeptSearch, type Withholding } from './records.js'
 import { addRedaction, decideRedaction, getRedaction, listRedactions, suggestRedactions, type RedactionView } from './redaction.js'
 import { changeStatus, createRequest, extendRequest, getRequest, listRequests, toDay, type RequestView } from './requests.js'
 import * as S from './schemas.js'
@@ -188,10 +190,48 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
           attachedAt: r.attachedAt.toISOString(),
           attachedBy: r.attachedBy,
           disposedAt: r.comment.disposedAt?.toISOString() ?? null,
+          withheld: r.withholding
+            ? { citation: r.withholding.citation!, note: r.withholding.note, decidedAt: r.withholding.decidedAt.toISOString(), decidedBy: r.withholding.decidedBy }
+            : null,
         })),
         nextCursor: page.more && last ? encodeCursor({ commentId: last.commentId }) : null,
       }
     },
+  )
+
+  const withholdingBody = (w: Withholding) => ({ ...w, decidedAt: w.decidedAt.toISOString() })
+
+  app.put(
+    '/foia/requests/:id/records/:commentId/withholding',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: 'Withhold an attached record in full, citing the exemption: productions list it as withheld with the citation and give none of its content',
+        params: S.RecordParams,
+        body: S.WithholdRecord,
+        response: { 200: S.WithholdingResult, 409: Problem, ...errors },
+      },
+    },
+    async (request) =>
+      withholdingBody(
+        await inTransaction(prisma, (tx) => setWithholding(tx, request.params.id, request.params.commentId, { withheld: true, ...request.body }, actor(request), app.clock)),
+      ),
+  )
+
+  app.delete(
+    '/foia/requests/:id/records/:commentId/withholding',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: 'Release a withheld record: later productions produce it again (the withholding stays in the history)',
+        params: S.RecordParams,
+        response: { 200: S.WithholdingResult, 409: Problem, ...errors },
+      },
+    },
+    async (request) =>
+      withholdingBody(await inTransaction(prisma, (tx) => setWithholding(tx, request.params.id, request.params.commentId, { withheld: false }, actor(request), app.clock))),
   )
 
   app.get(
@@ -338,7 +378,9 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
         actor(request),
         accessFrom(request, 'foia.production', request.params, app.clock()),
       )
-      return reply.status(201).send(productionBody(production))
+      // Sealing is asked for at once, so a production is usually complete when it is answered.
+      await app.ledger.sealer?.sealNow()
+      return reply.status(201).send(await bodies([production]).then((b) => b[0]!))
     },
   )
 
@@ -351,9 +393,14 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     async (request) => {
       await read(request.params.id)
       const rows = await prisma.foiaProduction.findMany({ where: { requestId: request.params.id }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })
-      return { items: rows.map(productionBody) }
+      return { items: await bodies(rows) }
     },
   )
+
+  const bodies = async (rows: FoiaProduction[]) => {
+    const sizes = await proofTreeSizes(app.db.pool, rows.map((r) => r.ledgerEntryId))
+    return rows.map((r) => productionBody(r, sizes.get(r.ledgerEntryId) ?? null))
+  }
 
   const production = async (requestId: string, productionId: string) => {
     const row = await prisma.foiaProduction.findFirst({ where: { id: productionId, requestId } })
@@ -367,7 +414,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       config: { access: READERS },
       schema: { tags: ['foia'], summary: 'A production: its hashes, counts, checkpoint and ledger entry', params: S.ProductionParams, response: { 200: S.Production, ...errors } },
     },
-    async (request) => productionBody(await production(request.params.id, request.params.productionId)),
+    async (request) => (await bodies([await production(request.params.id, request.params.productionId)]))[0]!,
   )
 
   app.get(
@@ -376,16 +423,36 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       config: { access: READERS },
       schema: {
         tags: ['foia'],
-        summary: 'The production archive (application/x-tar), streamed',
+        summary: "The production archive (application/x-tar) with the proof of its own ledger entry, streamed; 409 with Retry-After while that entry is not sealed",
         params: S.ProductionParams,
         produces: ['application/x-tar'],
-        response: { 200: S.Archive, ...errors },
+        response: { 200: S.Archive, 409: Problem, ...errors },
       },
     },
     async (request, reply) => {
       const row = await production(request.params.id, request.params.productionId)
-      const path = join(app.config.foia.productionsDir, row.fileName)
-      if (!existsSync(path)) throw new NotFoundError(`The archive of production ${row.id} is missing from the productions directory.`)
+      const dir = app.config.foia.productionsDir
+      if (!existsSync(join(dir, row.fileName))) throw new NotFoundError(`The archive of production ${row.id} is missing from the productions directory.`)
+      // Never served as complete before the proof of its own entry exists: ask for a sealing pass once.
+      let proof = await productionProof(app.db.pool, row)
+      if (!proof && app.ledger.sealer) {
+        await app.ledger.sealer.sealNow()
+        proof = await productionProof(app.db.pool, row)
+      }
+      if (!proof) {
+        const retryAfter = Math.max(1, Math.ceil(app.config.ledger.checkpointIntervalMs / 1000))
+        return reply
+          .status(409)
+          .header('retry-after', String(retryAfter))
+          .type('application/problem+json')
+          .send({
+            type: '/problems/foia-production-sealing',
+            title: 'Production not sealed yet',
+            status: 409,
+            detail: `The ledger entry of production ${row.id} is not covered by a signed checkpoint yet, so the archive cannot carry the proof of its completeness; retry in ${retryAfter} s.`,
+          })
+      }
+      const archive = await completeArchive(dir, row, proof)
       // Each download hands the production's records out again: logged with the same ids.
       await recordAccess(prisma, {
         ...accessFrom(request, 'foia.production.download', request.params, app.clock()),
@@ -394,10 +461,10 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       })
       return reply
         .type('application/x-tar')
-        .header('content-length', String(row.archiveBytes))
+        .header('content-length', String(archive.bytes))
         .header('content-disposition', `attachment; filename="foia-${row.requestId}-${row.id}.tar"`)
         .header('x-manifest-sha256', row.manifestSha256)
-        .send(createReadStream(path))
+        .send(createReadStream(archive.path))
     },
   )
 }

@@ -161,7 +161,11 @@ export const AttachedRecordList = z
         searchId: z.uuid().nullable(),
         attachedAt: z.iso.datetime(),
         attachedBy: z.string(),
-        disposedAt: z.iso.datetime().nullable().describe('Its content was destroyed by a disposal: a production leaves it out'),
+        disposedAt: z.iso.datetime().nullable().describe('Its content was destroyed by a disposal: a production lists it as disposed, with its disposal entries'),
+        withheld: z
+          .object({ citation: z.string(), note: z.string().nullable(), decidedAt: z.iso.datetime(), decidedBy: z.string() })
+          .nullable()
+          .describe('Withheld in full: a production lists it as withheld with this exemption, and gives none of its content'),
       }),
     ),
     nextCursor: z.string().nullable(),
@@ -179,6 +183,18 @@ export const Citation = z
   .string()
   .regex(CITATION_PATTERN, 'cite an exemption of 5 ILCS 140/7 or 7.5, e.g. 5 ILCS 140/7(1)(b)')
   .describe('The exemption, e.g. 5 ILCS 140/7(1)(b) (private information) or 5 ILCS 140/7(1)(c) (personal privacy)')
+
+export const RecordParams = z.object({ id: z.uuid(), commentId: z.uuid() })
+export const WithholdRecord = z
+  .object({
+    citation: Citation,
+    note: z.string().max(2000).optional().describe('The factual basis for the denial (5 ILCS 140/9(a)); produced with the citation'),
+  })
+  .strict()
+  .meta({ id: 'FoiaWithholdRecord' })
+export const WithholdingResult = z
+  .object({ commentId: z.uuid(), withheld: z.boolean(), citation: z.string().nullable(), note: z.string().nullable(), decidedAt: z.iso.datetime(), decidedBy: z.string() })
+  .meta({ id: 'FoiaWithholding' })
 
 export const Redaction = z
   .object({
@@ -242,11 +258,17 @@ export const Production = z
     id: z.uuid(),
     requestId: z.uuid(),
     format: z.literal('tar'),
+    status: z
+      .enum(['sealing', 'complete'])
+      .describe(
+        "sealing: its foia.production ledger entry is not covered by a signed checkpoint yet, and the archive is not served (409 with Retry-After); complete: the archive carries production-proof.json, the proof of that entry, and verifies with the city's key alone",
+      ),
     fileName: z.string(),
-    archiveBytes: z.number().int(),
-    archiveSha256: z.string(),
+    archiveBytes: z.number().int().describe('Size of the archive before its proof (the download is this archive with production-proof.json appended)'),
+    archiveSha256: z.string().describe('SHA-256 of the archive before its proof: every member but production-proof.json, then the two end blocks; recorded in the ledger entry'),
     manifestSha256: z.string().describe('SHA-256 of manifest.json: recorded in the ledger entry of the production'),
     treeSize: z.number().int().describe('The signed checkpoint every proof in the bundle targets'),
+    proofTreeSize: z.number().int().nullable().describe("The first signed checkpoint covering the production's own ledger entry, which production-proof.json proves it against; null while sealing"),
     records: z.number().int(),
     entries: z.number().int(),
     redactions: z.number().int(),

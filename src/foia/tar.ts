@@ -87,20 +87,51 @@ function field(h: Buffer, start: number, length: number): string {
   return raw.subarray(0, end === -1 ? length : end).toString('utf8')
 }
 
+/** Where each member of an archive lies: its header's offset and its size; `end` is where the end-of-archive blocks start. */
+export interface TarLayout {
+  members: Array<{ name: string; header: number; size: number }>
+  end: number
+}
+
 /**
  * Extracts the regular files of a ustar archive into `dir` (which must exist), checking every
  * header's checksum. Refuses links, directories, paths and duplicate names. Returns the names.
  */
 export async function extractTar(archive: string, dir: string): Promise<string[]> {
+  return (await readTar(archive, dir, false)).members.map((m) => m.name)
+}
+
+/**
+ * extractTar for an archive this module wrote, refusing every byte it would not have written:
+ * each header must be exactly tarHeader's for its name, size and the archive's one time, every
+ * padding byte zero, and the archive must end with exactly two zero blocks. So every byte of the
+ * archive is fixed by the files' names and contents and one time (a production covers them all).
+ */
+export async function extractCanonicalTar(archive: string, dir: string): Promise<TarLayout> {
+  return readTar(archive, dir, true)
+}
+
+async function readTar(archive: string, dir: string, canonical: boolean): Promise<TarLayout> {
   const handle = await open(archive, 'r')
+  const members: TarLayout['members'] = []
   const names: string[] = []
+  let mtime: number | null = null
   try {
     const { size: total } = await handle.stat()
     const header = Buffer.alloc(BLOCK)
     for (let pos = 0; ; ) {
       if (pos + BLOCK > total) throw new TarFormatError('the archive ends without its end-of-archive blocks')
       await handle.read(header, 0, BLOCK, pos)
-      if (header.every((b) => b === 0)) return names
+      if (header.every((b) => b === 0)) {
+        if (canonical) {
+          const rest = Buffer.alloc(total - pos)
+          await handle.read(rest, 0, rest.length, pos)
+          if (rest.length !== 2 * BLOCK || !rest.every((b) => b === 0)) {
+            throw new TarFormatError(`the archive must end with exactly two zero blocks at byte ${pos}: ${rest.length} byte(s) follow, ${rest.filter((b) => b !== 0).length} not zero`)
+          }
+        }
+        return { members, end: pos }
+      }
       let sum = 0
       for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!
       const recorded = parseInt(field(header, 148, 8).trim(), 8)
@@ -112,7 +143,15 @@ export async function extractTar(archive: string, dir: string): Promise<string[]
       if (names.includes(name)) throw new TarFormatError(`${name} appears twice`)
       const size = parseInt(field(header, 124, 12).trim(), 8)
       if (!Number.isSafeInteger(size) || size < 0 || pos + BLOCK + size > total) throw new TarFormatError(`${name}: size ${size} runs past the end of the archive`)
+      if (canonical) {
+        const time = parseInt(field(header, 136, 12).trim(), 8)
+        mtime ??= time
+        if (!Number.isSafeInteger(time) || time !== mtime || !tarHeader(name, size, new Date(time * 1000)).equals(header)) {
+          throw new TarFormatError(`${name}: its header at byte ${pos} is not the one this archive's writer makes`)
+        }
+      }
       names.push(name)
+      members.push({ name, header: pos, size })
       const out = createWriteStream(`${dir}/${name}`, { flags: 'wx' })
       const buffer = Buffer.alloc(64 * 1024)
       for (let done = 0; done < size; ) {
@@ -123,6 +162,12 @@ export async function extractTar(archive: string, dir: string): Promise<string[]
       }
       out.end()
       await once(out, 'finish')
+      const padding = Math.ceil(size / BLOCK) * BLOCK - size
+      if (canonical && padding > 0) {
+        const pad = Buffer.alloc(padding)
+        const { bytesRead } = await handle.read(pad, 0, padding, pos + BLOCK + size)
+        if (bytesRead !== padding || !pad.every((b) => b === 0)) throw new TarFormatError(`${name}: the padding after it (byte ${pos + BLOCK + size}) is not all zeros`)
+      }
       pos += BLOCK + Math.ceil(size / BLOCK) * BLOCK
     }
   } finally {

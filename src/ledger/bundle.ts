@@ -52,11 +52,16 @@ export interface Manifest {
   files: Array<{ path: string; sha256: string; bytes: number }>
 }
 
-/** A FOIA production: a bundle with records, redactions and renderings beside these files (docs/foia.md). */
-export const FOIA_PRODUCTION_FORMAT = 'townsquare-foia-production/1'
+/**
+ * A FOIA production: a bundle with records, redactions and renderings beside these files, and the
+ * proof of its own foia.production ledger entry (docs/foia.md). Format 1 productions, made before
+ * they carried that proof, are still read.
+ */
+export const FOIA_PRODUCTION_FORMAT = 'townsquare-foia-production/2'
+export const FOIA_PRODUCTION_FORMAT_1 = 'townsquare-foia-production/1'
 
 /** Bundle formats this verifier reads (a FOIA production is a bundle with more files). */
-export const KNOWN_FORMATS = new Set<string>([BUNDLE_FORMAT, FOIA_PRODUCTION_FORMAT])
+export const KNOWN_FORMATS = new Set<string>([BUNDLE_FORMAT, FOIA_PRODUCTION_FORMAT, FOIA_PRODUCTION_FORMAT_1])
 
 export type EntrySelection = { all: true } | { ids: string[] }
 
@@ -242,6 +247,11 @@ export async function verifyLedgerBundle(
      * the production's own verifier accounts for each one against its redactions.
      */
     allowRedacted?: boolean
+    /**
+     * Files the caller verifies itself, allowed beside the manifest's (a FOIA production's proof of
+     * its own ledger entry, which cannot be in the manifest it proves). Any other file is refused.
+     */
+    extraFiles?: readonly string[]
   } = {},
 ): Promise<BundleReport> {
   const problems: BundleProblem[] = []
@@ -276,6 +286,11 @@ export async function verifyLedgerBundle(
     if (digest.sha256 !== file.sha256) {
       problems.push({ item: file.path, problem: `SHA-256 is ${digest.sha256}, the manifest says ${file.sha256}` })
     }
+  }
+  // Nothing in the folder goes unchecked: a file the manifest does not list is refused by name.
+  const allowed = new Set([BUNDLE_FILES.manifest, ...listed, ...(options.extraFiles ?? [])])
+  for (const name of readdirSync(dir).sort()) {
+    if (!allowed.has(name)) problems.push({ item: name, problem: 'is in the bundle but not in its manifest: an unknown file' })
   }
   for (const required of [BUNDLE_FILES.checkpoint, BUNDLE_FILES.entries]) {
     if (!listed.has(required)) problems.push({ item: BUNDLE_FILES.manifest, problem: `does not list ${required}` })

@@ -30,12 +30,13 @@ export class NoticePeriodError extends ProblemError {
 }
 
 /**
- * The latest activity on a comment (alias `c`), from which its retention period runs: its last
- * platform event, its last moderation decision, or its last appeal filed or decided.
+ * The latest activity on a comment (alias `c`), from which its retention period runs: the later of
+ * the database's time of its latest comment, decision or appeal ledger entry (when Townsquare
+ * received or did it) and the platform's time of its latest event. A platform time can lengthen a
+ * record's retention, never shorten it. The database function (migration 20261208020000) is the
+ * one dispose_records checks again before anything is destroyed.
  */
-const lastActivitySql = Prisma.sql`GREATEST(c.last_platform_at,
-  (SELECT max(d.decided_at) FROM moderation_decision d WHERE d.comment_id = c.id),
-  (SELECT max(GREATEST(a.filed_at, a.decided_at)) FROM appeal a WHERE a.comment_id = c.id))`
+const lastActivitySql = Prisma.sql`retention_last_activity(c.id)`
 
 export interface EligibleRow {
   recordId: string

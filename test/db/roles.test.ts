@@ -29,8 +29,9 @@ const TABLES: Record<string, string> = {
   'public.foia_request_status': 'SELECT,INSERT',
   'public.foia_search': 'SELECT,INSERT',
   'public.foia_search_result': 'SELECT,INSERT',
-  'public.installation_secret': 'SELECT', // event keys are HMACs under it; made by its migration, never changed
+  'public.foia_withholding': 'SELECT,INSERT', // append-only: the latest decision on a record counts
   'public.idempotency_record': 'SELECT,INSERT,UPDATE,DELETE', // replayable answers, expired after a day
+  'public.installation_secret': 'SELECT', // event keys are HMACs under it; made by its migration, never changed
   // Written only through ledger_seal and ledger_add_checkpoint, which compute what they store.
   'public.ledger_checkpoint': 'SELECT',
   'public.ledger_entry': 'SELECT', // INSERT of some columns only: see below

@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process'
-import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { createHash, randomUUID } from 'node:crypto'
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { commitment, openRedactions, resolvePointer } from '../../src/foia/redaction.js'
 import { canonicalJson } from '../../src/ledger/canonical-json.js'
-import { extractTar } from '../../src/foia/tar.js'
+import { extractTar, writeTar } from '../../src/foia/tar.js'
+import { verifyLedgerBundle, writeLedgerBundle } from '../../src/ledger/bundle.js'
 import { verifyProduction, verifyProductionArchive } from '../../src/foia/verify-production.js'
 import { PROJECT_ROOT } from '../../src/paths.js'
 import { testApp } from '../helpers/app.js'
@@ -68,14 +69,18 @@ t.test('a production: verified offline, tamper detected in every file, redaction
   t.match(p1, { records: 3, entries: 4, redactions: 0, format: 'tar' })
   const archive1 = await download(p1)
   const bytes1 = readFileSync(archive1)
-  t.equal(sha256(bytes1), p1.archiveSha256, 'the archive is the one recorded')
   const members = tarMembers(bytes1)
-  t.same([...members.keys()], ['manifest.json', 'README.txt', 'public-keys.txt', 'checkpoint.txt', 'entries.jsonl', 'records.jsonl', 'records.csv', 'records.html', 'redactions.jsonl'])
+  t.same([...members.keys()], ['manifest.json', 'README.txt', 'public-keys.txt', 'checkpoint.txt', 'entries.jsonl', 'records.jsonl', 'records.csv', 'records.html', 'redactions.jsonl', 'not-produced.jsonl', 'production-proof.json'])
+  t.match(p1, { status: 'complete', proofTreeSize: Number })
+  const beforeProof = members.get('production-proof.json')!.offset - 512
+  t.equal(sha256(Buffer.concat([bytes1.subarray(0, beforeProof), Buffer.alloc(1024)])), p1.archiveSha256, 'every byte before the proof is the archive recorded')
   const manifestBytes = bytes1.subarray(members.get('manifest.json')!.offset, members.get('manifest.json')!.offset + members.get('manifest.json')!.size)
   t.equal(sha256(manifestBytes), p1.manifestSha256)
 
   const ok = await run(tsx, ['scripts/verify.ts', archive1, '--key', trusted, '--manifest-sha256', p1.manifestSha256], { cwd: PROJECT_ROOT })
   t.match(ok.stdout, /OK: FOIA production of 3 record\(s\): 4 ledger entries proven against the signed tree of size \d+, 0 redacted/)
+  const alone = await run(tsx, ['scripts/verify.ts', archive1, '--key', trusted], { cwd: PROJECT_ROOT })
+  t.match(alone.stdout, /complete: its foia\.production entry \(leaf \d+\) is proven in the signed tree of size \d+ and commits to this manifest and every byte of the archive/, 'the key alone proves it complete')
 
   const html = bytes1.subarray(members.get('records.html')!.offset, members.get('records.html')!.offset + members.get('records.html')!.size).toString('utf8')
   t.match(html, /&lt;b&gt;great&lt;\/b&gt;/, 'HTML escapes what people wrote')
@@ -212,6 +217,140 @@ t.test('a production: verified offline, tamper detected in every file, redaction
   const verified = await run(tsx, ['scripts/verify.ts', archive2, '--key', trusted], { cwd: PROJECT_ROOT })
   t.match(verified.stdout, /OK: FOIA production of 3 record\(s\): 4 ledger entries proven .*, 3 redacted \(9 redaction\(s\)/)
 
+  t.test('an attacker who rebuilds the archive and its manifest is caught by the key alone, with the file named', async (t) => {
+    // The strongest forger short of the city's signing key: edits files, recomputes every hash
+    // and count in the manifest, and writes a well-formed archive (same writer, same time).
+    const forge = async (edit: (dir: string, manifest: { records: number; entries: number; files: Array<{ path: string; sha256: string; bytes: number }>; createdAt: string }) => void, extra: string[] = []) => {
+      const dir = fresh()
+      await extractTar(archive2, dir)
+      const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))
+      edit(dir, manifest)
+      for (const f of manifest.files) {
+        const b = readFileSync(join(dir, f.path))
+        Object.assign(f, { sha256: sha256(b), bytes: b.length })
+      }
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
+      const names = ['manifest.json', ...manifest.files.map((f: { path: string }) => f.path), ...extra, 'production-proof.json'].filter((n) => readdirSync(dir).includes(n))
+      const out = join(fresh(), 'forged.tar')
+      await writeTar(createWriteStream(out), names.map((n) => ({ name: n, path: join(dir, n), size: readFileSync(join(dir, n)).length })), new Date(manifest.createdAt))
+      return out
+    }
+    const verifyAlone = async (archive: string) => {
+      const failed = await run(tsx, ['scripts/verify.ts', archive, '--key', trusted], { cwd: PROJECT_ROOT }).then(
+        (r) => ({ code: 0, stdout: r.stdout }),
+        (e: { code: number; stdout: string }) => e,
+      )
+      return failed
+    }
+    const lines = (dir: string, name: string) => readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean)
+
+    // 1. A record dropped from every file, the counts adjusted.
+    const dropped = await forge((dir, manifest) => {
+      const records = lines(dir, 'records.jsonl')
+      const victim = JSON.parse(records[0]!) as { commentId: string; entries: Array<{ id: string }> }
+      const ids = new Set(victim.entries.map((e) => e.id))
+      writeFileSync(join(dir, 'records.jsonl'), records.slice(1).map((l) => l + '\n').join(''))
+      writeFileSync(join(dir, 'entries.jsonl'), lines(dir, 'entries.jsonl').filter((l) => !ids.has(JSON.parse(l).entry.id)).map((l) => l + '\n').join(''))
+      writeFileSync(join(dir, 'redactions.jsonl'), lines(dir, 'redactions.jsonl').filter((l) => !ids.has(JSON.parse(l).entryId)).map((l) => l + '\n').join(''))
+      writeFileSync(join(dir, 'records.csv'), readFileSync(join(dir, 'records.csv'), 'utf8').split('\r\n').filter((l) => !l.startsWith(victim.commentId)).join('\r\n'))
+      const html = readFileSync(join(dir, 'records.html'), 'utf8')
+      const from = html.indexOf(`<article class="record" id="comment-${victim.commentId}">`)
+      writeFileSync(join(dir, 'records.html'), html.slice(0, from) + html.slice(html.indexOf('</article>\n', from) + '</article>\n'.length))
+      const m = manifest as unknown as { records: number; entries: number; redactions: number }
+      m.records -= 1
+      m.entries -= ids.size
+      m.redactions = lines(dir, 'redactions.jsonl').length
+    })
+    const droppedReport = await verifyProductionArchive(dropped, { trustedKeys: [trusted] })
+    t.notOk(droppedReport.ok, 'a dropped record fails')
+    t.ok(droppedReport.problems.some((p) => p.item === 'manifest.json' && /records is 2, the production's proven ledger entry says 3/.test(p.problem)), JSON.stringify(droppedReport.problems))
+    const droppedRun = await verifyAlone(dropped)
+    t.equal(droppedRun.code, 1, 'npm run verify exits 1 with only the key')
+    t.match(droppedRun.stdout, /FAIL manifest\.json: SHA-256 is [0-9a-f]{64}, the production's proven ledger entry commits to/)
+
+    // 2. A redacted entry's visible text changed at the same length.
+    const altered = await forge((dir) => {
+      const swap = (name: string) => writeFileSync(join(dir, name), readFileSync(join(dir, name), 'utf8').replaceAll('about the Court St bridge, please', 'about the Court St bridge, plebs!'))
+      for (const name of ['records.jsonl', 'records.csv', 'records.html']) swap(name)
+    })
+    const alteredReport = await verifyProductionArchive(altered, { trustedKeys: [trusted] })
+    t.notOk(alteredReport.ok, 'a redacted text changed at equal length fails')
+    t.ok(alteredReport.problems.some((p) => p.item === 'manifest.json' && /proven ledger entry commits to/.test(p.problem)), JSON.stringify(alteredReport.problems))
+    t.ok(alteredReport.problems.some((p) => p.item === 'archive'), 'and the archive is not the recorded one')
+    t.match((await verifyAlone(altered)).stdout, /FAIL manifest\.json: SHA-256 is/)
+
+    // 3. An extra file in the archive, and the same file in an extracted folder.
+    const withExtra = await forge((dir) => writeFileSync(join(dir, 'notes.txt'), 'the city also said this'), ['notes.txt'])
+    const extraReport = await verifyProductionArchive(withExtra, { trustedKeys: [trusted] })
+    t.ok(extraReport.problems.some((p) => p.item === 'notes.txt' && /not in its manifest/.test(p.problem)), JSON.stringify(extraReport.problems))
+    t.match((await verifyAlone(withExtra)).stdout, /FAIL notes\.txt: is in the bundle but not in its manifest/)
+
+    // 4. The proof removed, or taken from the city's other production of the same request.
+    const noProof = await forge((dir) => rmSync(join(dir, 'production-proof.json')))
+    t.match(await verifyProductionArchive(noProof, { trustedKeys: [trusted] }), { ok: false, problems: [{ item: 'production-proof.json', problem: /missing/ }] })
+    const otherProof = join(fresh(), 'proof.json')
+    {
+      const d = fresh()
+      await extractTar(archive1, d)
+      writeFileSync(otherProof, readFileSync(join(d, 'production-proof.json')))
+    }
+    const swapped = await forge((dir) => writeFileSync(join(dir, 'production-proof.json'), readFileSync(otherProof)))
+    const swappedReport = await verifyProductionArchive(swapped, { trustedKeys: [trusted] })
+    t.notOk(swappedReport.ok, "another production's proof does not fit")
+    t.ok(swappedReport.problems.some((p) => p.item === 'production-proof.json' || (p.item === 'manifest.json' && /productionId/.test(p.problem))), JSON.stringify(swappedReport.problems))
+
+    // 4b. A downgrade to format 1 (before productions carried their proof), proof removed, record dropped.
+    const downgraded = await forge((dir, manifest) => {
+      ;(manifest as unknown as { format: string }).format = 'townsquare-foia-production/1'
+      rmSync(join(dir, 'production-proof.json'))
+    })
+    t.match(
+      await verifyProductionArchive(downgraded, { trustedKeys: [trusted] }),
+      { ok: false, problems: [{ item: 'manifest.json', problem: /carries no proof of its own ledger entry: give --manifest-sha256/ }] },
+      'a format-1 production verifies only against a manifest hash the verifier is given',
+    )
+
+    // 5. A lying header: a manifest hash given by a compromised server changes nothing.
+    const lied = await verifyProductionArchive(altered, { trustedKeys: [trusted], manifestSha256: alteredReport.manifestSha256! })
+    t.notOk(lied.ok, 'a forged archive with a matching forged X-Manifest-SHA256 still fails')
+
+    // 6. Bytes the manifest does not cover: tar end padding, member padding.
+    const end = Buffer.from(bytes2)
+    flipAt(end, end.length - 1)
+    const endFile = join(fresh(), 'end.tar')
+    writeFileSync(endFile, end)
+    const endReport = await verifyProductionArchive(endFile, { trustedKeys: [trusted] })
+    t.match(endReport, { ok: false, problems: [{ item: 'end.tar', problem: /two zero blocks/ }] }, 'a changed byte in the end padding fails')
+    const members2 = tarMembers(bytes2)
+    const csvMember = members2.get('records.csv')!
+    t.ok(csvMember.size % 512 !== 0, 'records.csv has padding after it')
+    const pad = Buffer.from(bytes2)
+    flipAt(pad, csvMember.offset + csvMember.size)
+    const padFile = join(fresh(), 'pad.tar')
+    writeFileSync(padFile, pad)
+    t.match(await verifyProductionArchive(padFile, { trustedKeys: [trusted] }), { ok: false, problems: [{ problem: /records\.csv: the padding after it/ }] }, 'a changed padding byte fails')
+    const appended = join(fresh(), 'appended.tar')
+    writeFileSync(appended, Buffer.concat([bytes2, Buffer.alloc(512)]))
+    t.match(await verifyProductionArchive(appended, { trustedKeys: [trusted] }), { ok: false }, 'a block appended after the end fails')
+    const mtime = Buffer.from(bytes2)
+    const header = csvMember.offset - 512
+    mtime.write('X', header + 265, 'ascii') // another owner name (no file's content), checksum fixed
+    let sum = 0
+    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : mtime[header + i]!
+    mtime.write(sum.toString(8).padStart(6, '0') + '\0 ', header + 148, 'ascii')
+    const mtimeFile = join(fresh(), 'owner.tar')
+    writeFileSync(mtimeFile, mtime)
+    t.match(await verifyProductionArchive(mtimeFile, { trustedKeys: [trusted] }), { ok: false, problems: [{ problem: /records\.csv: its header/ }] }, 'a header field outside the checksum-only check fails')
+  })
+
+  t.test('the ledger bundle verifier refuses an unknown file too', async (t) => {
+    const dir = join(fresh(), 'bundle')
+    await writeLedgerBundle(app.db.pool, dir, { selection: { all: true } })
+    t.match(await verifyLedgerBundle(dir, { trustedKeys: [trusted] }), { ok: true })
+    writeFileSync(join(dir, 'extra.jsonl'), '{}\n')
+    t.match(await verifyLedgerBundle(dir, { trustedKeys: [trusted] }), { ok: false, problems: [{ item: 'extra.jsonl', problem: /not in its manifest/ }] })
+  })
+
   t.test('a changed byte in redactions.jsonl is detected too', async (t) => {
     const { offset, size } = tarMembers(bytes2).get('redactions.jsonl')!
     t.ok(size > 0)
@@ -323,4 +462,77 @@ t.test('each produced record says whether the tables agree with the ledger; its 
   t.match(byId.get(intact!), { ledgerVerified: true, divergentFields: [] })
   t.notMatch(file('records.jsonl'), /nothing to see/, 'the content produced is the ledger payload, not the altered table')
   t.match(file('records.html'), /DOES NOT AGREE: currentText, status/)
+})
+
+t.test('a production is never served before the proof of its own entry exists: 409 with Retry-After, then the complete archive', async (t) => {
+  let paused = false
+  const { app, token } = await testApp(t, { env: { FOIA_PRODUCTIONS_DIR: fresh(), LEDGER_CHECKPOINT_INTERVAL_MS: '60000' } })
+  // The sealer of this instance, held back on demand (as when another instance seals, or a backlog).
+  const sealer = app.ledger.sealer!
+  const real = sealer.sealNow.bind(sealer)
+  sealer.sealNow = () => (paused ? Promise.resolve(null) : real())
+  const clerk = { authorization: `Bearer ${token('records_clerk')}` }
+  const [id] = await websiteComments(app, [{ text: 'Please plow Court Street' }])
+  await sealNow(app)
+  const created = await app.inject({ method: 'POST', url: '/v1/foia/requests', headers: clerk, payload: { requester: { name: 'A resident' }, receivedOn: '2026-11-16', description: 'x', commercial: false } })
+  const requestId = created.json().id
+  await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/records`, headers: clerk, payload: { commentIds: [id] } })
+  paused = true
+  const produced = await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/productions`, headers: clerk })
+  t.equal(produced.statusCode, 201, produced.body)
+  const p = produced.json()
+  t.match(p, { status: 'sealing', proofTreeSize: null }, 'recorded, not complete')
+  const early = await app.inject({ method: 'GET', url: p.downloadUrl, headers: clerk })
+  t.equal(early.statusCode, 409)
+  t.equal(early.headers['retry-after'], '60', 'Retry-After: one checkpoint interval')
+  t.match(early.json(), { type: '/problems/foia-production-sealing' })
+  t.equal(await app.db.prisma.accessLogEntry.count({ where: { action: 'foia.production.download' } }), 0, 'nothing was handed out')
+
+  paused = false
+  const late = await app.inject({ method: 'GET', url: p.downloadUrl, headers: clerk })
+  t.equal(late.statusCode, 200, 'the download asks for a sealing pass, then serves the complete archive')
+  t.match((await app.inject({ method: 'GET', url: `/v1/foia/requests/${requestId}/productions/${p.id}`, headers: clerk })).json(), { status: 'complete', proofTreeSize: Number })
+  const file = join(fresh(), 'p.tar')
+  writeFileSync(file, late.rawPayload)
+  t.match(await verifyProductionArchive(file, { trustedKeys: [app.ledger.signingKey.verifierKey] }), { ok: true, records: 1, proven: { leafIndex: Number } })
+  const again = await app.inject({ method: 'GET', url: p.downloadUrl, headers: clerk })
+  t.same(again.rawPayload, late.rawPayload, 'every download is the same bytes')
+})
+
+t.test('a record withheld in full is listed as withheld with its exemption, and none of it is produced', async (t) => {
+  const { app, token } = await testApp(t, { env: { FOIA_PRODUCTIONS_DIR: fresh() } })
+  const clerk = { authorization: `Bearer ${token('records_clerk', 'clerk-w')}` }
+  const [kept, secret] = await websiteComments(app, [{ text: 'The bridge opens Monday' }, { text: 'Zqxw private matter about my neighbour' }])
+  await sealNow(app)
+  const created = await app.inject({ method: 'POST', url: '/v1/foia/requests', headers: clerk, payload: { requester: { name: 'A resident' }, receivedOn: '2026-11-16', description: 'x', commercial: false } })
+  const requestId = created.json().id
+  await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/records`, headers: clerk, payload: { commentIds: [kept, secret] } })
+  const withhold = (citation: string) =>
+    app.inject({ method: 'PUT', url: `/v1/foia/requests/${requestId}/records/${secret}/withholding`, headers: clerk, payload: { citation, note: 'an unwarranted invasion of a private person' } })
+  t.equal((await withhold('privacy')).statusCode, 400, 'an exemption must be cited')
+  const withheld = await withhold('5 ILCS 140/7(1)(c)')
+  t.equal(withheld.statusCode, 200, withheld.body)
+  t.match(withheld.json(), { commentId: secret, withheld: true, citation: '5 ILCS 140/7(1)(c)', decidedBy: 'user:clerk-w' })
+  t.equal((await app.inject({ method: 'PUT', url: `/v1/foia/requests/${requestId}/records/${randomUUID()}/withholding`, headers: clerk, payload: { citation: '5 ILCS 140/7(1)(c)' } })).statusCode, 404, 'only attached records')
+  const listed = (await app.inject({ method: 'GET', url: `/v1/foia/requests/${requestId}/records`, headers: clerk })).json().items
+  t.match(listed.find((r: { commentId: string }) => r.commentId === secret), { withheld: { citation: '5 ILCS 140/7(1)(c)' } })
+
+  const production = await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/productions`, headers: clerk })
+  t.equal(production.statusCode, 201, production.body)
+  t.match(production.json(), { records: 1, status: 'complete' })
+  const archive = (await app.inject({ method: 'GET', url: production.json().downloadUrl, headers: clerk })).rawPayload
+  t.equal(archive.indexOf('Zqxw'), -1, 'nothing of the withheld record is in the archive')
+  const members = tarMembers(archive)
+  const file = (name: string) => archive.subarray(members.get(name)!.offset, members.get(name)!.offset + members.get(name)!.size).toString('utf8')
+  t.same(file('not-produced.jsonl').trim().split('\n').map((l) => JSON.parse(l)), [{ commentId: secret, status: 'withheld', citation: '5 ILCS 140/7(1)(c)', note: 'an unwarranted invasion of a private person' }])
+  t.match(JSON.parse(file('manifest.json')), { records: 1, withheld: 1, disposed: 0 })
+  const tarFile = join(fresh(), 'p.tar')
+  writeFileSync(tarFile, archive)
+  t.match(await verifyProductionArchive(tarFile, { trustedKeys: [app.ledger.signingKey.verifierKey] }), { ok: true, records: 1 })
+
+  // Released: the next production gives it.
+  const released = await app.inject({ method: 'DELETE', url: `/v1/foia/requests/${requestId}/records/${secret}/withholding`, headers: clerk })
+  t.match(released.json(), { withheld: false, citation: null })
+  const again = await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/productions`, headers: clerk })
+  t.match(again.json(), { records: 2 })
 })

@@ -1,8 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { verifyLedgerBundle, writeLedgerBundle } from '../../src/ledger/bundle.js'
+import { extractTar } from '../../src/foia/tar.js'
+import { verifyProduction, verifyProductionArchive } from '../../src/foia/verify-production.js'
+import { tarMembers } from '../foia/helpers.js'
 import { adoptSchedules, call, DAY, deliverComments, manualClock, tablesContaining } from '../factories/retention.js'
 import { publishedVersion } from '../factories/moderation.js'
 import { sealNow } from '../factories/ledger.js'
@@ -112,6 +115,27 @@ t.test('the disposal workflow: eligibility, listing, approval, notice period, ex
   const production = await call(app, clerkA, 'POST', `/v1/foia/requests/${requestId}/productions`)
   t.equal(production.statusCode, 201, production.body)
   t.match(production.json(), { records: 1 }, 'the production leaves the disposed record out')
+  // ... and lists it as disposed, with its disposal's three entries proven and its certificate.
+  const archive = (await app.inject({ method: 'GET', url: production.json().downloadUrl, headers: { authorization: `Bearer ${clerkA}` } })).rawPayload
+  const members = tarMembers(archive)
+  const file = (name: string) => archive.subarray(members.get(name)!.offset, members.get(name)!.offset + members.get(name)!.size).toString('utf8')
+  const absent = file('not-produced.jsonl').trim().split('\n').map((l) => JSON.parse(l))
+  t.match(absent, [{ commentId: old, status: 'disposed', disposalId: disposal.id, approvalReference: 'LRC cert 2026-117', listedEntryId: disposal.listedEntryId, disposalEntryId: String, approvalEntryId: String }])
+  t.notMatch(file('records.jsonl'), old!, 'none of its content is produced')
+  t.match(file('records.html'), /Records not produced[\s\S]*disposed .*LRC cert 2026-117/)
+  const tarFile = join(mkdtempSync(join(tmpdir(), 'retention-production-')), 'p.tar')
+  writeFileSync(tarFile, archive)
+  const checked = await verifyProductionArchive(tarFile, { trustedKeys: [app.ledger.signingKey.verifierKey] })
+  t.match(checked, { ok: true, records: 1, proven: { leafIndex: Number } }, JSON.stringify(checked.problems))
+  const entryKinds = file('entries.jsonl').trim().split('\n').map((l) => JSON.parse(l).entry.kind)
+  t.same(entryKinds.filter((k: string) => k.startsWith('disposal')).sort(), ['disposal', 'disposal.approved', 'disposal.listed'], 'its disposal entries, each with its inclusion proof')
+  // A requester who drops the line (and fixes the manifest) is caught by the production's own entry.
+  const forgedDir = mkdtempSync(join(tmpdir(), 'retention-forged-'))
+  await extractTar(tarFile, forgedDir)
+  writeFileSync(join(forgedDir, 'not-produced.jsonl'), '')
+  const forged = await verifyProduction(forgedDir, { trustedKeys: [app.ledger.signingKey.verifierKey] })
+  t.notOk(forged.ok, 'a dropped disposed-record line fails')
+  t.ok(forged.problems.some((p) => p.item === 'not-produced.jsonl' || p.item.startsWith('entries.jsonl')), JSON.stringify(forged.problems))
 
   // The ledger still verifies, on the server and offline from an exported bundle.
   await sealNow(app)
