@@ -3,7 +3,7 @@ import { accessFrom, loggedPgRead } from '../audit/access-log.js'
 import type { Role } from '../plugins/auth.js'
 import { Problem, ProblemError } from '../plugins/errors.js'
 import { entryLeafHash } from './entry.js'
-import { CheckpointNotFoundError, checkpointAt, consistencyBetween, entryWithProof, latestCheckpoint, NoCheckpointYetError, type EntryWithProof, type StoredCheckpoint } from './proofs.js'
+import { CheckpointNotFoundError, checkpointAt, consistencyBetween, entryBody, entryWithProof, latestCheckpoint, NoCheckpointYetError, type EntryWithProof, type StoredCheckpoint } from './proofs.js'
 import * as S from './schemas.js'
 import type { LedgerSigningKey } from './signing-key.js'
 import { verifyLedger } from './verify.js'
@@ -108,7 +108,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
       const found = outcome
       const { entry } = found
       return {
-        entry: { ...entry, recordedAt: entry.recordedAt.toISOString(), payload: JSON.parse(entry.payload) as unknown },
+        entry: entryBody(entry),
         leafIndex: found.leafIndex,
         sealedAt: found.sealedAt?.toISOString() ?? null,
         leafHash: found.leafIndex === null ? null : hex(entryLeafHash(entry)),

@@ -40,8 +40,11 @@ export const LedgerEntry = z
     subject: z.string(),
     actor: z.string(),
     recordedAt: z.iso.datetime(),
-    payload: z.unknown().describe('The payload; its canonical JSON (RFC 8785) hashes to payloadSha256. Null once disposed: a `disposal` entry lists this entry with that hash (docs/retention.md)'),
-    payloadSha256: Hex,
+    payload: z.unknown().describe('The payload. Null once disposed: a `disposal` entry lists this entry with its payloadSha256 or payloadCommitment (docs/retention.md)'),
+    format: z.union([z.literal(1), z.literal(2)]).describe('1: committed by payloadSha256 (entries written before format 2); 2: by payloadCommitment (docs/ledger.md, "Format 2")'),
+    payloadSha256: Hex.optional().describe('Format 1: SHA-256 of the canonical JSON of the payload'),
+    payloadCommitment: Hex.optional().describe('Format 2: the salted commitment to the payload'),
+    payloadSalt: Hex.nullable().optional().describe('Format 2: the salt that opens payloadCommitment with the payload; null once disposed'),
   })
   .meta({ id: 'LedgerEntry' })
 

@@ -311,9 +311,12 @@ export async function executeDisposal(tx: Tx, actor: string, id: string, clock: 
     }
   }
 
-  const ledgerEntries = await tx.$queryRaw<Array<{ id: string; payloadSha256: string }>>`
-    SELECT id::text, payload_sha256 AS "payloadSha256" FROM ledger_entry
+  // Each entry whose content goes, by the digest its envelope keeps: payloadSha256 (format 1) or
+  // payloadCommitment (format 2, whose salt goes too: the commitment then confirms no guess).
+  const listedEntries = await tx.$queryRaw<Array<{ id: string; format: number; payloadSha256: string | null; payloadCommitment: string | null }>>`
+    SELECT id::text, format::int, payload_sha256 AS "payloadSha256", payload_commitment AS "payloadCommitment" FROM ledger_entry
      WHERE subject = ANY(${disposing}::text[]) AND payload IS NOT NULL ORDER BY id`
+  const ledgerEntries = listedEntries.map((e) => (e.format === 2 ? { id: e.id, payloadCommitment: e.payloadCommitment! } : { id: e.id, payloadSha256: e.payloadSha256! }))
   const deliveries = await deliveriesToDestroy(tx, disposing)
 
   const [entry] = await appendEntries(
