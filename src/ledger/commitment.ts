@@ -2,7 +2,7 @@
 // so that a production can show some of a payload and prove it, while what it withholds (a span of
 // text, a whole field) or what a disposal destroyed cannot be confirmed by guessing, however small
 // the space of candidates. Pure: the offline verifier uses it.
-import { createHash, createHmac, randomBytes } from 'node:crypto'
+import { createHash, createHmac, randomBytes, type Hash } from 'node:crypto'
 import { canonicalJson } from './canonical-json.js'
 
 export const SALT_BYTES = 32
@@ -46,6 +46,42 @@ export function segmentKey(key: Buffer, index: number): Buffer {
   return createHmac('sha256', key).update(LABEL_SEGMENT).update(String(index), 'utf8').digest()
 }
 
+/**
+ * HMAC-SHA256 under one key, many messages: the padded key's inner and outer hash states are
+ * computed once and copied per message (RFC 2104; a third cheaper than createHmac per message,
+ * which matters at one HMAC per word: bench:foia:production). Keys here are 32 bytes.
+ */
+class HmacKey {
+  private readonly inner: Hash
+  private readonly outer: Hash
+  constructor(key: Buffer) {
+    const ipad = Buffer.alloc(64, 0x36)
+    const opad = Buffer.alloc(64, 0x5c)
+    const k = key.length > 64 ? createHash('sha256').update(key).digest() : key
+    for (let i = 0; i < k.length; i++) {
+      ipad[i]! ^= k[i]!
+      opad[i]! ^= k[i]!
+    }
+    this.inner = createHash('sha256').update(ipad)
+    this.outer = createHash('sha256').update(opad)
+  }
+  mac(label: Buffer, text: string): Buffer {
+    return this.outer.copy().update(this.inner.copy().update(label).update(text, 'utf8').digest()).digest()
+  }
+}
+
+const SEGMENT_HASH = createHash('sha256').update(LABEL_SEGMENT)
+
+/** The digest of a string at a pointer from its field key, with the key's HMAC states reused for every segment. */
+function fastStringDigest(key: Buffer, value: string): Buffer {
+  const keyed = new HmacKey(key)
+  const hash = createHash('sha256').update(LABEL_STRING)
+  segments(value).forEach((segment, i) => {
+    hash.update(SEGMENT_HASH.copy().update(keyed.mac(LABEL_SEGMENT, String(i))).update(segment, 'utf8').digest())
+  })
+  return hash.digest()
+}
+
 /** SHA-256("townsquare/ledger/v2/scalar\0" || K(p) || canonical JSON of the value), for non-strings. */
 export function scalarDigest(key: Buffer, value: unknown): Buffer {
   return createHash('sha256').update(LABEL_SCALAR).update(key).update(canonicalJson(value), 'utf8').digest()
@@ -66,7 +102,7 @@ export function stringDigest(digests: readonly Buffer[]): Buffer {
 /** The digest of a scalar at a pointer, from its field key K(p). */
 export function valueDigest(key: Buffer, value: unknown): Buffer {
   if (typeof value !== 'string') return scalarDigest(key, value)
-  return stringDigest(segments(value).map((s, i) => segmentDigest(segmentKey(key, i), s)))
+  return fastStringDigest(key, value)
 }
 
 /**
@@ -88,7 +124,8 @@ export function mapScalars(value: unknown, leaf: (pointer: string, scalar: unkno
 
 /** The payload with every scalar replaced by its lowercase hex digest. */
 export function skeleton(payload: unknown, salt: Buffer): unknown {
-  return mapScalars(payload, (p, v) => valueDigest(fieldKey(salt, p), v).toString('hex'))
+  const keyed = new HmacKey(salt)
+  return mapScalars(payload, (p, v) => valueDigest(keyed.mac(LABEL_KEY, p), v).toString('hex'))
 }
 
 /** payloadCommitment = SHA-256(RFC 8785 canonical JSON of the skeleton), lowercase hex. */
