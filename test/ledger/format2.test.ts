@@ -85,8 +85,10 @@ t.test('the vectors recomputed with openssl and sha256sum, not with Townsquare c
 
   const K = hmac(vectors.salt, Buffer.concat([ascii('townsquare/ledger/v2/key\0'), ascii('/text')]))
   t.equal(K, text.key, 'K(/text) = HMAC-SHA256(salt, "townsquare/ledger/v2/key\\0" || "/text")')
-  const k1 = hmac(K, Buffer.concat([ascii('townsquare/ledger/v2/segment\0'), ascii('1')]))
-  t.equal(k1, text.segments![1]!.key, 'k(/text, 1) = HMAC-SHA256(K(/text), "townsquare/ledger/v2/segment\\0" || "1")')
+  const stream = execFileSync('openssl', ['dgst', '-shake256', '-xoflen', '96', '-r', file('m', Buffer.concat([Buffer.from(K, 'hex'), ascii('townsquare/ledger/v2/segment\0')]))], { encoding: 'utf8' }).split(' ')[0]!
+  const k1 = stream.slice(64, 128)
+  t.equal(k1, text.segments![1]!.key, 'k(/text, 1) = bytes 32..63 of SHAKE256(K(/text) || "townsquare/ledger/v2/segment\\0")')
+  t.equal(stream.slice(0, 64), text.segments![0]!.key, 'k(/text, 0) = its first 32 bytes')
   const d1 = sha256(Buffer.concat([ascii('townsquare/ledger/v2/segment\0'), Buffer.from(k1, 'hex'), ascii('555-1234 ')]))
   t.equal(d1, text.segments![1]!.digest, 'the digest of the segment "555-1234 "')
   const digest = sha256(Buffer.concat([ascii('townsquare/ledger/v2/string\0'), ...text.segments!.map((s) => Buffer.from(s.digest, 'hex'))]))
