@@ -20,7 +20,8 @@ import { createDatabase } from '../src/db/client.js'
 import { inTransaction } from '../src/db/tx.js'
 import { createFoiaRequestForBench } from './lib/foia.js'
 import { systemClock } from '../src/ledger/append.js'
-import { canonicalJson, sha256Hex } from '../src/ledger/canonical-json.js'
+import { canonicalJson } from '../src/ledger/canonical-json.js'
+import { payloadCommitment } from '../src/ledger/commitment.js'
 import { startSealer } from '../src/ledger/sealer.js'
 import { loadSigningKey } from '../src/ledger/signing-key.js'
 import { attachRecords } from '../src/foia/records.js'
@@ -28,6 +29,7 @@ import { PROJECT_ROOT } from '../src/paths.js'
 import { verifyProductionArchive } from '../src/foia/verify-production.js'
 import { completeArchive, productionProof } from '../src/foia/production-proof.js'
 import { Args } from './lib/args.js'
+import { commitSeededEntries, PLACEHOLDER_COMMITMENT_SQL, PLACEHOLDER_SALT_SQL } from './lib/format2.js'
 import { createBenchDatabase, cleanUp, serverInfo } from './lib/db.js'
 import { fmtBytes, fmtInt, fmtMs, measureMemory, nowMs, sleep } from './lib/stats.js'
 import { renderTable } from './lib/table.js'
@@ -82,18 +84,18 @@ p AS (
                 to_json('Comment ' || n || ' version ' || v || ': ' || $4::text || CASE WHEN n % 100 = 0 THEN ' write me at resident' || n || '@example.org' ELSE '' END)) AS payload
     FROM g JOIN c ON c.external_id = 'bench-' || g.n CROSS JOIN generate_series(1, 2) AS v
 )
-INSERT INTO ledger_entry (id, kind, subject, actor, recorded_at, payload, payload_sha256)
+INSERT INTO ledger_entry (id, kind, subject, actor, recorded_at, payload, payload_salt, payload_commitment)
 SELECT md5('entry' || n || '/' || v)::uuid, 'comment.version', id::text, 'platform:website',
-       to_timestamp(($3::bigint + n * 1000 + v) / 1000.0), payload, encode(sha256(convert_to(payload, 'UTF8')), 'hex')
+       to_timestamp(($3::bigint + n * 1000 + v) / 1000.0), payload, ${PLACEHOLDER_SALT_SQL}, ${PLACEHOLDER_COMMITMENT_SQL}
   FROM p
 UNION ALL
 SELECT md5('decision' || n)::uuid, 'moderation.decision', id::text, 'system', to_timestamp(($3::bigint + n * 1000 + 3) / 1000.0),
        format('{"action":"remove","commentId":%s,"ruleCodes":["SPAM-1"]}', to_json(id::text)),
-       encode(sha256(convert_to(format('{"action":"remove","commentId":%s,"ruleCodes":["SPAM-1"]}', to_json(id::text)), 'UTF8')), 'hex')
+       ${PLACEHOLDER_SALT_SQL}, ${PLACEHOLDER_COMMITMENT_SQL}
   FROM p WHERE v = 1 AND n % 10 = 0`
 
 const BASELINE_SQL = (requestId: string) => `COPY (
-  SELECT c.id, c.platform, e.id, e.kind, e.actor, e.recorded_at, e.payload, e.payload_sha256, l.leaf_index
+  SELECT c.id, c.platform, e.id, e.kind, e.actor, e.recorded_at, e.payload, e.payload_commitment, l.leaf_index
     FROM foia_request_record r JOIN comment c ON c.id = r.comment_id
     JOIN ledger_entry e ON e.subject = r.comment_id::text JOIN ledger_leaf l ON l.entry_id = e.id
    WHERE r.request_id = '${requestId}' ORDER BY r.comment_id, l.leaf_index) TO STDOUT`
@@ -120,13 +122,14 @@ async function main() {
     progress(`seeding ${fmtInt(N)} records with SQL`)
     const seedStart = nowMs()
     for (let from = 1; from <= N; from += 20_000) await database.pool.query(SEED_SQL, [from, Math.min(N, from + 19_999), BASE, TEXT])
-    const { rows: sample } = await database.pool.query<{ payload: string; payload_sha256: string; external_id: string; kind: string }>(
-      `SELECT e.payload, e.payload_sha256, c.external_id, e.kind FROM ledger_entry e JOIN comment c ON c.id::text = e.subject WHERE e.kind = 'comment.version' ORDER BY random() LIMIT 20`,
+    progress(`committing ${fmtInt(await commitSeededEntries(database.pool))} payloads (format 2, untimed setup)`)
+    const { rows: sample } = await database.pool.query<{ payload: string; payload_salt: Buffer; payload_commitment: string; external_id: string; kind: string }>(
+      `SELECT e.payload, e.payload_salt, e.payload_commitment, c.external_id, e.kind FROM ledger_entry e JOIN comment c ON c.id::text = e.subject WHERE e.kind = 'comment.version' ORDER BY random() LIMIT 20`,
     )
     for (const row of sample) {
       const payload = JSON.parse(row.payload) as { kind: string }
       const expected = canonicalJson(versionPayload(Number(row.external_id.slice(6)), payload.kind === 'created' ? 1 : 2))
-      if (row.payload !== expected || row.payload_sha256 !== sha256Hex(expected)) throw new Error(`seeded payload is not canonical:\n${row.payload}\n${expected}`)
+      if (row.payload !== expected || row.payload_commitment !== payloadCommitment(JSON.parse(expected), row.payload_salt)) throw new Error(`seeded payload is not canonical:\n${row.payload}\n${expected}`)
     }
     const entries = Number((await database.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM ledger_entry')).rows[0]!.n)
     progress(`seeded ${fmtInt(entries)} ledger entries in ${fmtMs(nowMs() - seedStart)}; sealing`)

@@ -19,7 +19,8 @@ import { loadConfig } from '../src/config.js'
 import { createDatabase, type Database } from '../src/db/client.js'
 import { inTransaction } from '../src/db/tx.js'
 import { appendEntries, type NewEntry } from '../src/ledger/append.js'
-import { canonicalJson, sha256Hex } from '../src/ledger/canonical-json.js'
+import { canonicalJson } from '../src/ledger/canonical-json.js'
+import { payloadCommitment } from '../src/ledger/commitment.js'
 import { entryLeafHash } from '../src/ledger/entry.js'
 import { rootFromLeafHashes, verifyInclusion } from '../src/ledger/merkle.js'
 import { entryWithProof, latestCheckpoint } from '../src/ledger/proofs.js'
@@ -27,6 +28,7 @@ import { startSealer, type Sealer } from '../src/ledger/sealer.js'
 import { loadSigningKey, type LedgerSigningKey } from '../src/ledger/signing-key.js'
 import { verifyLedger, type VerificationReport } from '../src/ledger/verify.js'
 import { Args } from './lib/args.js'
+import { commitSeededEntries, PLACEHOLDER_COMMITMENT_SQL, PLACEHOLDER_SALT_SQL } from './lib/format2.js'
 import { createBenchDatabase, cleanUp, serverInfo } from './lib/db.js'
 import { fmtBytes, fmtInt, fmtMs, fmtRate, nowMs, sleep, summarize, type Summary } from './lib/stats.js'
 import { renderTable, type Row } from './lib/table.js'
@@ -380,9 +382,9 @@ async function sealingLag(db: Database, url: string, perTx: number): Promise<Lag
 
 // The same canonical JSON as commentPayload(n, BASE_TIME + n ms): keys in RFC 8785 order.
 const FILL_SQL = `
-INSERT INTO ledger_entry (id, kind, subject, actor, recorded_at, payload, payload_sha256)
+INSERT INTO ledger_entry (id, kind, subject, actor, recorded_at, payload, payload_salt, payload_commitment)
 SELECT gen_random_uuid(), 'comment.version', 'facebook:comment:' || g, 'platform:facebook', t.ts, p.payload,
-       encode(sha256(convert_to(p.payload, 'UTF8')), 'hex')
+       ${PLACEHOLDER_SALT_SQL}, ${PLACEHOLDER_COMMITMENT_SQL}
   FROM generate_series($1::bigint, $2::bigint) AS g,
        LATERAL (SELECT timestamptz '2026-11-24 00:00:00+00' + g * interval '1 millisecond' AS ts) AS t,
        LATERAL (SELECT '{"author":{"id":"fb-u-' || g % 5000 || '","name":"Resident ' || g % 5000 || '"},"commentId":"fb-c-' || g
@@ -401,15 +403,17 @@ async function fillLedger(pool: pg.Pool, n: number): Promise<number> {
     }
   }
   const ms = nowMs() - start
+  // Format 2 commitments are computed in TypeScript (untimed setup, not part of the fill rate).
+  progress(`  committing ${fmtInt(await commitSeededEntries(pool))} payloads (format 2, untimed)`)
   // The SQL payloads must be exactly what appendEntries would have stored.
-  const { rows } = await pool.query<{ subject: string; payload: string; payload_sha256: string; recorded_at: Date }>(
-    `SELECT subject, payload, payload_sha256, recorded_at FROM ledger_entry ORDER BY random() LIMIT 20`,
+  const { rows } = await pool.query<{ subject: string; payload: string; payload_salt: Buffer; payload_commitment: string; recorded_at: Date }>(
+    `SELECT subject, payload, payload_salt, payload_commitment, recorded_at FROM ledger_entry ORDER BY random() LIMIT 20`,
   )
   for (const row of rows) {
     const g = Number(row.subject.slice('facebook:comment:'.length))
     const expected = canonicalJson(commentPayload(g, new Date(BASE_TIME_MS + g)))
     ensure(row.payload === expected, `SQL payload for ${g} is not the canonical JSON appendEntries would store:\n  ${row.payload}\n  ${expected}`)
-    ensure(row.payload_sha256 === sha256Hex(expected), `SQL payload_sha256 for ${g} differs from sha256Hex`)
+    ensure(row.payload_commitment === payloadCommitment(JSON.parse(expected), row.payload_salt), `payload_commitment for ${g} does not open with its salt`)
     ensure(row.recorded_at.getTime() === BASE_TIME_MS + g, `recorded_at for ${g} is not millisecond-exact`)
   }
   return ms

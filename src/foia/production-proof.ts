@@ -20,7 +20,8 @@ import { rename, rm, stat } from 'node:fs/promises'
 import { once } from 'node:events'
 import { join } from 'node:path'
 import type { BundleEntryLine } from '../ledger/bundle.js'
-import { ENTRY_FORMAT_VERSION } from '../ledger/entry.js'
+import { disclose, type Disclosure } from '../ledger/commitment.js'
+import { envelopeOf } from '../ledger/entry.js'
 import { consistencyBetween, entryWithProof } from '../ledger/proofs.js'
 import type { Queryable } from '../ledger/tree-store.js'
 import { tarHeader } from './tar.js'
@@ -53,6 +54,8 @@ export interface ProductionProof {
   leafIndex: number
   entry: BundleEntryLine['entry']
   payload: ProductionEntryPayload
+  /** Format 2: the payload's field keys, which open the entry's commitment (never the salt). */
+  disclosure?: Disclosure
   /** RFC 9162 inclusion proof of the entry's leaf in the tree of `checkpoint`. */
   inclusionProof: string[]
   /** The first signed checkpoint (C2SP signed note) whose tree holds the entry. */
@@ -79,19 +82,16 @@ export async function productionProof(db: Queryable, production: { ledgerEntryId
   const { entry, leafIndex, inclusion } = await entryWithProof(db, production.ledgerEntryId, size)
   if (!inclusion || leafIndex === null) return null
   const consistency = await consistencyBetween(db, Number(production.treeSize), size)
+  if (entry.payload === null) throw new Error(`the foia.production entry ${entry.id} has no payload`)
+  const payload = JSON.parse(entry.payload) as ProductionEntryPayload
+  const envelope = envelopeOf(entry)
   return {
     format: PRODUCTION_PROOF_FORMAT,
     leafIndex,
-    entry: {
-      v: ENTRY_FORMAT_VERSION,
-      id: entry.id,
-      kind: entry.kind,
-      subject: entry.subject,
-      actor: entry.actor,
-      recordedAt: entry.recordedAt.toISOString(),
-      payloadSha256: entry.payloadSha256,
-    },
-    payload: JSON.parse(entry.payload) as ProductionEntryPayload,
+    entry: envelope,
+    payload,
+    // Its payload holds ids, hashes and counts; disclosed by field keys as every format 2 entry in a production is.
+    ...(envelope.v === 2 ? { disclosure: disclose(payload, entry.payloadSalt!).disclosure } : {}),
     inclusionProof: inclusion.proof.map((h) => h.toString('hex')),
     checkpoint: inclusion.checkpoint.signedNote,
     consistencyProof: consistency.proof.map((h) => h.toString('hex')),

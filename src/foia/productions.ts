@@ -10,7 +10,8 @@ import { inTransaction } from '../db/tx.js'
 import { Prisma, type FoiaProduction, type PrismaClient } from '../generated/prisma/client.js'
 import { appendEntries, type Clock } from '../ledger/append.js'
 import { FOIA_PRODUCTION_FORMAT, fileDigest, proveLeaves, publicKeysText, type BundleEntryLine } from '../ledger/bundle.js'
-import { ENTRY_FORMAT_VERSION } from '../ledger/entry.js'
+import { disclose } from '../ledger/commitment.js'
+import { envelopeOf } from '../ledger/entry.js'
 import { latestCheckpoint } from '../ledger/proofs.js'
 import type { Queryable } from '../ledger/tree-store.js'
 import { reconcileComments, type CommentCheck } from '../records/reconcile.js'
@@ -33,7 +34,7 @@ import {
   type RedactionLine,
 } from './production-files.js'
 import type { ProductionEntryPayload } from './production-proof.js'
-import { applyRedactions, type AppliedRedaction } from './redaction.js'
+import { applyRedactions, discloseRedacted, type AppliedRedaction, type RedactedSpan } from './redaction.js'
 import { writeTar } from './tar.js'
 
 export interface ProductionDeps {
@@ -134,7 +135,10 @@ interface CursorRow {
   actor: string
   recorded_at: Date
   payload: string
-  payload_sha256: string
+  format: number
+  payload_sha256: string | null
+  payload_commitment: string | null
+  payload_salt: Buffer | null
   leaf_index: string
 }
 
@@ -354,7 +358,7 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
       `DECLARE production NO SCROLL CURSOR FOR
        SELECT c.id::text AS comment_id, c.platform, c.account, c.external_id, c.post_id, c.status, c.moderation_status,
               c.first_platform_at, c.last_platform_at, e.id::text AS entry_id, e.kind, e.actor, e.recorded_at, e.payload,
-              e.payload_sha256, l.leaf_index::text
+              e.format, e.payload_sha256, e.payload_commitment, e.payload_salt, l.leaf_index::text
          FROM foia_request_record r
          JOIN comment c ON c.id = r.comment_id
          JOIN ledger_entry e ON e.subject = r.comment_id::text
@@ -413,17 +417,26 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
         }
         const original = JSON.parse(row.payload) as unknown
         const mine = applied.get(row.entry_id) ?? []
-        const { payload, spans } = mine.length > 0 ? applyRedactions(original, mine) : { payload: original, spans: [] }
-        const redacted = spans.length > 0
-        const entry: RecordEntry = { id: row.entry_id, kind: row.kind, actor: row.actor, recordedAt: row.recorded_at.toISOString(), leafIndex: indexes[i]!, redacted, payload }
-        const line: BundleEntryLine & { redacted: boolean } = {
-          leafIndex: indexes[i]!,
-          entry: { v: ENTRY_FORMAT_VERSION, id: row.entry_id, kind: row.kind, subject: row.comment_id, actor: row.actor, recordedAt: entry.recordedAt, payloadSha256: row.payload_sha256 },
-          // A redacted entry's original payload never leaves: its hash in the envelope still binds it.
-          payload: redacted ? null : original,
-          redacted,
-          inclusionProof: proofs[i]!,
+        const envelope = envelopeOf({ id: row.entry_id, kind: row.kind, subject: row.comment_id, actor: row.actor, recordedAt: row.recorded_at, format: row.format, payloadSha256: row.payload_sha256, payloadCommitment: row.payload_commitment })
+        let line: BundleEntryLine & { redacted: boolean }
+        let payload: unknown
+        let spans: RedactedSpan[]
+        if (row.format === 2) {
+          // Format 2: the shown payload with its disclosure (field and segment keys, digests of what
+          // is withheld), never the salt: every shown character is proven, nothing withheld can be
+          // confirmed by guessing (docs/foia.md, "What a redacted record proves").
+          const disclosed = discloseRedacted(original, row.payload_salt!, mine)
+          payload = disclosed.payload
+          spans = disclosed.spans
+          line = { leafIndex: indexes[i]!, entry: envelope, payload, disclosure: disclosed.disclosure, redacted: mine.length > 0, inclusionProof: proofs[i]! }
+        } else {
+          ;({ payload, spans } = mine.length > 0 ? applyRedactions(original, mine) : { payload: original, spans: [] })
+          // A redacted format 1 entry's original payload never leaves; its hash in the envelope binds it
+          // (and, unsalted, could confirm a guess of the withheld text: docs/ledger.md, "Format 1").
+          line = { leafIndex: indexes[i]!, entry: envelope, payload: spans.length > 0 ? null : original, redacted: spans.length > 0, inclusionProof: proofs[i]! }
         }
+        const redacted = line.redacted
+        const entry: RecordEntry = { id: row.entry_id, kind: row.kind, actor: row.actor, recordedAt: row.recorded_at.toISOString(), leafIndex: indexes[i]!, redacted, payload }
         await spools.entries.write(JSON.stringify(line) + '\n')
         await spools.csv.write(csvLine(csvValues(current!, entry)))
         for (const span of spans) {
@@ -530,8 +543,20 @@ async function writeNotProduced(
 
   // The disposals' entries, proven against the same checkpoint as the records.
   const ids = [...disposalEntries]
-  const { rows } = await client.query<{ id: string; kind: string; subject: string; actor: string; recorded_at: Date; payload: string | null; payload_sha256: string; leaf_index: string | null }>(
-    `SELECT e.id::text, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.payload_sha256, l.leaf_index::text
+  const { rows } = await client.query<{
+    id: string
+    kind: string
+    subject: string
+    actor: string
+    recorded_at: Date
+    payload: string | null
+    format: number
+    payload_sha256: string | null
+    payload_commitment: string | null
+    payload_salt: Buffer | null
+    leaf_index: string | null
+  }>(
+    `SELECT e.id::text, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.format, e.payload_sha256, e.payload_commitment, e.payload_salt, l.leaf_index::text
        FROM ledger_entry e LEFT JOIN ledger_leaf l ON l.entry_id = e.id WHERE e.id = ANY($1::uuid[]) ORDER BY l.leaf_index`,
     [ids],
   )
@@ -540,10 +565,15 @@ async function writeNotProduced(
   const indexes = rows.map((r) => Number(r.leaf_index))
   const proofs = await proveLeaves(client, indexes, treeSize)
   for (const [i, row] of rows.entries()) {
+    const entry = envelopeOf({ id: row.id, kind: row.kind, subject: row.subject, actor: row.actor, recordedAt: row.recorded_at, format: row.format, payloadSha256: row.payload_sha256, payloadCommitment: row.payload_commitment })
+    const payload = row.payload === null ? null : (JSON.parse(row.payload) as unknown)
+    // A disposal's entries hold ids, dates and references; a format 2 one is disclosed by field keys, never its salt.
+    const disclosure = entry.v === 2 && payload !== null ? disclose(payload, row.payload_salt!).disclosure : undefined
     const line: BundleEntryLine & { redacted: boolean } = {
       leafIndex: indexes[i]!,
-      entry: { v: ENTRY_FORMAT_VERSION, id: row.id, kind: row.kind, subject: row.subject, actor: row.actor, recordedAt: row.recorded_at.toISOString(), payloadSha256: row.payload_sha256 },
-      payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
+      entry,
+      payload,
+      ...(disclosure ? { disclosure } : {}),
       redacted: false,
       inclusionProof: proofs[i]!,
     }

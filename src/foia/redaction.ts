@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Tx } from '../db/tx.js'
 import type { FoiaRedaction } from '../generated/prisma/client.js'
 import type { Clock } from '../ledger/append.js'
+import { disclose, mapScalars, type Disclosure, type WithheldSpan } from '../ledger/commitment.js'
 import { ConflictError, NotFoundError, ValidationProblem } from '../plugins/errors.js'
 
 /**
@@ -147,6 +148,46 @@ export function applyRedactions(payload: unknown, redactions: readonly AppliedRe
     setPointer(copy, path, out + original.slice(at))
   }
   return { payload: copy, spans }
+}
+
+// Fields computed from a payload's text (a deduplication key, a digest): in an entry with a
+// redaction they are withheld whole, under the entry's first redaction, since they could confirm a
+// guess of the withheld text.
+const DERIVED_FROM_TEXT = /\/(eventKey|[A-Za-z]*Sha256)$/
+
+/**
+ * A format 2 entry as a production shows it (docs/foia.md, "What a redacted record proves"): the
+ * displayed payload, with each redacted span widened to the whole segments (words with the
+ * whitespace after them) it touches and replaced by its marker, and its disclosure, which proves
+ * every shown character against the entry's payloadCommitment without the salt. With no redaction,
+ * every field is shown with its field key.
+ */
+export function discloseRedacted(payload: unknown, salt: Buffer, redactions: readonly AppliedRedaction[]): { payload: unknown; disclosure: Disclosure; spans: RedactedSpan[] } {
+  const byPath = new Map<string, WithheldSpan[]>()
+  const byId = new Map(redactions.map((r) => [r.id, r]))
+  for (const r of [...redactions].sort((a, b) => a.start - b.start)) {
+    const original = resolvePointer(payload, r.path)
+    if (typeof original !== 'string') throw new Error(`redaction ${r.id}: ${r.path} is not a string in the payload`)
+    if (r.end > original.length || r.start >= r.end) throw new Error(`redaction ${r.id}: span [${r.start}, ${r.end}) is invalid`)
+    byPath.set(r.path, [...(byPath.get(r.path) ?? []), { id: r.id, start: r.start, end: r.end, marker: redactionMarker(r.citation) }])
+  }
+  const whole = new Map<string, { id: string; marker: string }>()
+  const first = [...redactions].sort((a, b) => a.id.localeCompare(b.id))[0]
+  if (first) {
+    mapScalars(payload, (p) => {
+      if (DERIVED_FROM_TEXT.test(p) && !byPath.has(p)) whole.set(p, { id: first.id, marker: redactionMarker(first.citation) })
+      return null
+    })
+  }
+  const { displayed, disclosure, spans } = disclose(payload, salt, { spans: byPath, whole })
+  const out: RedactedSpan[] = []
+  for (const span of spans) {
+    if (whole.has(span.path)) continue
+    const r = byId.get(span.id)!
+    const original = resolvePointer(payload, r.path) as string
+    out.push({ id: r.id, path: span.path, category: r.category, citation: r.citation, redactedStart: span.displayedStart, replacement: span.marker, commitment: commitment(r.nonce, original.slice(r.start, r.end)) })
+  }
+  return { payload: displayed, disclosure, spans: out }
 }
 
 /**

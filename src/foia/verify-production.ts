@@ -7,8 +7,9 @@ import { createInterface } from 'node:readline'
 import { BUNDLE_FILES, FOIA_PRODUCTION_FORMAT, FOIA_PRODUCTION_FORMAT_1, verifyLedgerBundle, type BundleEntryLine, type BundleProblem } from '../ledger/bundle.js'
 import { canonicalJson, sha256Hex } from '../ledger/canonical-json.js'
 import { parseVerifierKey, verifySignedCheckpoint, type Checkpoint } from '../ledger/checkpoint.js'
-import { entryLeafHash } from '../ledger/entry.js'
-import { verifyConsistency, verifyInclusion } from '../ledger/merkle.js'
+import { envelopeBytes } from '../ledger/entry.js'
+import { hashLeaf, verifyConsistency, verifyInclusion } from '../ledger/merkle.js'
+import { checkDisclosure } from '../ledger/commitment.js'
 import {
   CITATION_PATTERN,
   CSV_COLUMNS,
@@ -220,14 +221,28 @@ export async function verifyProduction(dir: string, options: ProductionVerifyOpt
         fail(item, `entry ${entry.id} differs from the proven envelope at ${where} (id, subject, kind, actor or time)`)
       }
       if (line.redacted === true !== (entry.redacted === true)) fail(where, `entry ${entry.id}: records.jsonl and ${PRODUCTION_FILES.entries} disagree on whether it is redacted`)
+      let disclosed: Set<string> | null = null
+      if (e.v === 2) {
+        // Format 2: the bundle verifier has opened the disclosure of entries.jsonl against the
+        // commitment; the record shows exactly that payload, and the production holds no salt.
+        const l = line as BundleEntryLine
+        if (l.salt !== undefined) fail(where, `entry ${entry.id}: a production must not carry a salt`)
+        if (l.disclosure === undefined) fail(where, `entry ${entry.id}: no disclosure of its payload`)
+        else disclosed = checkDisclosure(l.payload, l.disclosure, e.payloadCommitment).withheld
+        if (canonicalJson(entry.payload) !== canonicalJson(l.payload ?? null)) fail(item, `entry ${entry.id}: the payload differs from the one proven at ${where}`)
+        if (!entry.redacted && disclosed && disclosed.size > 0) fail(where, `entry ${entry.id} withholds text but is not marked redacted`)
+      }
       if (!entry.redacted) {
-        // The record's copy is the ledger's: its canonical JSON hashes to what the proven leaf commits to.
-        const digest = sha256Hex(canonicalJson(entry.payload))
-        if (digest !== e.payloadSha256) fail(item, `entry ${entry.id}: payload hashes to ${digest}, the ledger entry commits to ${e.payloadSha256}`)
+        if (e.v === 1) {
+          // The record's copy is the ledger's: its canonical JSON hashes to what the proven leaf commits to.
+          const digest = sha256Hex(canonicalJson(entry.payload))
+          if (digest !== e.payloadSha256) fail(item, `entry ${entry.id}: payload hashes to ${digest}, the ledger entry commits to ${e.payloadSha256}`)
+        }
       } else {
         report.redactedEntries++
-        if (line.payload !== null && line.payload !== undefined) fail(where, `entry ${entry.id} is redacted but its original payload is in the production`)
+        if (e.v === 1 && line.payload !== null && line.payload !== undefined) fail(where, `entry ${entry.id} is redacted but its original payload is in the production`)
         let spans = 0
+        const ids = new Set<string>()
         for (let next = await redactionLines.peek(); next; next = await redactionLines.peek()) {
           let r: RedactionLine
           try {
@@ -240,11 +255,16 @@ export async function verifyProduction(dir: string, options: ProductionVerifyOpt
           if (r.entryId !== entry.id) break
           await redactionLines.next()
           spans++
+          ids.add(r.id)
           report.redactions++
           const problem = redactionProblem(r, record.commentId, entry.payload)
           if (problem) fail(`${PRODUCTION_FILES.redactions}:${next.n}`, problem)
         }
         if (spans === 0) fail(item, `entry ${entry.id} is marked redacted but redactions.jsonl has no redaction for it here`)
+        if (disclosed) {
+          for (const id of disclosed) if (!ids.has(id)) fail(where, `entry ${entry.id}: text withheld under redaction ${id}, which redactions.jsonl does not list for it`)
+          for (const id of ids) if (!disclosed.has(id)) fail(where, `entry ${entry.id}: redaction ${id} withholds nothing in the disclosure`)
+        }
       }
       const row = await csv.next()
       const expected = csvValues(record, entry).map(csvText)
@@ -317,15 +337,15 @@ function checkOwnEntry(
   if (!signed) return fail(item, 'its checkpoint is not signed by the trusted key')
   const { entry, payload } = proof
   if (!entry || entry.kind !== 'foia.production' || !payload || typeof payload !== 'object') return fail(item, 'does not hold a foia.production ledger entry')
-  const digest = sha256Hex(canonicalJson(payload))
-  if (digest !== entry.payloadSha256) return fail(item, `the entry's payload hashes to ${digest}, the entry commits to ${entry.payloadSha256}`)
+  if (entry.v === 2) {
+    const { problem } = checkDisclosure(payload, proof.disclosure, entry.payloadCommitment)
+    if (problem) return fail(item, `the entry's payload does not open its commitment: ${problem}`)
+  } else if (entry.v === 1) {
+    const digest = sha256Hex(canonicalJson(payload))
+    if (digest !== entry.payloadSha256) return fail(item, `the entry's payload hashes to ${digest}, the entry commits to ${entry.payloadSha256}`)
+  } else return fail(item, 'the entry has an unknown format')
   const inclusion = asHashList(proof.inclusionProof)
-  let leafHash: Buffer
-  try {
-    leafHash = entryLeafHash({ ...entry, recordedAt: new Date(entry.recordedAt) })
-  } catch (error) {
-    return fail(item, `unreadable entry: ${(error as Error).message}`)
-  }
+  const leafHash = hashLeaf(envelopeBytes(entry))
   if (!inclusion || !Number.isSafeInteger(proof.leafIndex) || !verifyInclusion(leafHash, proof.leafIndex, signed.treeSize, inclusion, signed.rootHash)) {
     return fail(item, `entry ${entry.id} is not proven to be leaf ${proof.leafIndex} of the signed tree of size ${signed.treeSize}`)
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { asSql, prepared, type Queryable } from '../db/sql.js'
-import { payloadDigest, type LedgerKind } from './entry.js'
+import { payloadCommit, type LedgerKind } from './entry.js'
 
 export type Clock = () => Date
 export const systemClock: Clock = () => new Date()
@@ -22,25 +22,27 @@ export interface AppendedEntry {
   subject: string
   /** Stamped by the database at insertion (ledger_recorded_at()), never by the service. */
   recordedAt: Date
-  payloadSha256: string
+  /** The salted commitment its envelope carries (format 2). */
+  payloadCommitment: string
 }
 
 // recorded_at, tx_id and seq are the database's: the runtime role may not insert them (migration
-// 20261207190000), so a compromised service cannot date a fact or choose its sealing order.
-const LEDGER_COLUMNS = 'id, kind, subject, actor, payload, payload_sha256'
+// 20261207190000), so a compromised service cannot date a fact or choose its sealing order. Nor the
+// format (20261208030000): every new entry is format 2, committed with a fresh salt.
+const LEDGER_COLUMNS = 'id, kind, subject, actor, payload, payload_salt, payload_commitment'
 const unnestEntries = (first: number) =>
-  `unnest($${first}::uuid[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[], $${first + 4}::text[], $${first + 5}::bpchar[])`
+  `unnest($${first}::uuid[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[], $${first + 4}::text[], $${first + 5}::bytea[], $${first + 6}::text[])`
 
 const INSERT_ENTRIES = prepared(
   'ledger_append',
   `INSERT INTO ledger_entry (${LEDGER_COLUMNS})\n   SELECT * FROM ${unnestEntries(1)}\n   RETURNING id::text, recorded_at`,
 )
 
-/** Entries as the ledger stores them: payloads canonicalized and hashed. */
+/** Entries as the ledger stores them: payloads canonicalized, salted and committed (format 2). */
 function ledgerRows(entries: readonly NewEntry[]) {
   return entries.map((entry) => {
-    const { payload, payloadSha256 } = payloadDigest(entry.payload)
-    return { id: entry.id ?? randomUUID(), kind: entry.kind, subject: entry.subject, actor: entry.actor, payload, payloadSha256 }
+    const { payload, payloadSalt, payloadCommitment } = payloadCommit(entry.payload)
+    return { id: entry.id ?? randomUUID(), kind: entry.kind, subject: entry.subject, actor: entry.actor, payload, payloadSalt, payloadCommitment }
   })
 }
 
@@ -52,7 +54,8 @@ const ledgerValues = (rows: readonly LedgerRow[]) => [
   rows.map((r) => r.subject),
   rows.map((r) => r.actor),
   rows.map((r) => r.payload),
-  rows.map((r) => r.payloadSha256),
+  rows.map((r) => r.payloadSalt),
+  rows.map((r) => r.payloadCommitment),
 ]
 
 /**
@@ -76,8 +79,8 @@ export function ledgerInsertPart(
     if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`ledgerInsertPart: ${name} is not a plain SQL name`)
   }
   const text = `INSERT INTO ledger_entry (${LEDGER_COLUMNS})
-  SELECT l.id, l.kind, k.${subjectColumn}::text, l.actor, l.payload, l.payload_sha256
-    FROM ${unnestEntries(options.firstParam)} WITH ORDINALITY AS l(id, kind, subject, actor, payload, payload_sha256, ord)
+  SELECT l.id, l.kind, k.${subjectColumn}::text, l.actor, l.payload, l.payload_salt, l.payload_commitment
+    FROM ${unnestEntries(options.firstParam)} WITH ORDINALITY AS l(id, kind, subject, actor, payload, payload_salt, payload_commitment, ord)
     JOIN ${relation} k ON k.${entryIdColumn} = l.id
    ORDER BY l.ord`
   return { text, values: ledgerValues(ledgerRows(entries)) }
@@ -96,5 +99,5 @@ export async function appendEntries(tx: Queryable, entries: readonly NewEntry[])
   // One set-based INSERT: the ORM's createMany cost about 0.25 ms of CPU per row (bench:ingest).
   const stamped = await asSql(tx).query<{ id: string; recorded_at: Date }>(INSERT_ENTRIES, ledgerValues(rows))
   const at = new Map(stamped.map((r) => [r.id, r.recorded_at]))
-  return rows.map(({ id, kind, subject, payloadSha256 }) => ({ id, kind, subject, recordedAt: at.get(id)!, payloadSha256 }))
+  return rows.map(({ id, kind, subject, payloadCommitment }) => ({ id, kind, subject, recordedAt: at.get(id)!, payloadCommitment }))
 }

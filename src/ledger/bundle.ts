@@ -6,7 +6,8 @@ import { once } from 'node:events'
 import { canonicalJson, sha256Hex } from './canonical-json.js'
 import { parseSignedCheckpoint, parseVerifierKey, publicKeyVerifierString, verifySignedCheckpoint, type VerifierKey } from './checkpoint.js'
 import { followKeyChain } from './key-chain.js'
-import { ENTRY_FORMAT_VERSION, entryLeafHash } from './entry.js'
+import { checkDisclosure, payloadCommitment, type Disclosure } from './commitment.js'
+import { entryLeafHash, envelopeOf, type Envelope } from './entry.js'
 import { consistencyProof, inclusionProof, mapNodeSource, requiredNodes, verifyConsistency, verifyInclusion } from './merkle.js'
 import { checkpointAt, latestCheckpoint, NoCheckpointYetError, type StoredCheckpoint } from './proofs.js'
 import { fetchNodes, type Queryable } from './tree-store.js'
@@ -27,12 +28,17 @@ export const BUNDLE_FILES = {
 export interface BundleEntryLine {
   leafIndex: number
   /** The envelope whose canonical JSON is the leaf (RFC 9162 §2.1.1: leaf hash = SHA-256(0x00 || bytes)). */
-  entry: { v: number; id: string; kind: string; subject: string; actor: string; recordedAt: string; payloadSha256: string }
+  entry: Envelope
   /**
-   * The payload, or null where a disposal destroyed it (its hash still binds it): the bundle then
-   * holds the `disposal` entry that lists it (docs/retention.md).
+   * The payload, or null where a disposal destroyed it (its digest still binds it): the bundle then
+   * holds the `disposal` entry that lists it (docs/retention.md). In a FOIA production, a format 2
+   * entry's payload is what the production shows, opened by `disclosure`.
    */
   payload: unknown
+  /** Format 2: the salt (hex) that opens payloadCommitment with the payload; null once disposed. Never in a production. */
+  salt?: string | null
+  /** Format 2, in a FOIA production: the disclosure of the shown payload (docs/ledger.md, "Disclosures"). */
+  disclosure?: Disclosure
   inclusionProof: string[]
 }
 
@@ -104,8 +110,20 @@ export async function publicKeysText(db: Queryable): Promise<string> {
 async function* entryLines(db: Queryable, checkpoint: StoredCheckpoint, selection: EntrySelection, batchSize = 1000): AsyncGenerator<string> {
   const size = checkpoint.treeSize
   for (let after = -1; ; ) {
-    const { rows } = await db.query<{ leaf_index: string; id: string; kind: string; subject: string; actor: string; recorded_at: Date; payload: string | null; payload_sha256: string }>(
-      `SELECT l.leaf_index::text, e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.payload_sha256
+    const { rows } = await db.query<{
+      leaf_index: string
+      id: string
+      kind: string
+      subject: string
+      actor: string
+      recorded_at: Date
+      payload: string | null
+      format: number
+      payload_sha256: string | null
+      payload_commitment: string | null
+      payload_salt: Buffer | null
+    }>(
+      `SELECT l.leaf_index::text, e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.format, e.payload_sha256, e.payload_commitment, e.payload_salt
          FROM ledger_leaf l JOIN ledger_entry e ON e.id = l.entry_id
         WHERE l.leaf_index > $1 AND l.leaf_index < $2 ${'ids' in selection ? 'AND e.id = ANY($4::uuid[])' : ''}
         ORDER BY l.leaf_index LIMIT $3`,
@@ -117,16 +135,18 @@ async function* entryLines(db: Queryable, checkpoint: StoredCheckpoint, selectio
     for (const [i, row] of rows.entries()) {
       const line: BundleEntryLine = {
         leafIndex: indexes[i]!,
-        entry: {
-          v: ENTRY_FORMAT_VERSION,
+        entry: envelopeOf({
           id: row.id,
           kind: row.kind,
           subject: row.subject,
           actor: row.actor,
-          recordedAt: row.recorded_at.toISOString(),
+          recordedAt: row.recorded_at,
+          format: row.format,
           payloadSha256: row.payload_sha256,
-        },
+          payloadCommitment: row.payload_commitment,
+        }),
         payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
+        ...(row.format === 2 ? { salt: row.payload_salt === null ? null : row.payload_salt.toString('hex') } : {}),
         inclusionProof: proofs[i]!,
       }
       yield JSON.stringify(line)
@@ -379,27 +399,48 @@ export async function verifyLedgerBundle(
   }
 
   // Null payloads are settled at the end: the disposal entry that covers one comes later in the tree.
-  const nullPayloads: Array<{ item: string; id: string; payloadSha256: string }> = []
-  const disposedBy = new Map<string, { payloadSha256: string; disposalEntryId: string }>()
+  const nullPayloads: Array<{ item: string; id: string; digest: string }> = []
+  const disposedBy = new Map<string, { digest: string; disposalEntryId: string }>()
   const checkEntry = (text: string, item: string): string | null => {
     const line = JSON.parse(text) as BundleEntryLine
     const { entry } = line
-    if (!entry || entry.v !== ENTRY_FORMAT_VERSION) return `unknown entry format ${JSON.stringify(entry?.v)}`
-    if (line.payload !== null && line.payload !== undefined) {
-      const digest = sha256Hex(canonicalJson(line.payload))
-      if (digest !== entry.payloadSha256) return `entry ${entry.id}: payload hashes to ${digest}, the entry commits to ${entry.payloadSha256}`
+    if (!entry || (entry.v !== 1 && entry.v !== 2)) return `unknown entry format ${JSON.stringify((entry as { v?: unknown } | undefined)?.v)}`
+    const digest = entry.v === 2 ? entry.payloadCommitment : entry.payloadSha256
+    if (typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) return `entry ${entry.id}: no ${entry.v === 2 ? 'payloadCommitment' : 'payloadSha256'}`
+    const hasPayload = line.payload !== null && line.payload !== undefined
+    if (entry.v === 1) {
+      if ('payloadCommitment' in entry || line.salt !== undefined || line.disclosure !== undefined) return `entry ${entry.id}: a format 1 entry has no salt, commitment or disclosure`
+      if (hasPayload) {
+        const found = sha256Hex(canonicalJson(line.payload))
+        if (found !== digest) return `entry ${entry.id}: payload hashes to ${found}, the entry commits to ${digest}`
+      }
+    } else {
+      if ('payloadSha256' in entry) return `entry ${entry.id}: a format 2 envelope carries no payloadSha256`
+      if (!hasPayload && line.salt !== null && line.salt !== undefined) return `entry ${entry.id}: a salt without a payload`
+      if (hasPayload && typeof line.salt === 'string') {
+        if (!/^[0-9a-f]{64}$/.test(line.salt)) return `entry ${entry.id}: the salt is not 32 bytes of hex`
+        const found = payloadCommitment(line.payload, Buffer.from(line.salt, 'hex'))
+        if (found !== digest) return `entry ${entry.id}: payload hashes to ${found} under its salt, the entry commits to ${digest}`
+      } else if (hasPayload && line.disclosure !== undefined) {
+        if (options.allowRedacted !== true) return `entry ${entry.id}: a disclosure outside a FOIA production`
+        const { problem } = checkDisclosure(line.payload, line.disclosure, digest)
+        if (problem) return `entry ${entry.id}: ${problem}`
+      } else if (hasPayload) return `entry ${entry.id}: a format 2 payload with neither its salt nor a disclosure`
     }
-    const leafHash = entryLeafHash({ ...entry, recordedAt: new Date(entry.recordedAt) })
+    const leafHash = entryLeafHash({ ...entry, format: entry.v, payloadSha256: entry.v === 1 ? entry.payloadSha256 : null, payloadCommitment: entry.v === 2 ? entry.payloadCommitment : null, recordedAt: new Date(entry.recordedAt) })
     const proof = asHashes(line.inclusionProof)
     if (!proof || !Number.isSafeInteger(line.leafIndex) || !verifyInclusion(leafHash, line.leafIndex, treeSize, proof, rootHash)) {
       return `entry ${entry.id}: not proven to be leaf ${line.leafIndex} of the signed tree of size ${treeSize}`
     }
-    if (entry.kind === 'disposal' && line.payload !== null && typeof line.payload === 'object') {
-      const listed = (line.payload as { ledgerEntries?: Array<{ id: string; payloadSha256: string }> }).ledgerEntries ?? []
-      for (const d of listed) disposedBy.set(d.id, { payloadSha256: d.payloadSha256, disposalEntryId: entry.id })
+    if (entry.kind === 'disposal' && hasPayload && typeof line.payload === 'object') {
+      const listed = (line.payload as { ledgerEntries?: Array<{ id: string; payloadSha256?: string; payloadCommitment?: string }> }).ledgerEntries ?? []
+      for (const d of listed) {
+        const listedDigest = d.payloadCommitment ?? d.payloadSha256
+        if (typeof listedDigest === 'string') disposedBy.set(d.id, { digest: listedDigest, disposalEntryId: entry.id })
+      }
     }
     const withheld = options.allowRedacted === true && (line as { redacted?: unknown }).redacted === true
-    if ((line.payload === null || line.payload === undefined) && !withheld) nullPayloads.push({ item, id: entry.id, payloadSha256: entry.payloadSha256 })
+    if (!hasPayload && !withheld) nullPayloads.push({ item, id: entry.id, digest })
     return null
   }
   let entriesVerified = 0
@@ -421,9 +462,9 @@ export async function verifyLedgerBundle(
   let entriesDisposed = 0
   for (const n of nullPayloads) {
     const by = disposedBy.get(n.id)
-    if (by && by.payloadSha256 === n.payloadSha256) entriesDisposed++
+    if (by && by.digest === n.digest) entriesDisposed++
     else {
-      problems.push({ item: n.item, problem: `entry ${n.id}: payload missing, and no disposal entry in the bundle lists it with hash ${n.payloadSha256}` })
+      problems.push({ item: n.item, problem: `entry ${n.id}: payload missing, and no disposal entry in the bundle lists it with ${n.digest}` })
       entriesVerified--
     }
   }

@@ -143,10 +143,34 @@ export interface EntryWithProof {
   inclusion: { checkpoint: StoredCheckpoint; proof: Buffer[] } | null
 }
 
+/**
+ * An entry as the API gives it: format 1 with payloadSha256, format 2 with payloadCommitment and the
+ * salt (a full opening of the payload shown beside it; null once disposed, like the payload).
+ */
+export function entryBody(entry: LedgerEntryData) {
+  const common = { id: entry.id, kind: entry.kind, subject: entry.subject, actor: entry.actor, recordedAt: entry.recordedAt.toISOString(), payload: entry.payload === null ? null : (JSON.parse(entry.payload) as unknown) }
+  return (entry.format ?? 1) === 2
+    ? { ...common, format: 2 as const, payloadCommitment: entry.payloadCommitment!, payloadSalt: entry.payloadSalt ? entry.payloadSalt.toString('hex') : null }
+    : { ...common, format: 1 as const, payloadSha256: entry.payloadSha256! }
+}
+
 /** An entry, its leaf index and an inclusion proof to the latest checkpoint or the one asked for. */
 export async function entryWithProof(db: Queryable, id: string, treeSize?: number): Promise<EntryWithProof> {
-  const { rows } = await db.query<{ id: string; kind: string; subject: string; actor: string; recorded_at: Date; payload: string; payload_sha256: string; leaf_index: string | null; sealed_at: Date | null }>(
-    `SELECT e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.payload_sha256, l.leaf_index::text, l.sealed_at
+  const { rows } = await db.query<{
+    id: string
+    kind: string
+    subject: string
+    actor: string
+    recorded_at: Date
+    payload: string | null
+    format: number
+    payload_sha256: string | null
+    payload_commitment: string | null
+    payload_salt: Buffer | null
+    leaf_index: string | null
+    sealed_at: Date | null
+  }>(
+    `SELECT e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.format, e.payload_sha256, e.payload_commitment, e.payload_salt, l.leaf_index::text, l.sealed_at
        FROM ledger_entry e LEFT JOIN ledger_leaf l ON l.entry_id = e.id WHERE e.id = $1`,
     [id],
   )
@@ -159,7 +183,10 @@ export async function entryWithProof(db: Queryable, id: string, treeSize?: numbe
     actor: row.actor,
     recordedAt: row.recorded_at,
     payload: row.payload,
+    format: row.format,
     payloadSha256: row.payload_sha256,
+    payloadCommitment: row.payload_commitment,
+    payloadSalt: row.payload_salt,
   }
   const leafIndex = row.leaf_index === null ? null : Number(row.leaf_index)
   let checkpoint: StoredCheckpoint | null

@@ -11,6 +11,7 @@ import {
   CheckpointNotFoundError,
   checkpointAt,
   consistencyBetween,
+  entryBody,
   entryWithProof,
   latestCheckpoint,
   leafProof,
@@ -239,7 +240,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
       const found = outcome
       const { entry } = found
       return {
-        entry: { ...entry, recordedAt: entry.recordedAt.toISOString(), payload: JSON.parse(entry.payload) as unknown },
+        entry: entryBody(entry),
         leafIndex: found.leafIndex,
         sealedAt: found.sealedAt?.toISOString() ?? null,
         leafHash: found.leafIndex === null ? null : hex(entryLeafHash(entry)),

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { decodeCursor, encodeCursor } from '../http/cursor.js'
 import { ValidationProblem } from '../plugins/errors.js'
 
 const Hex = z.string().regex(/^[0-9a-f]*$/)
@@ -29,17 +30,16 @@ export const CheckpointList = z
   })
   .meta({ id: 'CheckpointList' })
 
+/** The checkpoints list's cursor: the position of the last checkpoint returned (the shared keyset cursor). */
 export function encodeCheckpointCursor(at: { treeSize: number; issuedAt: Date }): string {
-  return Buffer.from(`${at.treeSize}/${at.issuedAt.toISOString()}`, 'utf8').toString('base64url')
+  return encodeCursor({ treeSize: String(at.treeSize), issuedAt: at.issuedAt.toISOString() })
 }
 
 export function decodeCheckpointCursor(cursor: string): { treeSize: number; issuedAt: Date } {
-  const m = /^(\d{1,16})\/(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
-  const issuedAt = m ? new Date(m[2]!) : null
-  if (!m || !issuedAt || Number.isNaN(issuedAt.getTime()) || !Number.isSafeInteger(Number(m[1]))) {
-    throw new ValidationProblem('cursor is not one this service returned', [{ path: 'cursor', message: 'invalid cursor' }])
-  }
-  return { treeSize: Number(m[1]), issuedAt }
+  const at = decodeCursor(cursor, { treeSize: 'seq', issuedAt: 'time' })
+  const treeSize = Number(at.treeSize)
+  if (!Number.isSafeInteger(treeSize)) throw new ValidationProblem('The cursor is not one this list returned.', [{ path: 'querystring:$.cursor', message: 'invalid cursor' }])
+  return { treeSize, issuedAt: new Date(at.issuedAt) }
 }
 
 export const InclusionQuery = z
@@ -104,8 +104,11 @@ export const LedgerEntry = z
     subject: z.string(),
     actor: z.string(),
     recordedAt: z.iso.datetime(),
-    payload: z.unknown().describe('The payload; its canonical JSON (RFC 8785) hashes to payloadSha256. Null once disposed: a `disposal` entry lists this entry with that hash (docs/retention.md)'),
-    payloadSha256: Hex,
+    payload: z.unknown().describe('The payload. Null once disposed: a `disposal` entry lists this entry with its payloadSha256 or payloadCommitment (docs/retention.md)'),
+    format: z.union([z.literal(1), z.literal(2)]).describe('1: committed by payloadSha256 (entries written before format 2); 2: by payloadCommitment (docs/ledger.md, "Format 2")'),
+    payloadSha256: Hex.optional().describe('Format 1: SHA-256 of the canonical JSON of the payload'),
+    payloadCommitment: Hex.optional().describe('Format 2: the salted commitment to the payload'),
+    payloadSalt: Hex.nullable().optional().describe('Format 2: the salt that opens payloadCommitment with the payload; null once disposed'),
   })
   .meta({ id: 'LedgerEntry' })
 

@@ -1,8 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type pg from 'pg'
-import { sha256Hex } from './canonical-json.js'
 import { verifySignedCheckpoint } from './checkpoint.js'
-import { entryLeafHash } from './entry.js'
+import { committedDigest, entryLeafHash, storedPayloadDigest } from './entry.js'
 import { followKeyChain } from './key-chain.js'
 import { CompactRange, type NodeId } from './merkle.js'
 import { fetchNodes, type Queryable } from './tree-store.js'
@@ -191,9 +190,13 @@ async function verifyInSnapshot(db: Queryable, options: VerifyOptions): Promise<
       actor: string
       recorded_at: Date
       payload: string | null
-      payload_sha256: string
+      format: number
+      payload_sha256: string | null
+      payload_commitment: string | null
+      payload_salt: Buffer | null
     }>(
-      `SELECT l.leaf_index::text, l.leaf_hash, l.entry_id, e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.payload_sha256
+      `SELECT l.leaf_index::text, l.leaf_hash, l.entry_id, e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload,
+              e.format, e.payload_sha256, e.payload_commitment, e.payload_salt
          FROM ledger_leaf l LEFT JOIN ledger_entry e ON e.id = l.entry_id
         WHERE l.leaf_index >= $1 ORDER BY l.leaf_index LIMIT $2`,
       [start, batchSize],
@@ -210,26 +213,47 @@ async function verifyInSnapshot(db: Queryable, options: VerifyOptions): Promise<
       if (row.id === null) {
         return report({ kind: 'entry_missing', leafIndex, entryId: row.entry_id, expected: `entry ${row.entry_id}`, found: 'nothing', detail: `leaf ${leafIndex} seals entry ${row.entry_id}, which is missing` })
       }
+      const entry = { id: row.id, kind: row.kind, subject: row.subject, actor: row.actor, recordedAt: row.recorded_at, format: row.format, payload: row.payload, payloadSha256: row.payload_sha256, payloadCommitment: row.payload_commitment, payloadSalt: row.payload_salt }
+      const committed = committedDigest(entry)
+      const what = row.format === 2 ? 'commitment' : 'SHA-256'
+      if (row.format !== 1 && row.format !== 2) {
+        return report({ kind: 'leaf_hash', leafIndex, entryId: row.id, expected: 'format 1 or 2', found: `format ${row.format}`, detail: `entry ${row.id} has an unknown format` })
+      }
       if (row.payload === null) {
-        // Only a disposal may destroy a payload, and its entry names this one with the same hash.
+        // Only a disposal may destroy a payload (and a format 2 entry's salt with it), and its entry
+        // names this one with the same digest.
         const by = disposed.get(row.id)
-        if (!by || by.payloadSha256 !== row.payload_sha256) {
+        const listed = by ? (row.format === 2 ? by.payloadCommitment : by.payloadSha256) : undefined
+        if (!by || listed !== committed || (row.format === 2 && row.payload_salt !== null)) {
           return report({
             kind: 'payload_missing',
             leafIndex,
             entryId: row.id,
-            expected: by ? `payload with SHA-256 ${by.payloadSha256}` : 'a payload, or a disposal entry that destroyed it',
-            found: 'null',
+            expected: by ? `payload with ${what} ${listed ?? '(none listed)'}` : 'a payload, or a disposal entry that destroyed it',
+            found: row.format === 2 && row.payload_salt !== null ? 'null payload, salt kept' : 'null',
             detail: `the payload of entry ${row.id} is missing and no disposal entry covers it`,
           })
         }
         disposedEntries++
+      } else {
+        const found = storedPayloadDigest(entry)
+        if (found !== committed) {
+          return report({
+            kind: 'payload_hash',
+            leafIndex,
+            entryId: row.id,
+            expected: committed ?? 'a digest',
+            found: found ?? 'no salt',
+            detail: `the payload of entry ${row.id} does not match its recorded ${what}`,
+          })
+        }
       }
-      const payloadHash = row.payload === null ? row.payload_sha256 : sha256Hex(row.payload)
-      if (payloadHash !== row.payload_sha256) {
-        return report({ kind: 'payload_hash', leafIndex, entryId: row.id, expected: row.payload_sha256, found: payloadHash, detail: `the payload of entry ${row.id} does not hash to its recorded SHA-256` })
+      let leafHash: Buffer
+      try {
+        leafHash = entryLeafHash(entry)
+      } catch (error) {
+        return report({ kind: 'leaf_hash', leafIndex, entryId: row.id, expected: row.leaf_hash.toString('hex'), found: (error as Error).message, detail: `entry ${row.id} has no envelope` })
       }
-      const leafHash = entryLeafHash({ id: row.id, kind: row.kind, subject: row.subject, actor: row.actor, recordedAt: row.recorded_at, payloadSha256: row.payload_sha256 })
       if (!leafHash.equals(row.leaf_hash)) {
         return report({ kind: 'leaf_hash', leafIndex, entryId: row.id, expected: row.leaf_hash.toString('hex'), found: leafHash.toString('hex'), detail: `entry ${row.id} at leaf ${leafIndex} no longer hashes to the sealed leaf` })
       }
@@ -271,14 +295,20 @@ async function verifyInSnapshot(db: Queryable, options: VerifyOptions): Promise<
 }
 
 /**
- * Every ledger entry a `disposal` entry says it destroyed, with the hash it listed and the disposal
+ * Every ledger entry a `disposal` entry says it destroyed, with the digest it listed (payloadSha256
+ * for format 1, payloadCommitment for format 2) and the disposal
  * entry's id. A null payload is accepted only when it is here.
  */
-export async function disposedPayloads(db: Queryable): Promise<Map<string, { payloadSha256: string; disposalEntryId: string }>> {
-  const { rows } = await db.query<{ id: string; disposal_entry_id: string; payload_sha256: string }>(
-    `SELECT x ->> 'id' AS id, d.id::text AS disposal_entry_id, x ->> 'payloadSha256' AS payload_sha256
+export async function disposedPayloads(db: Queryable): Promise<Map<string, { payloadSha256?: string; payloadCommitment?: string; disposalEntryId: string }>> {
+  const { rows } = await db.query<{ id: string; disposal_entry_id: string; payload_sha256: string | null; payload_commitment: string | null }>(
+    `SELECT x ->> 'id' AS id, d.id::text AS disposal_entry_id, x ->> 'payloadSha256' AS payload_sha256, x ->> 'payloadCommitment' AS payload_commitment
        FROM ledger_entry d CROSS JOIN LATERAL jsonb_array_elements(d.payload::jsonb -> 'ledgerEntries') x
       WHERE d.kind = 'disposal' AND d.payload IS NOT NULL`,
   )
-  return new Map(rows.map((r) => [r.id, { payloadSha256: r.payload_sha256, disposalEntryId: r.disposal_entry_id }]))
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      { ...(r.payload_sha256 !== null ? { payloadSha256: r.payload_sha256 } : {}), ...(r.payload_commitment !== null ? { payloadCommitment: r.payload_commitment } : {}), disposalEntryId: r.disposal_entry_id },
+    ]),
+  )
 }

@@ -3,7 +3,7 @@ import { EventKeySecret, eventKey } from '../webhooks/event-keys.js'
 import type pg from 'pg'
 import { asSql, inPgTransaction, type Queryable } from '../db/sql.js'
 import type { Clock } from '../ledger/append.js'
-import { sha256Hex } from '../ledger/canonical-json.js'
+import { committedDigest, storedPayloadDigest } from '../ledger/entry.js'
 
 /**
  * Reconciliation: the comment projections (`comment`, `comment_event`) checked against the ledger.
@@ -110,7 +110,10 @@ interface EntryRow {
   recorded_at: Date
   seq: string
   payload: string | null
-  payload_sha256: string
+  format: number
+  payload_sha256: string | null
+  payload_commitment: string | null
+  payload_salt: Buffer | null
 }
 
 interface EventRow {
@@ -158,7 +161,8 @@ export async function reconcileComments(db: Queryable, ids: readonly string[]): 
   )
   const found = comments.map((c) => c.id)
   const entries = await sql.query<EntryRow>(
-    `SELECT e.id::text AS id, e.kind, e.subject, e.recorded_at, e.seq::text AS seq, e.payload, e.payload_sha256
+    `SELECT e.id::text AS id, e.kind, e.subject, e.recorded_at, e.seq::text AS seq, e.payload,
+            e.format, e.payload_sha256, e.payload_commitment, e.payload_salt
        FROM ledger_entry e WHERE e.subject = ANY($1::text[]) AND e.kind = ANY($2::text[])
       ORDER BY e.recorded_at, e.seq`,
     [found, [...COMMENT_ENTRY_KINDS, DECISION_KIND]],
@@ -205,8 +209,9 @@ export function checkComment(c: CommentRow, entries: readonly EntryRow[], events
       disposedPayloads++
       continue
     }
-    if (sha256Hex(e.payload) !== e.payload_sha256) {
-      diverge('ledger.payload', e.payload_sha256, 'a payload that does not match its hash', { ledgerEntryId: e.id })
+    const committed = committedDigest({ format: e.format, payloadSha256: e.payload_sha256, payloadCommitment: e.payload_commitment })
+    if (storedPayloadDigest({ format: e.format, payload: e.payload, payloadSalt: e.payload_salt }) !== committed) {
+      diverge('ledger.payload', committed, 'a payload that does not match its hash', { ledgerEntryId: e.id })
       continue
     }
     const payload = JSON.parse(e.payload) as Record<string, unknown>

@@ -312,9 +312,12 @@ export async function executeDisposal(tx: Tx, actor: string, id: string, clock: 
     }
   }
 
-  const ledgerEntries = await tx.$queryRaw<Array<{ id: string; payloadSha256: string }>>`
-    SELECT id::text, payload_sha256 AS "payloadSha256" FROM ledger_entry
+  // Each entry whose content goes, by the digest its envelope keeps: payloadSha256 (format 1) or
+  // payloadCommitment (format 2, whose salt goes too: the commitment then confirms no guess).
+  const listedEntries = await tx.$queryRaw<Array<{ id: string; format: number; payloadSha256: string | null; payloadCommitment: string | null }>>`
+    SELECT id::text, format::int, payload_sha256 AS "payloadSha256", payload_commitment AS "payloadCommitment" FROM ledger_entry
      WHERE subject = ANY(${disposing}::text[]) AND payload IS NOT NULL ORDER BY id`
+  const ledgerEntries = listedEntries.map((e) => (e.format === 2 ? { id: e.id, payloadCommitment: e.payloadCommitment! } : { id: e.id, payloadSha256: e.payloadSha256! }))
   const deliveries = await deliveriesToDestroy(tx, disposing)
 
   const [entry] = await appendEntries(
@@ -379,12 +382,14 @@ async function replay(tx: Tx, disposal: Disposal): Promise<ExecutionReport> {
  * the deliveries of the comments' events and those whose bytes contain a comment's external id.
  */
 async function deliveriesToDestroy(tx: Tx, commentIds: string[]) {
-  const destroy: Array<{ id: string; bodySha256: string; carries: string[] }> = []
+  // Listed without the body's SHA-256: the disposal entry is exported and produced for ever, and an
+  // unsalted hash of a raw delivery would confirm a guess of the destroyed text (issue 24).
+  const destroy: Array<{ id: string; carries: string[] }> = []
   const keep: Array<{ id: string; retainedFor: string[] }> = []
   if (commentIds.length === 0) return { destroy, keep }
   const externalIds = (await tx.comment.findMany({ where: { id: { in: commentIds } }, select: { externalId: true } })).map((c) => c.externalId)
-  const candidates = await tx.$queryRaw<Array<{ id: string; source: string; body: Uint8Array; body_sha256: string }>>`
-    SELECT w.id::text, w.source, w.body, w.body_sha256 FROM webhook_delivery w
+  const candidates = await tx.$queryRaw<Array<{ id: string; source: string; body: Uint8Array }>>`
+    SELECT w.id::text, w.source, w.body FROM webhook_delivery w
      WHERE w.body IS NOT NULL
        AND (w.id IN (SELECT delivery_id FROM comment_event WHERE comment_id = ANY(${commentIds}::uuid[]))
             OR (w.outcome = 'accepted' AND EXISTS (SELECT 1 FROM unnest(${externalIds}::text[]) x WHERE position(convert_to(x, 'UTF8') IN w.body) > 0)))
@@ -415,7 +420,7 @@ async function deliveriesToDestroy(tx: Tx, commentIds: string[]) {
     if (!carries.some((c) => disposing.has(c))) continue
     const others = carries.filter((c) => !disposing.has(c))
     const retained = others.length === 0 ? [] : (await tx.comment.findMany({ where: { id: { in: others }, disposedAt: null }, select: { id: true } })).map((c) => c.id)
-    if (parsed && retained.length === 0) destroy.push({ id: delivery.id, bodySha256: delivery.body_sha256, carries })
+    if (parsed && retained.length === 0) destroy.push({ id: delivery.id, carries })
     else keep.push({ id: delivery.id, retainedFor: retained.sort() })
   }
   return { destroy, keep }

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { asSql, type Queryable, type SqlClient } from '../db/sql.js'
 import { ledgerInsertPart, type Clock, type NewEntry } from '../ledger/append.js'
-import { canonicalJson, sha256Hex } from '../ledger/canonical-json.js'
 import type { LedgerKind } from '../ledger/entry.js'
 import { slices } from '../kernel/slices.js'
 import { eventKey, type EventKeySecret } from './event-keys.js'

@@ -94,7 +94,7 @@ t.test('the runtime role has exactly the documented rights, and nothing an owner
        AND has_column_privilege('townsquare_runtime', a.attrelid, a.attnum, 'INSERT') ORDER BY a.attnum`)
   t.same(
     ledgerColumns.map((c) => c.column),
-    ['id', 'kind', 'subject', 'actor', 'payload', 'payload_sha256'],
+    ['id', 'kind', 'subject', 'actor', 'payload', 'payload_salt', 'payload_commitment'],
     'a ledger entry\'s time (recorded_at) and sealing order (tx_id, seq) are the database\'s to set',
   )
 

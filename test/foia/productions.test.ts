@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { commitment, openRedactions, resolvePointer } from '../../src/foia/redaction.js'
-import { canonicalJson } from '../../src/ledger/canonical-json.js'
+import { commitment, resolvePointer } from '../../src/foia/redaction.js'
+import { checkDisclosure, payloadCommitment } from '../../src/ledger/commitment.js'
 import { extractTar, writeTar } from '../../src/foia/tar.js'
 import { verifyLedgerBundle, writeLedgerBundle } from '../../src/ledger/bundle.js'
 import { verifyProduction, verifyProductionArchive } from '../../src/foia/verify-production.js'
@@ -154,7 +154,13 @@ t.test('a production: verified offline, tamper detected in every file, redaction
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest))
     const report = await verifyProduction(dir, { trustedKeys: [trusted] })
     t.notOk(report.ok)
-    t.ok(report.problems.some((p) => /^records\.jsonl:\d+$/.test(p.item) && /payload hashes to/.test(p.problem)), JSON.stringify(report.problems))
+    t.ok(report.problems.some((p) => /^records\.jsonl:\d+$/.test(p.item) && /payload differs from the one proven/.test(p.problem)), JSON.stringify(report.problems))
+    // The same change in entries.jsonl too: the disclosed text no longer opens the commitment.
+    writeFileSync(join(dir, 'entries.jsonl'), readFileSync(join(dir, 'entries.jsonl'), 'utf8').replace('Washington Avenue', 'Washington Avenux'))
+    for (const f of manifest.files) f.sha256 = sha256(readFileSync(join(dir, f.path)))
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest))
+    const both = await verifyProduction(dir, { trustedKeys: [trusted] })
+    t.ok(both.problems.some((p) => /^entries\.jsonl:\d+$/.test(p.item) && /commits to/.test(p.problem)), JSON.stringify(both.problems))
   })
 
   // --- redactions -----------------------------------------------------------------------------
@@ -361,30 +367,32 @@ t.test('a production: verified offline, tamper detected in every file, redaction
     t.match(await verifyProductionArchive(file, { trustedKeys: [trusted] }), { ok: false, problems: [{ item: 'redactions.jsonl', problem: /SHA-256 is/ }] })
   })
 
-  t.test('an auditor opens the redactions: commitments match and the original hashes to the proven envelope', async (t) => {
+  t.test('an auditor opens the redactions: commitments match and the original, with the salt the city keeps, opens the proven envelope', async (t) => {
     const dir = fresh()
     await extractTar(archive2, dir)
     const lines = readFileSync(join(dir, 'redactions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; entryId: string; path: string; redactedStart: number; replacement: string; commitment: string })
     const envelopes = new Map(
-      readFileSync(join(dir, 'entries.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { entry: { id: string; payloadSha256: string }; payload: unknown }).map((l) => [l.entry.id, l]),
+      readFileSync(join(dir, 'entries.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { entry: { id: string; v: number; payloadCommitment: string }; payload: unknown; salt?: unknown; disclosure?: unknown }).map((l) => [l.entry.id, l]),
     )
     const records = readFileSync(join(dir, 'records.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { entries: Array<{ id: string; redacted: boolean; payload: unknown }> })
     const rows = await app.db.prisma.foiaRedaction.findMany({ where: { requestId, status: 'accepted' } })
-    const { rows: originals } = await app.db.pool.query<{ id: string; payload: string }>(`SELECT id::text, payload FROM ledger_entry WHERE subject = ANY($1)`, [[withPhone, withSsn, plain]])
-    const original = (id: string) => JSON.parse(originals.find((o) => o.id === id)!.payload) as unknown
+    const { rows: originals } = await app.db.pool.query<{ id: string; payload: string; payload_salt: Buffer }>(`SELECT id::text, payload, payload_salt FROM ledger_entry WHERE subject = ANY($1)`, [[withPhone, withSsn, plain]])
+    const stored = (id: string) => originals.find((o) => o.id === id)!
+    const original = (id: string) => JSON.parse(stored(id).payload) as unknown
     let opened = 0
     for (const entry of records.flatMap((r) => r.entries).filter((e) => e.redacted)) {
-      t.equal(envelopes.get(entry.id)!.payload, null, 'the original payload is not in entries.jsonl')
-      const openings = lines
-        .filter((l) => l.entryId === entry.id)
-        .map((l) => {
-          const row = rows.find((r) => r.id === l.id)!
-          const text = (resolvePointer(original(entry.id), row.path) as string).slice(row.start, row.end)
-          t.equal(commitment(Buffer.from(row.nonce), text), l.commitment, `${row.category} commitment opens with the city's nonce`)
-          return { ...l, text }
-        })
-      const restored = openRedactions(entry.payload, openings)
-      t.equal(sha256(canonicalJson(restored)), envelopes.get(entry.id)!.entry.payloadSha256, 'the restored payload hashes to the proven envelope')
+      const line = envelopes.get(entry.id)!
+      t.equal(line.entry.v, 2, 'a format 2 entry')
+      t.notOk('payloadSha256' in line.entry, 'no unsalted hash of the content')
+      t.notOk('salt' in line, 'the salt is not in the production')
+      t.same(line.payload, entry.payload, 'entries.jsonl proves the payload records.jsonl shows')
+      t.equal(checkDisclosure(line.payload, line.disclosure, line.entry.payloadCommitment).problem, null, 'its disclosure opens the commitment')
+      for (const l of lines.filter((l) => l.entryId === entry.id)) {
+        const row = rows.find((r) => r.id === l.id)!
+        const text = (resolvePointer(original(entry.id), row.path) as string).slice(row.start, row.end)
+        t.equal(commitment(Buffer.from(row.nonce), text), l.commitment, `${row.category} commitment opens with the city's nonce`)
+      }
+      t.equal(payloadCommitment(original(entry.id), stored(entry.id).payload_salt), line.entry.payloadCommitment, 'the original with its salt opens the proven envelope')
       opened++
     }
     t.equal(opened, 3)

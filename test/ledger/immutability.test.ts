@@ -50,8 +50,8 @@ t.test('the runtime role may insert and read ledger rows but has no UPDATE or DE
   t.equal((await client.query('SELECT current_user AS u')).rows[0].u, 'townsquare_test_app')
   t.equal((await client.query('SELECT count(*)::int AS n FROM ledger_entry')).rows[0].n, 1, 'SELECT is granted')
   await client.query(
-    `INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_sha256)
-     VALUES (gen_random_uuid(), 'comment.version', 's', 'system', '{}', '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a')`,
+    `INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_salt, payload_commitment)
+     VALUES (gen_random_uuid(), 'comment.version', 's', 'system', '{}', sha256('salt'), encode(sha256('{}'), 'hex'))`,
   )
   t.pass('INSERT is granted')
   for (const sql of [

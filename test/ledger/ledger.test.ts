@@ -88,8 +88,8 @@ t.test('sealing order is commit-safe: a late commit is sealed after, never skipp
   // A transaction that appends and stays open while others commit.
   await client.query('BEGIN')
   await client.query(
-    `INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_sha256)
-     VALUES ('11111111-1111-4111-8111-111111111111', 'comment.version', 'slow', 'system', '{}', '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a')`,
+    `INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_salt, payload_commitment)
+     VALUES ('11111111-1111-4111-8111-111111111111', 'comment.version', 'slow', 'system', '{}', sha256('salt'), encode(sha256('{}'), 'hex'))`,
   )
   const quick = await appendCommitted(app, 3)
   const blocked = await sealNow(app)

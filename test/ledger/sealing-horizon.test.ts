@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import t from 'tap'
-import { payloadDigest } from '../../src/ledger/entry.js'
+import { payloadCommit } from '../../src/ledger/entry.js'
 import { createTestDatabase } from '../helpers/db.js'
 
 // The property sealing rests on: ledger_seal never seals past a transaction that is still running,
@@ -21,10 +21,10 @@ t.test('sealing under concurrent appends skips no entry', async (t) => {
     const c = await connect()
     while (!stop) {
       await c.query('BEGIN')
-      const { payload, payloadSha256 } = payloadDigest({ w, n: appended++ })
+      const { payload, payloadSalt, payloadCommitment } = payloadCommit({ w, n: appended++ })
       await c.query(
-        `INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_sha256) VALUES ($1, 'comment.version', $2, 'system', $3, $4)`,
-        [randomUUID(), `writer-${w}`, payload, payloadSha256],
+        `INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_salt, payload_commitment) VALUES ($1, 'comment.version', $2, 'system', $3, $4, $5)`,
+        [randomUUID(), `writer-${w}`, payload, payloadSalt, payloadCommitment],
       )
       if (Math.random() < 0.3) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5))
       await c.query('COMMIT')

@@ -62,7 +62,7 @@ t.test('Go sumdb/tlog and sumdb/note verify the tiles, checkpoints and proofs ov
   const key = (await (await fetch(`${base}/public-key`)).json()) as { verifierKey: string; keyName: string }
 
   const { rows } = await ownerPool().query<{ leaf_index: string; bytes: Buffer }>(
-    `SELECT l.leaf_index::text, ledger_leaf_bytes(e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload_sha256::text) AS bytes
+    `SELECT l.leaf_index::text, ledger_leaf_bytes(e.format, e.id, e.kind, e.subject, e.actor, e.recorded_at, coalesce(e.payload_commitment, e.payload_sha256::text)) AS bytes
        FROM ledger_leaf l JOIN ledger_entry e ON e.id = l.entry_id
       WHERE l.leaf_index IN (0, 1, 255, 256, 299, 300, 511, 512, 600, 616) ORDER BY l.leaf_index`,
   )

@@ -155,7 +155,15 @@ t.test('the disposal workflow: eligibility, listing, approval, notice period, ex
   await writeLedgerBundle(app.db.pool, join(dir, 'one'), { selection: { ids: [versionEntry] } })
   t.match(await verifyLedgerBundle(join(dir, 'one')), { ok: true, entriesVerified: 2, entriesDisposed: 1 }, 'a bundle of one disposed entry brings its disposal entry')
 
+  // Format 2: the salt goes with the content; the commitment stays, and the disposal entry lists it.
+  const destroyed = await prisma.ledgerEntry.findMany({ where: { subject: old } })
+  t.ok(destroyed.length > 0 && destroyed.every((e) => e.format === 2 && e.payload === null && e.payloadSalt === null && /^[0-9a-f]{64}$/.test(e.payloadCommitment!) && e.payloadSha256 === null), 'payloads and salts destroyed, commitments kept')
   const disposalEntry = await prisma.ledgerEntry.findUnique({ where: { id: report.disposal.executionEntryId } })
+  t.same(
+    (JSON.parse((await prisma.ledgerEntry.findUnique({ where: { id: report.disposal.executionEntryId } }))!.payload!) as { ledgerEntries: unknown[] }).ledgerEntries,
+    destroyed.map((e) => ({ id: e.id, payloadCommitment: e.payloadCommitment })).sort((a, b) => a.id.localeCompare(b.id)),
+    'the disposal entry lists each destroyed entry with its commitment',
+  )
   t.match(JSON.parse(disposalEntry!.payload!), { disposalId: disposal.id, disposed: [old], approvalReference: 'LRC cert 2026-117', ledgerEntries: Array })
 
   // Executing again changes nothing and reports the first outcome.
@@ -169,7 +177,7 @@ t.test('the disposal workflow: eligibility, listing, approval, notice period, ex
   try {
     await client.query('BEGIN')
     await client.query('SET LOCAL session_replication_role = replica')
-    await client.query('UPDATE ledger_entry SET payload = NULL WHERE id = $1', [keptEntry])
+    await client.query('UPDATE ledger_entry SET payload = NULL, payload_salt = NULL WHERE id = $1', [keptEntry])
     await client.query('COMMIT')
   } finally {
     client.release()
@@ -225,7 +233,7 @@ t.test('the notice period is enforced by the service and by the database', async
   t.match(early.json(), { type: '/problems/notice-period', detail: new RegExp(approved.noticeEndsAt) })
   // Moving the date in the disposal row does not move it for the database: it reads the ledger.
   await t.rejects(app.db.pool.query(`UPDATE disposal SET notice_ends_at = now() - interval '1 day' WHERE id = $1`, [disposal.id]), /recorded step cannot be changed/)
-  const entry = await app.db.pool.query(`INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_sha256) VALUES (gen_random_uuid(), 'disposal', $1, 'x', '{}', encode(sha256('{}'), 'hex')) RETURNING id`, [disposal.id])
+  const entry = await app.db.pool.query(`INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_salt, payload_commitment) VALUES (gen_random_uuid(), 'disposal', $1, 'x', '{}', sha256('salt'), encode(sha256('{}'), 'hex')) RETURNING id`, [disposal.id])
   await t.rejects(app.db.pool.query('SELECT dispose_records($1, $2)', [disposal.id, entry.rows[0].id]), /notice period/)
   t.equal((await app.db.prisma.comment.findFirst())!.disposedAt, null, 'nothing disposed')
 })

@@ -83,7 +83,7 @@ t.test('disposal refused under hold: a hold placed after listing skips the recor
   try {
     await client.query('BEGIN')
     const entry = await client.query(
-      `INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_sha256) VALUES (gen_random_uuid(), 'disposal', $1, 'x', '{}', encode(sha256('{}'), 'hex')) RETURNING id`,
+      `INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_salt, payload_commitment) VALUES (gen_random_uuid(), 'disposal', $1, 'x', '{}', sha256('salt'), encode(sha256('{}'), 'hex')) RETURNING id`,
       [disposalId],
     )
     await t.rejects(client.query('SELECT dispose_records($1, $2)', [disposalId, entry.rows[0].id]), /under an active legal hold/)

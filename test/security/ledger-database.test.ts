@@ -5,7 +5,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { signCheckpoint } from '../../src/ledger/checkpoint.js'
-import { entryLeafBytes, payloadDigest } from '../../src/ledger/entry.js'
+import { entryLeafBytes, payloadCommit } from '../../src/ledger/entry.js'
 import { verifyLedger } from '../../src/ledger/verify.js'
 import { setDatabaseClock } from '../factories/clock.js'
 import { appendCommitted, sealNow } from '../factories/ledger.js'
@@ -20,10 +20,10 @@ async function runtimeClient(t: Test, url: string) {
 }
 
 const forgedEntry = (kind: string, subject: string, actor: string, payload: Record<string, unknown>) => {
-  const { payload: text, payloadSha256 } = payloadDigest(payload)
-  return [randomUUID(), kind, subject, actor, text, payloadSha256]
+  const { payload: text, payloadSalt, payloadCommitment } = payloadCommit(payload)
+  return [randomUUID(), kind, subject, actor, text, payloadSalt, payloadCommitment] as [string, string, string, string, string, Buffer, string]
 }
-const INSERT_ENTRY = 'INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_sha256) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, recorded_at'
+const INSERT_ENTRY = 'INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_salt, payload_commitment) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, recorded_at'
 
 t.test('the runtime role cannot stop sealing by writing checkpoints, leaves or tree nodes', async (t) => {
   const { app, runtimeUrl, ownerPool } = await testApp(t)
@@ -77,23 +77,29 @@ t.test('the runtime role cannot stop sealing by writing checkpoints, leaves or t
 t.test('the database dates every entry: no backdating, no choosing the sealing order, never before what is sealed', async (t) => {
   const { app, runtimeUrl, ownerPool } = await testApp(t)
   const db = await runtimeClient(t, runtimeUrl)
-  const [id, kind, subject, actor, payload, sha] = forgedEntry('comment.version', 'c-1', 'platform:facebook', { text: 'never posted' })
+  const [id, kind, subject, actor, payload, salt, commitment] = forgedEntry('comment.version', 'c-1', 'platform:facebook', { text: 'never posted' })
   // The finding: a comment.version attributed to Facebook, recorded in 2019, was sealed and verified OK.
   await t.rejects(
-    db.query('INSERT INTO ledger_entry (id, kind, subject, actor, recorded_at, payload, payload_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, kind, subject, actor, '2019-03-01T00:00:00Z', payload, sha]),
+    db.query('INSERT INTO ledger_entry (id, kind, subject, actor, recorded_at, payload, payload_salt, payload_commitment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [id, kind, subject, actor, '2019-03-01T00:00:00Z', payload, salt, commitment]),
     /permission denied for table ledger_entry/,
   )
   await t.rejects(
-    db.query('INSERT INTO ledger_entry (id, kind, subject, actor, tx_id, payload, payload_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, kind, subject, actor, '3', payload, sha]),
+    db.query('INSERT INTO ledger_entry (id, kind, subject, actor, tx_id, payload, payload_salt, payload_commitment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [id, kind, subject, actor, '3', payload, salt, commitment]),
     /permission denied for table ledger_entry/,
     'nor its transaction id, which orders sealing',
   )
-  await t.rejects(db.query(INSERT_ENTRY, [id, kind, subject, actor, payload, '0'.repeat(64)]), /ledger_entry_payload_digest_check/, 'a payload must be its digest')
+  await t.rejects(db.query(INSERT_ENTRY, [id, kind, subject, actor, payload, salt, 'not a digest']), /ledger_entry_format_check/, 'a commitment has its shape')
+  await t.rejects(db.query(INSERT_ENTRY, [id, kind, subject, actor, payload, null, commitment]), /ledger_entry_format_check/, 'a format 2 payload has its salt')
+  await t.rejects(
+    db.query('INSERT INTO ledger_entry (id, kind, subject, actor, payload, payload_sha256) VALUES ($1, $2, $3, $4, $5, $6)', [id, kind, subject, actor, payload, 'a'.repeat(64)]),
+    /permission denied for table ledger_entry/,
+    'nor an unsalted hash of the content (format 1)',
+  )
 
   // The owner pins the database's clock: an insert gets that time, whatever the service's clock says.
   const pinned = new Date('2026-11-30T12:00:00.000Z')
   await setDatabaseClock(ownerPool(), pinned)
-  const stamped = await db.query<{ recorded_at: Date }>(INSERT_ENTRY, [id, kind, subject, actor, payload, sha])
+  const stamped = await db.query<{ recorded_at: Date }>(INSERT_ENTRY, [id, kind, subject, actor, payload, salt, commitment])
   t.equal(stamped.rows[0]!.recorded_at.toISOString(), pinned.toISOString(), 'recorded_at is the database\'s now')
   await sealNow(app)
 
@@ -118,6 +124,13 @@ t.test('the database computes each leaf exactly as the verifier does, hostile st
     // The message in ASCII: a raw U+2028 would split the TAP line that reports it.
     const label = text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
     t.equal(rows[0]!.bytes.toString('utf8'), entryLeafBytes(entry).toString('utf8'), label)
+    // Format 2: the envelope carries payloadCommitment and v 2; ledger_seal picks the encoding by format.
+    const v2 = { ...entry, format: 2, payloadSha256: null, payloadCommitment: 'b'.repeat(64) }
+    const { rows: rows2 } = await ownerPool().query<{ bytes: Buffer }>('SELECT ledger_leaf_bytes(2::smallint, $1, $2, $3, $4, $5, $6) AS bytes', [v2.id, v2.kind, v2.subject, v2.actor, v2.recordedAt, v2.payloadCommitment])
+    t.equal(rows2[0]!.bytes.toString('utf8'), entryLeafBytes(v2).toString('utf8'), `format 2: ${label}`)
+    t.match(rows2[0]!.bytes.toString('utf8'), /"payloadCommitment":"b{64}","recordedAt":.*,"v":2\}$/s)
+    const { rows: rows1 } = await ownerPool().query<{ bytes: Buffer }>('SELECT ledger_leaf_bytes(1::smallint, $1, $2, $3, $4, $5, $6) AS bytes', [entry.id, entry.kind, entry.subject, entry.actor, entry.recordedAt, entry.payloadSha256])
+    t.equal(rows1[0]!.bytes.toString('utf8'), entryLeafBytes(entry).toString('utf8'), `format 1 by format: ${label}`)
   }
 })
 
@@ -137,7 +150,7 @@ t.test('a compromised service cannot destroy a record by forging a disposal in o
       const disposalId = randomUUID()
       const listed = await db.query(INSERT_ENTRY, forgedEntry('disposal.listed', disposalId, 'user:mallory', { disposalId, noticeDays: 0 }))
       const approved = await db.query(INSERT_ENTRY, forgedEntry('disposal.approved', disposalId, options.approver, { disposalId }))
-      const ledgerEntries = (await db.query('SELECT id::text, payload_sha256 AS "payloadSha256" FROM ledger_entry WHERE subject = $1 AND payload IS NOT NULL ORDER BY id', [commentId])).rows
+      const ledgerEntries = (await db.query('SELECT id::text, payload_commitment AS "payloadCommitment" FROM ledger_entry WHERE subject = $1 AND payload IS NOT NULL ORDER BY id', [commentId])).rows
       const entry = await db.query(INSERT_ENTRY, forgedEntry('disposal', disposalId, 'user:mallory', { disposed: [commentId], ledgerEntries, deliveries: [] }))
       await db.query(
         `INSERT INTO disposal (id, status, notice_days, created_by, created_at, listed_entry_id, approved_by, approved_at, approval_entry_id, notice_ends_at)

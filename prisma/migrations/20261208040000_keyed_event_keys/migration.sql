@@ -65,7 +65,7 @@ DECLARE
   allowed_redact TEXT[];
 BEGIN
   CASE tbl
-    WHEN 'ledger_entry' THEN allowed_null := ARRAY['payload']; allowed_redact := '{}';
+    WHEN 'ledger_entry' THEN allowed_null := ARRAY['payload', 'payload_salt']; allowed_redact := '{}';
     WHEN 'comment_event' THEN allowed_null := ARRAY['text', 'repetition_fingerprint']; allowed_redact := '{}';
     WHEN 'webhook_delivery' THEN allowed_null := ARRAY['body', 'skipped']; allowed_redact := '{}';
     WHEN 'comment_evaluation' THEN allowed_null := '{}'; allowed_redact := ARRAY['matches'];
