@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { asSql, prepared, type Queryable } from '../db/sql.js'
 import { payloadCommit, type LedgerKind } from './entry.js'
+import { slices } from '../kernel/slices.js'
 
 export type Clock = () => Date
 export const systemClock: Clock = () => new Date()
@@ -38,15 +39,15 @@ const INSERT_ENTRIES = prepared(
   `INSERT INTO ledger_entry (${LEDGER_COLUMNS})\n   SELECT * FROM ${unnestEntries(1)}\n   RETURNING id::text, recorded_at`,
 )
 
-/** Entries as the ledger stores them: payloads canonicalized, salted and committed (format 2). */
-function ledgerRows(entries: readonly NewEntry[]) {
-  return entries.map((entry) => {
-    const { payload, payloadSalt, payloadCommitment } = payloadCommit(entry.payload)
-    return { id: entry.id ?? randomUUID(), kind: entry.kind, subject: entry.subject, actor: entry.actor, payload, payloadSalt, payloadCommitment }
-  })
+/** An entry as the ledger stores it: its payload canonicalized, salted and committed (format 2). */
+function ledgerRow(entry: NewEntry) {
+  const { payload, payloadSalt, payloadCommitment } = payloadCommit(entry.payload)
+  return { id: entry.id ?? randomUUID(), kind: entry.kind, subject: entry.subject, actor: entry.actor, payload, payloadSalt, payloadCommitment }
 }
 
-type LedgerRow = ReturnType<typeof ledgerRows>[number]
+const ledgerRows = (entries: readonly NewEntry[]) => entries.map(ledgerRow)
+
+type LedgerRow = ReturnType<typeof ledgerRow>
 
 const ledgerValues = (rows: readonly LedgerRow[]) => [
   rows.map((r) => r.id),
@@ -70,10 +71,10 @@ const ledgerValues = (rows: readonly LedgerRow[]) => [
  * when the event was new, about the comment row the statement found or created. Entries keep the
  * order given. Nothing else may write ledger rows.
  */
-export function ledgerInsertPart(
+export async function ledgerInsertPart(
   entries: readonly NewEntry[],
   options: { firstParam: number; onlyWith: { relation: string; entryIdColumn: string; subjectColumn: string } },
-): { text: string; values: unknown[] } {
+): Promise<{ text: string; values: unknown[] }> {
   const { relation, entryIdColumn, subjectColumn } = options.onlyWith
   for (const name of [relation, entryIdColumn, subjectColumn]) {
     if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`ledgerInsertPart: ${name} is not a plain SQL name`)
@@ -83,7 +84,15 @@ export function ledgerInsertPart(
     FROM ${unnestEntries(options.firstParam)} WITH ORDINALITY AS l(id, kind, subject, actor, payload, payload_salt, payload_commitment, ord)
     JOIN ${relation} k ON k.${entryIdColumn} = l.id
    ORDER BY l.ord`
-  return { text, values: ledgerValues(ledgerRows(entries)) }
+  // Committing a long text takes milliseconds: in slices, so a large delivery does not hold the
+  // event loop while other requests wait (src/kernel/slices.ts).
+  const rows: LedgerRow[] = []
+  const next = slices()
+  for (const entry of entries) {
+    rows.push(ledgerRow(entry))
+    await next()
+  }
+  return { text, values: ledgerValues(rows) }
 }
 
 /**

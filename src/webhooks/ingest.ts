@@ -315,7 +315,7 @@ export async function ingestDeliveries(tx: Queryable, items: readonly DeliveryTo
       },
     }
   })
-  const ledger = ledgerInsertPart(entries, {
+  const ledger = await ledgerInsertPart(entries, {
     firstParam: STORE_DELIVERIES_PARAMS + 1,
     onlyWith: { relation: 'events', entryIdColumn: 'ledger_entry_id', subjectColumn: 'comment_id' },
   })
