@@ -11,7 +11,7 @@ import { Prisma, type FoiaProduction, type PrismaClient } from '../generated/pri
 import { appendEntries, type Clock } from '../ledger/append.js'
 import { FOIA_PRODUCTION_FORMAT, fileDigest, proveLeaves, publicKeysText, type BundleEntryLine } from '../ledger/bundle.js'
 import { disclose } from '../ledger/commitment.js'
-import { envelopeOf } from '../ledger/entry.js'
+import { ENTRY_COLUMNS, entryOfRow, envelopeOf, type EntryRow } from '../ledger/entry.js'
 import { latestCheckpoint } from '../ledger/proofs.js'
 import type { Queryable } from '../ledger/tree-store.js'
 import { reconcileComments, type CommentCheck } from '../records/reconcile.js'
@@ -543,20 +543,8 @@ async function writeNotProduced(
 
   // The disposals' entries, proven against the same checkpoint as the records.
   const ids = [...disposalEntries]
-  const { rows } = await client.query<{
-    id: string
-    kind: string
-    subject: string
-    actor: string
-    recorded_at: Date
-    payload: string | null
-    format: number
-    payload_sha256: string | null
-    payload_commitment: string | null
-    payload_salt: Buffer | null
-    leaf_index: string | null
-  }>(
-    `SELECT e.id::text, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.format, e.payload_sha256, e.payload_commitment, e.payload_salt, l.leaf_index::text
+  const { rows } = await client.query<EntryRow & { leaf_index: string | null }>(
+    `SELECT ${ENTRY_COLUMNS}, l.leaf_index::text
        FROM ledger_entry e LEFT JOIN ledger_leaf l ON l.entry_id = e.id WHERE e.id = ANY($1::uuid[]) ORDER BY l.leaf_index`,
     [ids],
   )
@@ -565,7 +553,7 @@ async function writeNotProduced(
   const indexes = rows.map((r) => Number(r.leaf_index))
   const proofs = await proveLeaves(client, indexes, treeSize)
   for (const [i, row] of rows.entries()) {
-    const entry = envelopeOf({ id: row.id, kind: row.kind, subject: row.subject, actor: row.actor, recordedAt: row.recorded_at, format: row.format, payloadSha256: row.payload_sha256, payloadCommitment: row.payload_commitment })
+    const entry = envelopeOf(entryOfRow(row))
     const payload = row.payload === null ? null : (JSON.parse(row.payload) as unknown)
     // A disposal's entries hold ids, dates and references; a format 2 one is disclosed by field keys, never its salt.
     const disclosure = entry.v === 2 && payload !== null ? disclose(payload, row.payload_salt!).disclosure : undefined

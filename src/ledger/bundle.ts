@@ -7,7 +7,7 @@ import { canonicalJson, sha256Hex } from './canonical-json.js'
 import { parseSignedCheckpoint, parseVerifierKey, publicKeyVerifierString, verifySignedCheckpoint, type VerifierKey } from './checkpoint.js'
 import { followKeyChain } from './key-chain.js'
 import { checkDisclosure, payloadCommitment, type Disclosure } from './commitment.js'
-import { entryLeafHash, envelopeOf, type Envelope } from './entry.js'
+import { ENTRY_COLUMNS, entryLeafHash, entryOfRow, envelopeOf, type Envelope, type EntryRow } from './entry.js'
 import { consistencyProof, inclusionProof, mapNodeSource, requiredNodes, verifyConsistency, verifyInclusion } from './merkle.js'
 import { checkpointAt, latestCheckpoint, NoCheckpointYetError, type StoredCheckpoint } from './proofs.js'
 import { fetchNodes, type Queryable } from './tree-store.js'
@@ -110,20 +110,8 @@ export async function publicKeysText(db: Queryable): Promise<string> {
 async function* entryLines(db: Queryable, checkpoint: StoredCheckpoint, selection: EntrySelection, batchSize = 1000): AsyncGenerator<string> {
   const size = checkpoint.treeSize
   for (let after = -1; ; ) {
-    const { rows } = await db.query<{
-      leaf_index: string
-      id: string
-      kind: string
-      subject: string
-      actor: string
-      recorded_at: Date
-      payload: string | null
-      format: number
-      payload_sha256: string | null
-      payload_commitment: string | null
-      payload_salt: Buffer | null
-    }>(
-      `SELECT l.leaf_index::text, e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.format, e.payload_sha256, e.payload_commitment, e.payload_salt
+    const { rows } = await db.query<EntryRow & { leaf_index: string }>(
+      `SELECT l.leaf_index::text, ${ENTRY_COLUMNS}
          FROM ledger_leaf l JOIN ledger_entry e ON e.id = l.entry_id
         WHERE l.leaf_index > $1 AND l.leaf_index < $2 ${'ids' in selection ? 'AND e.id = ANY($4::uuid[])' : ''}
         ORDER BY l.leaf_index LIMIT $3`,
@@ -135,16 +123,7 @@ async function* entryLines(db: Queryable, checkpoint: StoredCheckpoint, selectio
     for (const [i, row] of rows.entries()) {
       const line: BundleEntryLine = {
         leafIndex: indexes[i]!,
-        entry: envelopeOf({
-          id: row.id,
-          kind: row.kind,
-          subject: row.subject,
-          actor: row.actor,
-          recordedAt: row.recorded_at,
-          format: row.format,
-          payloadSha256: row.payload_sha256,
-          payloadCommitment: row.payload_commitment,
-        }),
+        entry: envelopeOf(entryOfRow(row)),
         payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
         ...(row.format === 2 ? { salt: row.payload_salt === null ? null : row.payload_salt.toString('hex') } : {}),
         inclusionProof: proofs[i]!,

@@ -51,6 +51,38 @@ export interface LedgerEntryData {
   payloadSalt?: Buffer | null
 }
 
+/** A `ledger_entry` row as ENTRY_COLUMNS selects it (`pg`'s types). */
+export interface EntryRow {
+  id: string
+  kind: string
+  subject: string
+  actor: string
+  recorded_at: Date
+  payload: string | null
+  format: number
+  payload_sha256: string | null
+  payload_commitment: string | null
+  payload_salt: Buffer | null
+}
+
+/** The columns of EntryRow, from `ledger_entry` aliased `e`. */
+export const ENTRY_COLUMNS = 'e.id::text AS id, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.format, e.payload_sha256, e.payload_commitment, e.payload_salt'
+
+export function entryOfRow(row: EntryRow): LedgerEntryData {
+  return {
+    id: row.id,
+    kind: row.kind,
+    subject: row.subject,
+    actor: row.actor,
+    recordedAt: row.recorded_at,
+    payload: row.payload,
+    format: row.format,
+    payloadSha256: row.payload_sha256,
+    payloadCommitment: row.payload_commitment,
+    payloadSalt: row.payload_salt,
+  }
+}
+
 export type Envelope =
   | { v: 1; id: string; kind: string; subject: string; actor: string; recordedAt: string; payloadSha256: string }
   | { v: 2; id: string; kind: string; subject: string; actor: string; recordedAt: string; payloadCommitment: string }

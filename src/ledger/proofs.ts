@@ -1,5 +1,5 @@
 import { NotFoundError, ProblemError } from '../plugins/errors.js'
-import type { LedgerEntryData } from './entry.js'
+import { ENTRY_COLUMNS, entryOfRow, type EntryRow, type LedgerEntryData } from './entry.js'
 import { consistencyProof, inclusionProof } from './merkle.js'
 import { withStoredNodes, type Queryable } from './tree-store.js'
 
@@ -156,38 +156,14 @@ export function entryBody(entry: LedgerEntryData) {
 
 /** An entry, its leaf index and an inclusion proof to the latest checkpoint or the one asked for. */
 export async function entryWithProof(db: Queryable, id: string, treeSize?: number): Promise<EntryWithProof> {
-  const { rows } = await db.query<{
-    id: string
-    kind: string
-    subject: string
-    actor: string
-    recorded_at: Date
-    payload: string | null
-    format: number
-    payload_sha256: string | null
-    payload_commitment: string | null
-    payload_salt: Buffer | null
-    leaf_index: string | null
-    sealed_at: Date | null
-  }>(
-    `SELECT e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload, e.format, e.payload_sha256, e.payload_commitment, e.payload_salt, l.leaf_index::text, l.sealed_at
+  const { rows } = await db.query<EntryRow & { leaf_index: string | null; sealed_at: Date | null }>(
+    `SELECT ${ENTRY_COLUMNS}, l.leaf_index::text, l.sealed_at
        FROM ledger_entry e LEFT JOIN ledger_leaf l ON l.entry_id = e.id WHERE e.id = $1`,
     [id],
   )
   const row = rows[0]
   if (!row) throw new NotFoundError(`No ledger entry ${id}.`)
-  const entry: LedgerEntryData = {
-    id: row.id,
-    kind: row.kind,
-    subject: row.subject,
-    actor: row.actor,
-    recordedAt: row.recorded_at,
-    payload: row.payload,
-    format: row.format,
-    payloadSha256: row.payload_sha256,
-    payloadCommitment: row.payload_commitment,
-    payloadSalt: row.payload_salt,
-  }
+  const entry = entryOfRow(row)
   const leafIndex = row.leaf_index === null ? null : Number(row.leaf_index)
   let checkpoint: StoredCheckpoint | null
   if (treeSize !== undefined) {

@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type pg from 'pg'
 import { verifySignedCheckpoint } from './checkpoint.js'
-import { committedDigest, entryLeafHash, storedPayloadDigest } from './entry.js'
+import { committedDigest, ENTRY_COLUMNS, entryLeafHash, entryOfRow, storedPayloadDigest, type EntryRow } from './entry.js'
 import { followKeyChain } from './key-chain.js'
 import { CompactRange, type NodeId } from './merkle.js'
 import { fetchNodes, type Queryable } from './tree-store.js'
@@ -180,23 +180,9 @@ async function verifyInSnapshot(db: Queryable, options: VerifyOptions): Promise<
   }
 
   for (let start = 0; ; start += batchSize) {
-    const { rows } = await db.query<{
-      leaf_index: string
-      leaf_hash: Buffer
-      entry_id: string
-      id: string | null
-      kind: string
-      subject: string
-      actor: string
-      recorded_at: Date
-      payload: string | null
-      format: number
-      payload_sha256: string | null
-      payload_commitment: string | null
-      payload_salt: Buffer | null
-    }>(
-      `SELECT l.leaf_index::text, l.leaf_hash, l.entry_id, e.id, e.kind, e.subject, e.actor, e.recorded_at, e.payload,
-              e.format, e.payload_sha256, e.payload_commitment, e.payload_salt
+    // LEFT JOIN: a leaf whose entry is gone has a null id.
+    const { rows } = await db.query<Omit<EntryRow, 'id'> & { id: string | null; leaf_index: string; leaf_hash: Buffer; entry_id: string }>(
+      `SELECT l.leaf_index::text, l.leaf_hash, l.entry_id, ${ENTRY_COLUMNS}
          FROM ledger_leaf l LEFT JOIN ledger_entry e ON e.id = l.entry_id
         WHERE l.leaf_index >= $1 ORDER BY l.leaf_index LIMIT $2`,
       [start, batchSize],
@@ -213,7 +199,7 @@ async function verifyInSnapshot(db: Queryable, options: VerifyOptions): Promise<
       if (row.id === null) {
         return report({ kind: 'entry_missing', leafIndex, entryId: row.entry_id, expected: `entry ${row.entry_id}`, found: 'nothing', detail: `leaf ${leafIndex} seals entry ${row.entry_id}, which is missing` })
       }
-      const entry = { id: row.id, kind: row.kind, subject: row.subject, actor: row.actor, recordedAt: row.recorded_at, format: row.format, payload: row.payload, payloadSha256: row.payload_sha256, payloadCommitment: row.payload_commitment, payloadSalt: row.payload_salt }
+      const entry = entryOfRow({ ...row, id: row.id })
       const committed = committedDigest(entry)
       const what = row.format === 2 ? 'commitment' : 'SHA-256'
       if (row.format !== 1 && row.format !== 2) {
