@@ -79,7 +79,7 @@ export async function productionProof(db: Queryable, production: { ledgerEntryId
   const row = rows[0]
   if (!row || row.tree_size === null) return null
   const size = Number(row.tree_size)
-  const { entry, leafIndex, inclusion } = await entryWithProof(db, production.ledgerEntryId, size)
+  const { entry, leafIndex, inclusion } = await entryWithProof(db, production.ledgerEntryId, size, 'first')
   if (!inclusion || leafIndex === null) return null
   const consistency = await consistencyBetween(db, Number(production.treeSize), size)
   if (entry.payload === null) throw new Error(`the foia.production entry ${entry.id} has no payload`)

@@ -32,8 +32,10 @@ export async function latestCheckpoint(db: Queryable): Promise<StoredCheckpoint 
 }
 
 /** The latest checkpoint of a tree size (a size is signed again, same root, when no entry came for LEDGER_MAX_CHECKPOINT_AGE). */
-export async function checkpointAt(db: Queryable, treeSize: number): Promise<StoredCheckpoint | null> {
-  const { rows } = await db.query(`SELECT ${CHECKPOINT_COLUMNS} FROM ledger_checkpoint WHERE tree_size = $1 ORDER BY issued_at DESC LIMIT 1`, [treeSize])
+export async function checkpointAt(db: Queryable, treeSize: number, which: 'latest' | 'first' = 'latest'): Promise<StoredCheckpoint | null> {
+  // Freshness signs a tree again (LEDGER_MAX_CHECKPOINT_AGE): several checkpoints may have one size.
+  const order = which === 'first' ? 'ASC' : 'DESC'
+  const { rows } = await db.query(`SELECT ${CHECKPOINT_COLUMNS} FROM ledger_checkpoint WHERE tree_size = $1 ORDER BY issued_at ${order} LIMIT 1`, [treeSize])
   return rows[0] ? toCheckpoint(rows[0]) : null
 }
 
@@ -155,7 +157,7 @@ export function entryBody(entry: LedgerEntryData) {
 }
 
 /** An entry, its leaf index and an inclusion proof to the latest checkpoint or the one asked for. */
-export async function entryWithProof(db: Queryable, id: string, treeSize?: number): Promise<EntryWithProof> {
+export async function entryWithProof(db: Queryable, id: string, treeSize?: number, which: 'latest' | 'first' = 'latest'): Promise<EntryWithProof> {
   const { rows } = await db.query<EntryRow & { leaf_index: string | null; sealed_at: Date | null }>(
     `SELECT ${ENTRY_COLUMNS}, l.leaf_index::text, l.sealed_at
        FROM ledger_entry e LEFT JOIN ledger_leaf l ON l.entry_id = e.id WHERE e.id = $1`,
@@ -167,7 +169,7 @@ export async function entryWithProof(db: Queryable, id: string, treeSize?: numbe
   const leafIndex = row.leaf_index === null ? null : Number(row.leaf_index)
   let checkpoint: StoredCheckpoint | null
   if (treeSize !== undefined) {
-    checkpoint = await checkpointAt(db, treeSize)
+    checkpoint = await checkpointAt(db, treeSize, which)
     if (!checkpoint) throw new CheckpointNotFoundError(treeSize)
     if (leafIndex === null || leafIndex >= treeSize) {
       throw new ProblemError(409, 'not-covered', 'Not covered', `Entry ${id} is not in the tree of size ${treeSize}.`)

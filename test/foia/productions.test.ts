@@ -13,6 +13,8 @@ import { verifyProduction, verifyProductionArchive } from '../../src/foia/verify
 import { PROJECT_ROOT } from '../../src/paths.js'
 import { testApp } from '../helpers/app.js'
 import { sealNow } from '../factories/ledger.js'
+import { manualClock } from '../factories/clock.js'
+import { productionProof } from '../../src/foia/production-proof.js'
 import { tarMembers, websiteComments } from './helpers.js'
 
 const run = promisify(execFile)
@@ -505,6 +507,29 @@ t.test('a production is never served before the proof of its own entry exists: 4
   t.match(await verifyProductionArchive(file, { trustedKeys: [app.ledger.signingKey.verifierKey] }), { ok: true, records: 1, proven: { leafIndex: Number } })
   const again = await app.inject({ method: 'GET', url: p.downloadUrl, headers: clerk })
   t.same(again.rawPayload, late.rawPayload, 'every download is the same bytes')
+})
+
+t.test("a production's proof is against the first checkpoint of its size, so it is the same bytes after a fresh checkpoint of that tree", async (t) => {
+  const start = new Date('2026-11-16T10:00:00Z')
+  const clock = manualClock(start)
+  const { app, token } = await testApp(t, { clock, env: { FOIA_PRODUCTIONS_DIR: fresh() } })
+  const clerk = { authorization: `Bearer ${token('records_clerk')}` }
+  const [id] = await websiteComments(app, [{ text: 'Please plow Court Street' }])
+  const created = await app.inject({ method: 'POST', url: '/v1/foia/requests', headers: clerk, payload: { requester: { name: 'A resident' }, receivedOn: '2026-11-16', description: 'x', commercial: false } })
+  const requestId = created.json().id
+  await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/records`, headers: clerk, payload: { commentIds: [id] } })
+  await sealNow(app)
+  t.equal((await app.inject({ method: 'POST', url: `/v1/foia/requests/${requestId}/productions`, headers: clerk })).statusCode, 201)
+  await sealNow(app)
+  const production = await app.db.prisma.foiaProduction.findFirstOrThrow({ where: { requestId } })
+  const first = await productionProof(app.db.pool, production)
+  t.ok(first, 'sealed: the proof exists')
+  // Two hours with nothing appended: the sealer signs the same tree again (LEDGER_MAX_CHECKPOINT_AGE).
+  const size = Number((await app.db.pool.query<{ n: string }>('SELECT max(tree_size)::text AS n FROM ledger_checkpoint')).rows[0]!.n)
+  await clock.set(new Date(start.getTime() + 2 * 3_600_000))
+  await sealNow(app)
+  t.equal(Number((await app.db.pool.query<{ n: string }>('SELECT count(*)::text AS n FROM ledger_checkpoint WHERE tree_size = $1', [size])).rows[0]!.n), 2, 'a fresh checkpoint of the same tree')
+  t.same(await productionProof(app.db.pool, production), first, 'the same proof, checkpoint note included')
 })
 
 t.test('a record withheld in full is listed as withheld with its exemption, and none of it is produced', async (t) => {
