@@ -157,6 +157,20 @@ export const EnvSchema = z
       .describe('allow: send over smtp:// without STARTTLS when the relay offers none (credentials and messages in clear; only for a relay on the same host). refuse: such a message fails.'),
     NOTICE_FROM_EMAIL: z.preprocess(emptyAsUndefined, z.email().default('no-reply@townsquare.invalid')).describe('From address of e-mailed notices.'),
     MODERATION_CLAIM_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(240).default(15)).describe('How long a claim on a review item lasts.'),
+    MODERATION_SELF_CORRECTION_MINUTES: z
+      .preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(240).default(10))
+      .describe(
+        'A moderator may restore their own removal or hide within this many minutes of it, and only while its notice has not reached the author; otherwise another person restores it (0: never). docs/moderation.md, "Who may undo a decision".',
+      ),
+    APPEAL_REVIEWER: z
+      .preprocess(emptyAsUndefined, z.enum(['not-decider', 'not-involved']).default('not-decider'))
+      .describe("Who may decide an appeal: not-decider, any tst_admin other than the person who made the decision appealed; not-involved, any tst_admin who made no decision on the comment."),
+    NOTICE_CHANNEL_X: z
+      .preprocess(emptyAsUndefined, z.enum(['public-reply', 'appeal-page']).default('public-reply'))
+      .describe('X cannot message an author: public-reply, a short public reply pointing to the appeal page with the reference; appeal-page, no platform notice (the notice is published under its reference and the decision records that the author was not told).'),
+    NOTICE_CHANNEL_LINKEDIN: z
+      .preprocess(emptyAsUndefined, z.enum(['public-reply', 'appeal-page']).default('public-reply'))
+      .describe('LinkedIn cannot message a commenter: public-reply or appeal-page, as NOTICE_CHANNEL_X.'),
     APPEAL_WINDOW_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(365).default(30)).describe('How long after a decision its author may appeal.'),
     DISPOSAL_NOTICE_DAYS: z
       .preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(365).default(30))
@@ -262,7 +276,13 @@ export interface Config {
   }
   platforms: PlatformApiConfig
   smtp: MailConfig | null
-  moderation: { claimMinutes: number; appealWindowDays: number }
+  moderation: {
+    claimMinutes: number
+    appealWindowDays: number
+    selfCorrectionMinutes: number
+    appealReviewer: 'not-decider' | 'not-involved'
+    noticeChannels: { x: 'public-reply' | 'appeal-page'; linkedin: 'public-reply' | 'appeal-page' }
+  }
   retention: { disposalNoticeDays: number }
   jobs: { enabled: boolean; concurrency: number; maxAttempts: number; reconcileSchedule: string | null }
   foia: { holidaysFile: string | null; extraHolidays: string[]; productionsDir: string; sealWaitMs: number }
@@ -366,7 +386,13 @@ export function loadConfig(
       website: env.WEBSITE_API_URL && env.WEBSITE_API_TOKEN ? { baseUrl: env.WEBSITE_API_URL, token: env.WEBSITE_API_TOKEN } : null,
     },
     smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.NOTICE_FROM_EMAIL, caFile: env.SMTP_CA_FILE ?? null, plaintext: env.SMTP_PLAINTEXT === 'allow' } : null,
-    moderation: { claimMinutes: env.MODERATION_CLAIM_MINUTES, appealWindowDays: env.APPEAL_WINDOW_DAYS },
+    moderation: {
+      claimMinutes: env.MODERATION_CLAIM_MINUTES,
+      appealWindowDays: env.APPEAL_WINDOW_DAYS,
+      selfCorrectionMinutes: env.MODERATION_SELF_CORRECTION_MINUTES,
+      appealReviewer: env.APPEAL_REVIEWER,
+      noticeChannels: { x: env.NOTICE_CHANNEL_X, linkedin: env.NOTICE_CHANNEL_LINKEDIN },
+    },
     retention: { disposalNoticeDays: env.DISPOSAL_NOTICE_DAYS },
     jobs: {
       enabled: env.JOBS === 'on',

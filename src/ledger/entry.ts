@@ -12,6 +12,8 @@ export const LEDGER_KINDS = [
   'moderation.decision',
   'platform.action',
   'notice.delivery',
+  'platform.action.retried',
+  'platform.action.resolved',
   'appeal.filed',
   'appeal.decided',
   'retention.schedule_set',

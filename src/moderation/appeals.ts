@@ -5,8 +5,12 @@ import { appendEntries, type Clock } from '../ledger/append.js'
 import { ConflictError, NotFoundError } from '../plugins/errors.js'
 import type { Platform } from '../webhooks/platforms/index.js'
 import { appealReferenceDigest, canonicalAppealReference } from './appeal-reference.js'
-import { recordDecision } from './decisions.js'
-import { RESTORED_NOTICE } from './notices.js'
+import { DEFAULT_POLICY } from '../policy/default-policy.js'
+import type { PolicyResolver } from '../policy/effective.js'
+import type { PolicyVersionContent } from '../policy/rules.js'
+import { enqueueActions, recordDecision, type RecordDeps } from './decisions.js'
+import { DEFAULT_NOTICE_CHANNELS, planNotice, planRecord } from './notice-channels.js'
+import { noticeFor, shortNotice } from './notices.js'
 
 /** The one answer to a reference that is not in use: the same whether it never existed or was mistyped. */
 export class UnknownReferenceError extends NotFoundError {
@@ -61,6 +65,9 @@ export interface AppealStatus {
   appealableUntil: Date
   filedAt: Date | null
   appealDecidedAt: Date | null
+  notice: string | null
+  noticeDelivery: unknown
+  outcome: string | null
 }
 
 /** What the holder of a reference may know: where the appeal stands, with dates; nothing about anyone else. */
@@ -68,43 +75,78 @@ export async function appealStatus(tx: Tx, reference: string, deps: { clock: Clo
   const decision = await decisionByReference(tx, reference)
   const appeal = await tx.appeal.findUnique({ where: { decisionId: decision.id } })
   const appealableUntil = deadlineOf(decision, deps.windowDays)
-  const base = { decidedAt: decision.decidedAt, appealableUntil }
-  if (appeal) return { ...base, status: appeal.status as 'open' | 'upheld' | 'reversed', filedAt: appeal.filedAt, appealDecidedAt: appeal.decidedAt }
+  const base = { decidedAt: decision.decidedAt, appealableUntil, notice: decision.noticeText, noticeDelivery: decision.noticeDelivery ?? null }
+  if (appeal) return { ...base, status: appeal.status as 'open' | 'upheld' | 'reversed', filedAt: appeal.filedAt, appealDecidedAt: appeal.decidedAt, outcome: appeal.outcomeText }
   const later = await tx.moderationDecision.findFirst({ where: { commentId: decision.commentId, decidedAt: { gt: decision.decidedAt } } })
-  return { ...base, status: later || deps.clock() > appealableUntil ? 'closed' : 'not_filed', filedAt: null, appealDecidedAt: null }
+  return { ...base, status: later || deps.clock() > appealableUntil ? 'closed' : 'not_filed', filedAt: null, appealDecidedAt: null, outcome: null }
+}
+
+/** The rule that says who may decide an appeal (APPEAL_REVIEWER), named in the refusal. */
+export class AppealReviewerError extends ConflictError {
+  constructor(detail: string) {
+    super(detail, 'appeal-reviewer')
+  }
+}
+
+export interface AppealDeps extends RecordDeps {
+  /** APPEAL_REVIEWER: not-decider (default) or not-involved. */
+  appealReviewer?: 'not-decider' | 'not-involved'
+  resolver: PolicyResolver
 }
 
 /**
- * A tst_admin decides an appeal with a reason. Upholding records the outcome; reversing also
- * records a restore decision that unhides the comment where it was hidden and notifies the author.
+ * A tst_admin decides an appeal with a reason; never the person whose decision is appealed
+ * (APPEAL_REVIEWER=not-decider), nor, with not-involved, anyone who made a decision on the comment.
+ * Upholding records the outcome and sends the author the "appeal upheld" notice; reversing records
+ * a restore decision whose notice is the "appeal reversed" one (unhiding the comment where it was
+ * hidden). The outcome goes over the channels the platform allows for a second message
+ * (src/moderation/notice-channels.ts), by e-mail to the appellant's contact when it is an address,
+ * and is published under the reference.
  */
 export async function decideAppeal(
   tx: Tx,
   actor: string,
   appealId: string,
   input: { outcome: 'uphold' | 'reverse'; reason: string },
-  deps: { clock: Clock; maxAttempts: number },
+  deps: AppealDeps,
 ): Promise<Appeal> {
   await tx.$executeRaw`SELECT 1 FROM appeal WHERE id = ${appealId}::uuid FOR UPDATE`
   const appeal = await tx.appeal.findUnique({ where: { id: appealId } })
   if (!appeal) throw new NotFoundError(`No appeal ${appealId}.`)
   if (appeal.status !== 'open') throw new ConflictError(`Appeal ${appealId} was decided already (${appeal.status}).`, 'appeal-decided')
+  const original = await tx.moderationDecision.findUniqueOrThrow({ where: { id: appeal.decisionId } })
+  const rule = deps.appealReviewer ?? 'not-decider'
+  if (original.actor === actor) {
+    throw new AppealReviewerError(
+      `You made the decision appealed; another tst_admin must decide the appeal (APPEAL_REVIEWER=${rule}: ${rule === 'not-decider' ? 'any tst_admin other than the person who made the decision' : 'any tst_admin who made no decision on the comment'}).`,
+    )
+  }
+  if (rule === 'not-involved') {
+    const involved = await tx.moderationDecision.findFirst({ where: { commentId: appeal.commentId, actor } })
+    if (involved) throw new AppealReviewerError(`You made a decision on this comment (${involved.action}); a tst_admin who made none must decide the appeal (APPEAL_REVIEWER=not-involved).`)
+  }
   const now = deps.clock()
+  const comment = await tx.comment.findUniqueOrThrow({ where: { id: appeal.commentId } })
+  const platform = comment.platform as Platform
+  const event = await tx.commentEvent.findUniqueOrThrow({ where: { id: original.eventId } })
+  const version = original.policyVersionId ? await tx.policyVersion.findUnique({ where: { id: original.policyVersionId } }) : null
+  const content = (version?.content ?? DEFAULT_POLICY) as PolicyVersionContent
+  const kind = input.outcome === 'reverse' ? 'appealReversed' : 'appealUpheld'
+  const outcomeText = noticeFor(content, kind, original.ruleCodes, platform)
+  const outcomeShort = shortNotice(content, kind, original.ruleCodes)
   let reversalDecisionId: string | null = null
+  let outcomeDelivery: ReturnType<typeof planRecord>
   if (input.outcome === 'reverse') {
-    const original = await tx.moderationDecision.findUniqueOrThrow({ where: { id: appeal.decisionId } })
-    const comment = await tx.comment.findUniqueOrThrow({ where: { id: appeal.commentId } })
-    const event = await tx.commentEvent.findUniqueOrThrow({ where: { id: original.eventId } })
     const restored = await recordDecision(
       tx,
       {
         commentId: appeal.commentId,
         eventId: original.eventId,
         commentVersionEntryId: event.ledgerEntryId,
-        platform: comment.platform as Platform,
+        platform,
         authorEmail: comment.authorEmail,
         policyVersionId: original.policyVersionId,
-        policyVersion: null,
+        policyVersion: version?.version ?? null,
         actor,
         automatic: false,
         action: 'restore',
@@ -113,12 +155,39 @@ export async function decideAppeal(
         ruleCodes: original.ruleCodes,
         evidence: { appealId, reversedDecisionId: original.id },
         note: input.reason,
-        noticeText: RESTORED_NOTICE,
+        noticeText: outcomeText,
+        noticeShortText: outcomeShort,
+        postedAt: comment.firstPlatformAt,
+        followUp: true,
+        appealId,
+        appealContact: appeal.contact,
         context: { appealId, reversedDecisionId: original.id },
       },
       deps,
     )
     reversalDecisionId = restored.decisionId
+    const row = await tx.moderationDecision.findUniqueOrThrow({ where: { id: restored.decisionId } })
+    outcomeDelivery = row.noticeDelivery as ReturnType<typeof planRecord>
+  } else {
+    const plan = planNotice({
+      platform,
+      postedAt: comment.firstPlatformAt,
+      now,
+      fullText: outcomeText,
+      shortText: outcomeShort,
+      authorEmail: comment.authorEmail,
+      followUp: true,
+      appealContact: appeal.contact,
+      channels: deps.noticeChannels ?? DEFAULT_NOTICE_CHANNELS,
+    })
+    outcomeDelivery = planRecord(plan)
+    await enqueueActions(
+      tx,
+      { decisionId: original.id, commentId: appeal.commentId, platform, appealId },
+      plan.deliveries.map((d) => ({ operation: d.operation, text: d.text })),
+      now,
+      deps.maxAttempts,
+    )
   }
   const [entry] = await appendEntries(
     tx,
@@ -127,12 +196,21 @@ export async function decideAppeal(
         kind: 'appeal.decided',
         subject: appeal.commentId,
         actor,
-        payload: { appealId, decisionId: appeal.decisionId, outcome: input.outcome, reason: input.reason, reversalDecisionId },
+        payload: { appealId, decisionId: appeal.decisionId, outcome: input.outcome, reason: input.reason, reversalDecisionId, outcomeText, outcomeDelivery },
       },
     ],
   )
   return tx.appeal.update({
     where: { id: appealId },
-    data: { status: input.outcome === 'reverse' ? 'reversed' : 'upheld', decidedAt: now, decidedBy: actor, reason: input.reason, decidedEntryId: entry!.id, reversalDecisionId },
+    data: {
+      status: input.outcome === 'reverse' ? 'reversed' : 'upheld',
+      decidedAt: now,
+      decidedBy: actor,
+      reason: input.reason,
+      decidedEntryId: entry!.id,
+      reversalDecisionId,
+      outcomeText,
+      outcomeDelivery: outcomeDelivery as object,
+    },
   })
 }

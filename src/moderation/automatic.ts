@@ -1,5 +1,4 @@
 import { asSql, type Queryable, type SqlClient } from '../db/sql.js'
-import type { Clock } from '../ledger/append.js'
 import type { EffectiveVersion, PolicyResolver } from '../policy/effective.js'
 import { evaluate, EVALUATOR_VERSION } from '../policy/evaluate.js'
 import type { Evaluation, RuleMatch } from '../policy/rules.js'
@@ -10,7 +9,8 @@ import type { ModerationStatusValue } from '../comments/schemas.js'
 import { recordDecision } from './decisions.js'
 import { slices } from '../kernel/slices.js'
 import { newAppealReference } from './appeal-reference.js'
-import { noticeFor } from './notices.js'
+import { noticeFor, noticeKindOf, shortNotice } from './notices.js'
+import type { RecordDeps } from './decisions.js'
 import { openReviewItems, type ReviewItemInput } from './queue.js'
 import { removalActionFor } from './platforms.js'
 
@@ -206,7 +206,7 @@ export async function applyPolicy(
   events: readonly NewCommentEvent[],
   results: ReadonlyMap<string, VersionResult | null>,
   created: ReadonlySet<string>,
-  deps: { clock: Clock; maxAttempts: number },
+  deps: RecordDeps,
 ): Promise<AutomaticOutcome[]> {
   const sql = asSql(tx)
   const versions = events.filter((e) => e.event.kind === 'created' || e.event.kind === 'edited')
@@ -239,6 +239,7 @@ export async function applyPolicy(
   for (const { e, version, removing } of removals) {
     const action = removalActionFor(e.event.platform)
     const appealReference = newAppealReference()
+    const codes = removing.map((m) => m.ruleCode)
     const recorded = await recordDecision(
       tx,
       {
@@ -256,7 +257,10 @@ export async function applyPolicy(
         ruleCodes: removing.map((m) => m.ruleCode),
         evidence: removing,
         note: null,
-        noticeText: noticeFor(version.content, removing, e.event.platform, appealReference),
+        noticeText: noticeFor(version.content, noticeKindOf(action), codes, e.event.platform, appealReference),
+        noticeShortText: shortNotice(version.content, noticeKindOf(action), codes, appealReference),
+        // Meta's 7-day window for a private reply runs from the comment; an edit is no later than that.
+        postedAt: new Date(e.event.platformTime),
         appealReference,
       },
       deps,

@@ -7,7 +7,8 @@ import type { PolicyResolver } from '../policy/effective.js'
 import { ConflictError, NotFoundError, ProblemError, ValidationProblem } from '../plugins/errors.js'
 import type { Platform } from '../webhooks/platforms/index.js'
 import { appealReferenceDigest, canonicalAppealReference, newAppealReference } from './appeal-reference.js'
-import { noticeFor } from './notices.js'
+import { DEFAULT_NOTICE_CHANNELS, planNotice, planRecord, type NoticeChannels } from './notice-channels.js'
+import { noticeFor, noticeKindOf, SAMPLE_APPEAL_REFERENCE, shortNotice } from './notices.js'
 import { enqueuePlatformAction } from './jobs.js'
 import { PLATFORM_CAPABILITIES } from './platforms.js'
 import { assertNotClaimedByOther } from './queue.js'
@@ -32,8 +33,17 @@ export interface DecisionRecord {
   ruleCodes: string[]
   evidence: unknown
   note: string | null
-  /** The exact notice the author receives, or null when none is sent. */
+  /** The notice, in full (published under the appeal reference), or null when none is sent. */
   noticeText: string | null
+  /** The short form for a public reply (X, LinkedIn); default noticeText. */
+  noticeShortText?: string
+  /** When the comment was posted (Facebook and Instagram reply privately within 7 days of it). */
+  postedAt: Date
+  /** A second message about the comment (a restore, an appeal's outcome): Meta allows one private reply. */
+  followUp?: boolean
+  /** The appeal whose outcome this decision's notice carries, and the appellant's contact (e-mailed when an address). */
+  appealId?: string
+  appealContact?: string | null
   /**
    * The appeal reference in the notice of a remove or hide (src/moderation/appeal-reference.ts);
    * its digest is stored here, so that only the notice's reader can file the appeal.
@@ -57,9 +67,31 @@ const STATUS_AFTER: Record<DecisionAction, ModerationStatusValue> = { remove: 'r
  * the decision row, and the platform actions and notices to carry out, each enqueued as a job in
  * the same transaction, so a decision is never recorded without its follow-up or the reverse.
  */
-export async function recordDecision(tx: Queryable, d: DecisionRecord, deps: { clock: Clock; maxAttempts: number }): Promise<RecordedDecision> {
+export interface RecordDeps {
+  clock: Clock
+  maxAttempts: number
+  /** NOTICE_CHANNEL_X and NOTICE_CHANNEL_LINKEDIN; default public-reply. */
+  noticeChannels?: NoticeChannels
+}
+
+export async function recordDecision(tx: Queryable, d: DecisionRecord, deps: RecordDeps): Promise<RecordedDecision> {
   const now = deps.clock()
   const decisionId = randomUUID()
+  const plan =
+    d.noticeText === null
+      ? null
+      : planNotice({
+          platform: d.platform,
+          postedAt: d.postedAt,
+          now,
+          fullText: d.noticeText,
+          shortText: d.noticeShortText ?? d.noticeText,
+          authorEmail: d.authorEmail,
+          followUp: d.followUp === true,
+          appealContact: d.appealContact ?? null,
+          channels: deps.noticeChannels ?? DEFAULT_NOTICE_CHANNELS,
+        })
+  const noticeDelivery = plan ? planRecord(plan) : null
   const appealable = (d.action === 'remove' || d.action === 'hide') && d.noticeText !== null
   const reference = d.appealReference === undefined ? null : canonicalAppealReference(d.appealReference)
   // A programming error, never the caller's input: an appealable notice without its reference could never be appealed.
@@ -88,6 +120,7 @@ export async function recordDecision(tx: Queryable, d: DecisionRecord, deps: { c
           evidence: d.evidence,
           note: d.note,
           noticeText: d.noticeText,
+          noticeDelivery,
           ...(d.context ?? {}),
         },
       },
@@ -96,8 +129,8 @@ export async function recordDecision(tx: Queryable, d: DecisionRecord, deps: { c
   const sql = asSql(tx)
   await sql.query(
     `INSERT INTO moderation_decision (id, comment_id, event_id, policy_version_id, actor, automatic, action, platform_action, rule_codes,
-                                      evidence, note, notice_text, ledger_entry_id, decided_at)
-     VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6, $7, $8, $9::text[], $10::jsonb, $11, $12, $13::uuid, $14)`,
+                                      evidence, note, notice_text, ledger_entry_id, decided_at, notice_delivery)
+     VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6, $7, $8, $9::text[], $10::jsonb, $11, $12, $13::uuid, $14, $15::jsonb)`,
     [
       decisionId,
       d.commentId,
@@ -113,6 +146,7 @@ export async function recordDecision(tx: Queryable, d: DecisionRecord, deps: { c
       d.noticeText,
       entry!.id,
       now,
+      noticeDelivery === null ? null : JSON.stringify(noticeDelivery),
     ],
   )
 
@@ -121,23 +155,10 @@ export async function recordDecision(tx: Queryable, d: DecisionRecord, deps: { c
     await sql.query(`INSERT INTO appeal_reference (reference_sha256, decision_id, created_at) VALUES ($1, $2::uuid, $3)`, [appealReferenceDigest(reference), decisionId, now])
   }
 
-  const operations: string[] = []
-  if (d.platformAction !== 'none') operations.push(d.platformAction)
-  if (d.noticeText) {
-    operations.push('reply')
-    if (d.platform === 'website' && d.authorEmail) operations.push('email')
-  }
-  const actionIds: string[] = []
-  for (const operation of operations) {
-    const id = randomUUID()
-    await sql.query(
-      `INSERT INTO platform_action (id, decision_id, comment_id, platform, operation, status, created_at)
-       VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, 'pending', $6)`,
-      [id, decisionId, d.commentId, d.platform, operation, now],
-    )
-    await enqueuePlatformAction(tx, id, deps.maxAttempts)
-    actionIds.push(id)
-  }
+  const operations: Array<{ operation: string; text: string | null }> = []
+  if (d.platformAction !== 'none') operations.push({ operation: d.platformAction, text: null })
+  for (const delivery of plan?.deliveries ?? []) operations.push({ operation: delivery.operation, text: delivery.text })
+  const actionIds = await enqueueActions(tx, { decisionId, commentId: d.commentId, platform: d.platform, appealId: d.appealId ?? null }, operations, now, deps.maxAttempts)
 
   await sql.query(`UPDATE comment SET moderation_status = $2, updated_at = $3 WHERE id = $1::uuid`, [d.commentId, STATUS_AFTER[d.action], now])
   await sql.query(
@@ -145,6 +166,29 @@ export async function recordDecision(tx: Queryable, d: DecisionRecord, deps: { c
     [d.commentId, now],
   )
   return { decisionId, ledgerEntryId: entry!.id, actionIds }
+}
+
+/** Inserts platform actions (and notice deliveries, with their exact text) and enqueues their jobs. */
+export async function enqueueActions(
+  tx: Queryable,
+  owner: { decisionId: string; commentId: string; platform: Platform; appealId: string | null },
+  operations: Array<{ operation: string; text: string | null }>,
+  now: Date,
+  maxAttempts: number,
+): Promise<string[]> {
+  const sql = asSql(tx)
+  const ids: string[] = []
+  for (const { operation, text } of operations) {
+    const id = randomUUID()
+    await sql.query(
+      `INSERT INTO platform_action (id, decision_id, comment_id, platform, operation, status, created_at, text, appeal_id)
+       VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5, 'pending', $6, $7, $8::uuid)`,
+      [id, owner.decisionId, owner.commentId, owner.platform, operation, now, text, owner.appealId],
+    )
+    await enqueuePlatformAction(tx, id, maxAttempts)
+    ids.push(id)
+  }
+  return ids
 }
 
 export class StaleVersionError extends ConflictError {
@@ -169,19 +213,36 @@ export interface DecisionInput {
   note?: string | undefined
 }
 
-/**
- * A decision by a person. A removal or hide must cite at least one rule of the policy version in
- * force when the version decided on was posted; a decision on a version that is no longer current,
- * or on a comment another moderator has claimed, is refused (409).
- */
-export async function decide(
-  tx: Tx,
-  actor: string,
-  commentId: string,
-  input: DecisionInput,
-  deps: { clock: Clock; resolver: PolicyResolver; maxAttempts: number },
-): Promise<RecordedDecision & { action: DecisionAction; platformAction: PlatformActionName; noticeText: string | null }> {
-  await tx.$executeRaw`SELECT 1 FROM comment WHERE id = ${commentId}::uuid FOR UPDATE`
+export interface DecideDeps extends RecordDeps {
+  resolver: PolicyResolver
+  /** MODERATION_SELF_CORRECTION_MINUTES (default 10). */
+  selfCorrectionMinutes?: number
+}
+
+/** A moderator undoing their own decision outside the rule (docs/moderation.md, "Who may undo a decision"). */
+export class SelfReversalError extends ConflictError {
+  constructor(detail: string) {
+    super(detail, 'self-reversal')
+  }
+}
+
+/** What a proposed decision would do and say: the same computation as decide(), nothing recorded. */
+export interface ProposedDecision {
+  action: DecisionAction
+  platformAction: PlatformActionName
+  policyVersionId: string | null
+  policyVersion: number | null
+  ruleCodes: string[]
+  /** The notice as it would be recorded and published under the reference (a sample reference in place of the author's). */
+  noticeText: string | null
+  /** Each delivery and its exact text; platformNotTold says why the platform would not tell the author. */
+  deliveries: Array<{ channel: string; operation: string; text: string; to?: 'author' | 'appellant' }>
+  platformNotTold: string | null
+  /** The decision in force that this one would repeat: deciding it again changes nothing. */
+  sameAsDecisionId: string | null
+}
+
+async function prepare(tx: Tx, actor: string, commentId: string, input: DecisionInput, deps: DecideDeps, appealReference: string | undefined) {
   const comment = await tx.comment.findUnique({ where: { id: commentId } })
   if (!comment) throw new NotFoundError(`No comment ${commentId}.`)
   if (comment.byCity) throw new ConflictError("The city's own comments are recorded, not moderated.", 'city-comment')
@@ -193,13 +254,14 @@ export async function decide(
   if (!latest) throw new ConflictError('The comment has no text version to decide on.', 'no-version')
   if (latest.id !== input.versionId) throw new StaleVersionError(input.versionId, latest.id)
   const now = deps.clock()
-  await assertNotClaimedByOther(tx, actor, commentId, now)
 
   const [effective] = await deps.resolver.versionsAt(tx, [latest.platformTime])
   const ruleCodes = [...new Set(input.ruleCodes ?? [])]
+  const last = await tx.moderationDecision.findFirst({ where: { commentId }, orderBy: { decidedAt: 'desc' } })
   let platformAction: PlatformActionName = 'none'
   let noticeText: string | null = null
-  let appealReference: string | undefined
+  let noticeShortText: string | undefined
+  let followUp = false
   if (input.action === 'remove' || input.action === 'hide') {
     if (!PLATFORM_CAPABILITIES[platform][input.action]) throw new UnsupportedPlatformActionError(platform, input.action)
     if (ruleCodes.length === 0) {
@@ -215,37 +277,132 @@ export async function decide(
       )
     }
     platformAction = input.action === 'remove' ? 'delete' : 'hide'
-    appealReference = newAppealReference()
-    noticeText = noticeFor(effective.content, ruleCodes.map((ruleCode) => ({ ruleCode })), platform, appealReference)
+    const kind = noticeKindOf(input.action)
+    noticeText = noticeFor(effective.content, kind, ruleCodes, platform, appealReference)
+    noticeShortText = shortNotice(effective.content, kind, ruleCodes, appealReference)
   } else if (input.action === 'restore') {
-    const last = await tx.moderationDecision.findFirst({ where: { commentId }, orderBy: { decidedAt: 'desc' } })
     if (!last || (last.action !== 'remove' && last.action !== 'hide')) throw new ConflictError('Only a removed or hidden comment can be restored.', 'not-removed')
     // A hidden comment is unhidden; a deleted one cannot be brought back on the platform, only in the record.
     platformAction = last.platformAction === 'hide' ? 'unhide' : 'none'
+    if (last.actor === actor) await assertSelfCorrectionAllowed(tx, last, now, deps.selfCorrectionMinutes ?? 10)
+    // An author who was told of the removal is told of the restore, in the words of the same policy version.
+    if (last.noticeText !== null && effective) {
+      noticeText = noticeFor(effective.content, 'restored', last.ruleCodes, platform)
+      noticeShortText = shortNotice(effective.content, 'restored', last.ruleCodes)
+      followUp = true
+    }
   }
-  const evaluation = await tx.commentEvaluation.findUnique({ where: { eventId: latest.id } })
+  // The same decision as the one in force (same action, rules and policy version): nothing to do again.
+  const same =
+    last !== null &&
+    last.action === input.action &&
+    last.eventId === latest.id &&
+    last.policyVersionId === (effective?.id ?? null) &&
+    [...last.ruleCodes].sort().join('\u0000') === [...ruleCodes].sort().join('\u0000')
+      ? last
+      : null
+  return { comment, platform, latest, effective, ruleCodes, platformAction, noticeText, noticeShortText, followUp, now, same, last }
+}
+
+/**
+ * The self-correction rule: a moderator may restore their own removal or hide only within
+ * MODERATION_SELF_CORRECTION_MINUTES of it and while none of its notices has reached the author;
+ * after that, someone else decides (as for an appeal).
+ */
+async function assertSelfCorrectionAllowed(tx: Tx, last: { id: string; decidedAt: Date }, now: Date, minutes: number): Promise<void> {
+  const rule = `A moderator may undo their own decision only within ${minutes} minutes of it and before its notice reached the author (MODERATION_SELF_CORRECTION_MINUTES); otherwise another person must decide.`
+  if (minutes === 0) throw new SelfReversalError(`You made this decision; another person must restore it. ${rule}`)
+  if (now.getTime() - last.decidedAt.getTime() > minutes * 60_000) throw new SelfReversalError(`You made this decision more than ${minutes} minutes ago. ${rule}`)
+  const told = await tx.platformAction.findFirst({ where: { decisionId: last.id, operation: { in: ['reply', 'email'] }, status: 'succeeded' } })
+  if (told) throw new SelfReversalError(`The notice of your decision has reached the author already. ${rule}`)
+}
+
+/** The exact notice and deliveries a decision would produce, computed as decide() does; nothing is recorded. */
+export async function previewDecision(tx: Tx, actor: string, commentId: string, input: DecisionInput, deps: DecideDeps): Promise<ProposedDecision> {
+  const hasReference = input.action === 'remove' || input.action === 'hide'
+  const p = await prepare(tx, actor, commentId, input, deps, hasReference ? SAMPLE_APPEAL_REFERENCE : undefined)
+  const plan =
+    p.noticeText === null
+      ? null
+      : planNotice({
+          platform: p.platform,
+          postedAt: p.comment.firstPlatformAt,
+          now: p.now,
+          fullText: p.noticeText,
+          shortText: p.noticeShortText ?? p.noticeText,
+          authorEmail: p.comment.authorEmail,
+          followUp: p.followUp,
+          channels: deps.noticeChannels ?? DEFAULT_NOTICE_CHANNELS,
+        })
+  return {
+    action: input.action,
+    platformAction: p.platformAction,
+    policyVersionId: p.effective?.id ?? null,
+    policyVersion: p.effective?.version ?? null,
+    ruleCodes: p.ruleCodes,
+    noticeText: p.same ? null : p.noticeText,
+    deliveries: p.same ? [] : (plan?.deliveries ?? []).map((d) => ({ channel: d.channel, operation: d.operation, text: d.text, ...(d.to ? { to: d.to } : {}) })),
+    platformNotTold: p.same ? null : (plan?.platformNotTold ?? null),
+    sameAsDecisionId: p.same?.id ?? null,
+  }
+}
+
+/**
+ * A decision by a person. A removal or hide must cite at least one rule of the policy version in
+ * force when the version decided on was posted; a decision on a version that is no longer current,
+ * or on a comment another moderator has claimed, is refused (409). A decision identical to the one
+ * in force (same action, rules and policy version) records nothing and answers with that decision.
+ */
+export async function decide(
+  tx: Tx,
+  actor: string,
+  commentId: string,
+  input: DecisionInput,
+  deps: DecideDeps,
+): Promise<RecordedDecision & { action: DecisionAction; platformAction: PlatformActionName; noticeText: string | null; existing: boolean }> {
+  await tx.$executeRaw`SELECT 1 FROM comment WHERE id = ${commentId}::uuid FOR UPDATE`
+  const hasReference = input.action === 'remove' || input.action === 'hide'
+  const appealReference = hasReference ? newAppealReference() : undefined
+  const p = await prepare(tx, actor, commentId, input, deps, appealReference)
+  if (p.same) {
+    const actions = await tx.platformAction.findMany({ where: { decisionId: p.same.id }, select: { id: true } })
+    return {
+      decisionId: p.same.id,
+      ledgerEntryId: p.same.ledgerEntryId,
+      actionIds: actions.map((a) => a.id),
+      action: p.same.action as DecisionAction,
+      platformAction: p.same.platformAction as PlatformActionName,
+      noticeText: p.same.noticeText,
+      existing: true,
+    }
+  }
+  await assertNotClaimedByOther(tx, actor, commentId, p.now)
+  const evaluation = await tx.commentEvaluation.findUnique({ where: { eventId: p.latest.id } })
   const recorded = await recordDecision(
     tx,
     {
       commentId,
-      eventId: latest.id,
-      commentVersionEntryId: latest.ledgerEntryId,
-      platform,
-      authorEmail: comment.authorEmail,
-      policyVersionId: effective?.id ?? null,
-      policyVersion: effective?.version ?? null,
+      eventId: p.latest.id,
+      commentVersionEntryId: p.latest.ledgerEntryId,
+      platform: p.platform,
+      authorEmail: p.comment.authorEmail,
+      policyVersionId: p.effective?.id ?? null,
+      policyVersion: p.effective?.version ?? null,
       actor,
       automatic: false,
       action: input.action,
-      platformAction,
-      ruleCodes,
+      platformAction: p.platformAction,
+      ruleCodes: p.ruleCodes,
       // What the matcher found for this version, if anything: the moderator's decision is compared with it.
-      evidence: { cited: ruleCodes, automaticEvaluation: evaluation ? { outcome: evaluation.outcome, matches: evaluation.matches } : null },
+      evidence: { cited: p.ruleCodes, automaticEvaluation: evaluation ? { outcome: evaluation.outcome, matches: evaluation.matches } : null },
       note: input.note ?? null,
-      noticeText,
+      noticeText: p.noticeText,
+      ...(p.noticeShortText !== undefined ? { noticeShortText: p.noticeShortText } : {}),
+      postedAt: p.comment.firstPlatformAt,
+      followUp: p.followUp,
       ...(appealReference ? { appealReference } : {}),
     },
     deps,
   )
-  return { ...recorded, action: input.action, platformAction, noticeText }
+  return { ...recorded, action: input.action, platformAction: p.platformAction, noticeText: p.noticeText, existing: false }
 }

@@ -9,6 +9,7 @@ import { appendEntries, type Clock } from '../ledger/append.js'
 import { runReconciliation } from '../records/reconcile.js'
 import type { Platform } from '../webhooks/platforms/index.js'
 import { sendMail } from '../mail/send.js'
+import { PRIVATE_REPLY_WINDOW_MS } from './notice-channels.js'
 import { openReviewItem } from './queue.js'
 import { performPlatformAction, PlatformNotConfiguredError, replyToAuthor, UnsupportedOperationError, type PlatformCallResult } from './platform-clients.js'
 
@@ -42,7 +43,14 @@ type Outcome =
 /** The retry decision lives here: a transient failure is retried until the last attempt. */
 class RetryLater extends Error {}
 
-async function attempt(deps: JobDeps, action: { operation: string; platform: string }, target: Parameters<typeof performPlatformAction>[1], noticeText: string | null, authorEmail: string | null): Promise<Outcome> {
+async function attempt(
+  deps: JobDeps,
+  action: { operation: string; platform: string },
+  target: Parameters<typeof performPlatformAction>[1],
+  noticeText: string | null,
+  recipient: string | null,
+  postedAt: Date,
+): Promise<Outcome> {
   const fromCall = (r: PlatformCallResult): Outcome => {
     if (r.ok) return { ok: true, detail: { request: r.request, status: r.status } }
     // Deleting what is already gone (the author deleted it, or a person did on the platform) is done.
@@ -55,13 +63,19 @@ async function attempt(deps: JobDeps, action: { operation: string; platform: str
       case 'hide':
       case 'unhide':
         return fromCall(await performPlatformAction(deps.config.platforms, target, action.operation))
-      case 'reply':
+      case 'reply': {
+        // Meta refuses a private reply after 7 days: said plainly rather than as the Graph API's error.
+        if ((target.platform === 'facebook' || target.platform === 'instagram') && deps.clock().getTime() - postedAt.getTime() > PRIVATE_REPLY_WINDOW_MS) {
+          return { ok: false, transient: false, error: 'a private reply is possible only within 7 days of the comment; the notice is published under its appeal reference', detail: {} }
+        }
         return fromCall(await replyToAuthor(deps.config.platforms, target, noticeText ?? ''))
-      case 'email': {
+      }
+      case 'email':
+      case 'email_appellant': {
         if (!deps.config.smtp) return { ok: false, transient: false, error: 'SMTP is not configured (SMTP_URL)', detail: {} }
-        if (!authorEmail) return { ok: false, transient: false, error: 'the author left no e-mail address', detail: {} }
-        const sent = await sendMail(deps.config.smtp, { to: authorEmail, subject: 'About your comment on the City website', text: noticeText ?? '' })
-        return sent.ok ? { ok: true, detail: { to: authorEmail, messageId: sent.messageId } } : { ok: false, transient: sent.transient, error: sent.error, detail: { to: authorEmail } }
+        if (!recipient) return { ok: false, transient: false, error: action.operation === 'email' ? 'the author left no e-mail address' : 'the appellant left no e-mail address', detail: {} }
+        const sent = await sendMail(deps.config.smtp, { to: recipient, subject: 'About your comment to the City', text: noticeText ?? '' })
+        return sent.ok ? { ok: true, detail: { to: recipient, messageId: sent.messageId } } : { ok: false, transient: sent.transient, error: sent.error, detail: { to: recipient } }
       }
       default:
         return { ok: false, transient: false, error: `unknown operation ${action.operation}`, detail: {} }
@@ -93,7 +107,13 @@ export async function performAction(deps: JobDeps, actionId: string, job: { atte
     parentExternalId: comment.parentExternalId,
     authorId: comment.authorId,
   }
-  const outcome = await attempt(deps, action, target, decision.noticeText, comment.authorEmail)
+  const notice = action.operation === 'reply' || action.operation === 'email' || action.operation === 'email_appellant'
+  // The exact text of this delivery: its own (a short public reply, an appeal's outcome), else the decision's notice.
+  const text = notice ? (action.text ?? decision.noticeText) : null
+  let recipient: string | null = null
+  if (action.operation === 'email') recipient = comment.authorEmail
+  if (action.operation === 'email_appellant' && action.appealId) recipient = (await deps.prisma.appeal.findUnique({ where: { id: action.appealId } }))?.contact ?? null
+  const outcome = await attempt(deps, action, target, text, recipient, comment.firstPlatformAt)
   const final = outcome.ok || !outcome.transient || job.attempts >= job.maxAttempts
   await inTransaction(deps.prisma, async (tx) => {
     const now = deps.clock()
@@ -101,7 +121,7 @@ export async function performAction(deps: JobDeps, actionId: string, job: { atte
       tx,
       [
         {
-          kind: action.operation === 'reply' || action.operation === 'email' ? 'notice.delivery' : 'platform.action',
+          kind: notice ? 'notice.delivery' : 'platform.action',
           subject: action.commentId,
           actor: 'system',
           payload: {
@@ -112,6 +132,7 @@ export async function performAction(deps: JobDeps, actionId: string, job: { atte
             operation: action.operation,
             attempt: job.attempts,
             outcome: outcome.ok ? 'succeeded' : final ? 'failed' : 'failed_will_retry',
+            ...(notice ? { text, ...(action.appealId ? { appealId: action.appealId } : {}) } : {}),
             ...(outcome.ok ? {} : { error: outcome.error, transient: outcome.transient }),
             ...outcome.detail,
           },
@@ -121,7 +142,8 @@ export async function performAction(deps: JobDeps, actionId: string, job: { atte
     await tx.platformAction.update({
       where: { id: actionId },
       data: {
-        attempts: job.attempts,
+        // A retry by staff starts a new job: the action's count goes on from where it was.
+        attempts: { increment: 1 },
         status: outcome.ok ? 'succeeded' : final ? 'failed' : 'pending',
         lastError: outcome.ok ? null : outcome.error,
         completedAt: final ? now : null,

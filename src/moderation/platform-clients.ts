@@ -317,9 +317,11 @@ function buildNotice(config: PlatformApiConfig, target: PlatformTarget, text: st
       return { ...base, url, token: c.pageToken, body: json({ recipient: { comment_id: target.externalId }, message: { text: requireText(text) } }) }
     }
     case 'instagram': {
+      // A private reply (Instagram messaging): one message to the commenter, within 7 days of the comment.
       const c = configured(config, 'instagram')
-      const url = joinUrl(c.baseUrl, `${segment(target.externalId, 'Instagram comment id')}/replies`)
-      return { ...base, url, token: c.accessToken, body: form({ message: requireText(text) }) }
+      segment(target.externalId, 'Instagram comment id')
+      const url = joinUrl(c.baseUrl, `${segment(target.account, 'Instagram account id')}/messages`)
+      return { ...base, url, token: c.accessToken, body: json({ recipient: { comment_id: target.externalId }, message: { text: requireText(text) } }) }
     }
     case 'x': {
       const c = configured(config, 'x')
@@ -364,7 +366,7 @@ export async function performPlatformAction(
 
 /**
  * Delivers the notice to the comment's author where the platform allows it: a private reply on
- * Facebook, a public reply on Instagram, X and LinkedIn, the website's notice endpoint. Rejects like
+ * Facebook and Instagram, a public reply on X and LinkedIn, the website's notice endpoint. Rejects like
  * performPlatformAction; never truncates the text (the platform refuses a text that is too long,
  * e.g. X's 280 characters, and that is a permanent failure).
  */

@@ -11,7 +11,8 @@ import { actorOf, type Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
 import { ledgerCheckView, reconcileComments } from '../records/reconcile.js'
 import { appealStatus, decideAppeal, fileAppeal } from './appeals.js'
-import { decide } from './decisions.js'
+import { decide, previewDecision } from './decisions.js'
+import { resolvePlatformAction, retryPlatformAction } from './platform-actions.js'
 import { claimItem, listQueue, releaseItem } from './queue.js'
 import * as S from './schemas.js'
 
@@ -33,11 +34,24 @@ function decisionBody(d: ModerationDecision, actions: PlatformAction[]): z.infer
     ruleCodes: d.ruleCodes,
     note: d.note,
     noticeText: d.noticeText,
+    noticeDelivery: (d.noticeDelivery ?? null) as z.infer<typeof S.Decision>['noticeDelivery'],
     ledgerEntryId: d.ledgerEntryId,
     decidedAt: d.decidedAt.toISOString(),
-    actions: actions
-      .filter((a) => a.decisionId === d.id)
-      .map((a) => ({ id: a.id, operation: a.operation as ActionSummary['operation'], status: a.status as ActionSummary['status'], attempts: a.attempts, lastError: a.lastError })),
+    actions: actions.filter((a) => a.decisionId === d.id).map(actionBody),
+  }
+}
+
+function actionBody(a: PlatformAction): ActionSummary {
+  return {
+    id: a.id,
+    operation: a.operation as ActionSummary['operation'],
+    status: a.status as ActionSummary['status'],
+    attempts: a.attempts,
+    lastError: a.lastError,
+    text: a.text,
+    appealId: a.appealId,
+    resolvedBy: a.resolvedBy,
+    resolution: a.resolution,
   }
 }
 
@@ -54,13 +68,22 @@ function appealBody(a: AppealRow): z.infer<typeof S.Appeal> {
     decidedBy: a.decidedBy,
     reason: a.reason,
     reversalDecisionId: a.reversalDecisionId,
+    outcomeText: a.outcomeText,
+    outcomeDelivery: (a.outcomeDelivery ?? null) as z.infer<typeof S.Appeal>['outcomeDelivery'],
   }
 }
 
 export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
   const prisma = app.db.prisma
   const actor = (request: FastifyRequest) => `user:${actorOf(request).sub}`
-  const deps = () => ({ clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts })
+  const deps = () => ({
+    clock: app.clock,
+    resolver: app.policy.resolver,
+    maxAttempts: app.config.jobs.maxAttempts,
+    noticeChannels: app.config.moderation.noticeChannels,
+    selfCorrectionMinutes: app.config.moderation.selfCorrectionMinutes,
+    appealReviewer: app.config.moderation.appealReviewer,
+  })
   // The public routes (appeals by reference) are rate limited per client address.
   await app.register(rateLimit, { global: false })
 
@@ -136,9 +159,14 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['moderation'],
         summary: 'Decide a comment: remove, hide, approve or restore; recorded in the ledger and carried out on the platform',
+        description:
+          'The notice follows the action taken (removed, hidden, restored), names each cited rule once in the words of the policy version in force, ' +
+          'and is recorded in the ledger exactly as sent. A decision identical to the one in force (same action, rules, policy version and comment version) ' +
+          'records nothing and sends nothing: the answer is 200 with that decision. Restoring one\'s own removal is allowed only within ' +
+          `${app.config.moderation.selfCorrectionMinutes} minutes and before its notice reached the author (409 self-reversal otherwise).`,
         params: S.CommentParams,
         body: S.DecisionInput,
-        response: { 201: S.Decision, 409: Problem, 422: Problem, ...errors },
+        response: { 200: S.Decision, 201: S.Decision, 409: Problem, 422: Problem, ...errors },
       },
     },
     async (request, reply) => {
@@ -146,10 +174,59 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
         const recorded = await decide(tx, actor(request), request.params.id, request.body, deps())
         const decision = await tx.moderationDecision.findUniqueOrThrow({ where: { id: recorded.decisionId } })
         const actions = await tx.platformAction.findMany({ where: { decisionId: decision.id }, orderBy: { createdAt: 'asc' } })
-        return decisionBody(decision, actions)
+        return { body: decisionBody(decision, actions), existing: recorded.existing }
       })
-      return reply.status(201).send(result)
+      return reply.status(result.existing ? 200 : 201).send(result.body)
     },
+  )
+
+  app.post(
+    '/comments/:id/decisions/preview',
+    {
+      config: { access: MODERATORS },
+      schema: {
+        tags: ['moderation'],
+        summary: 'The exact notice and deliveries a proposed decision would produce, before it is made (nothing is recorded)',
+        description:
+          'Computed as the decision itself would be: the same policy version, rules, templates and notice channels. The author\'s appeal reference, ' +
+          'which only the real decision creates, is shown as XXXXX-XXXXX. Refusals are those of the decision (stale version, unknown rule, unsupported action).',
+        params: S.CommentParams,
+        body: S.DecisionInput,
+        response: { 200: S.DecisionPreview, 409: Problem, 422: Problem, ...errors },
+      },
+    },
+    async (request) => inTransaction(prisma, (tx) => previewDecision(tx, actor(request), request.params.id, request.body, deps())),
+  )
+
+  app.post(
+    '/platform-actions/:actionId/retry',
+    {
+      config: { access: MODERATORS },
+      schema: {
+        tags: ['moderation'],
+        summary: 'Run a failed platform action again (recorded in the ledger; no new decision, no new notice)',
+        description: 'Only a failed action can be retried (409 otherwise). The retry is a ledger entry (platform.action.retried) and a new job; the comment leaves the queue once none of its actions is failed.',
+        params: S.ActionParams,
+        response: { 200: S.PlatformActionSummary, 409: Problem, ...errors },
+      },
+    },
+    async (request) => actionBody(await inTransaction(prisma, (tx) => retryPlatformAction(tx, actor(request), request.params.actionId, deps()))),
+  )
+
+  app.post(
+    '/platform-actions/:actionId/resolve',
+    {
+      config: { access: MODERATORS },
+      schema: {
+        tags: ['moderation'],
+        summary: 'Mark a failed platform action resolved by hand, with a reason (recorded in the ledger; no new decision, no new notice)',
+        description: 'For what was done in the platform\'s own app, or is no longer needed. Only a failed action (409 otherwise); recorded as platform.action.resolved with the reason.',
+        params: S.ActionParams,
+        body: S.ResolveInput,
+        response: { 200: S.PlatformActionSummary, 409: Problem, ...errors },
+      },
+    },
+    async (request) => actionBody(await inTransaction(prisma, (tx) => resolvePlatformAction(tx, actor(request), request.params.actionId, request.body.reason, deps()))),
   )
 
   app.get(
@@ -213,6 +290,9 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
         appealableUntil: found.appealableUntil.toISOString(),
         filedAt: iso(found.filedAt),
         appealDecidedAt: iso(found.appealDecidedAt),
+        notice: found.notice,
+        noticeDelivery: found.noticeDelivery as z.infer<typeof S.AppealStatus>['noticeDelivery'],
+        outcome: found.outcome,
       }
     },
   )
@@ -237,7 +317,11 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { access: ['tst_admin'] },
       schema: {
         tags: ['appeals'],
-        summary: 'Uphold or reverse a removal; a reversal restores the comment and notifies the author',
+        summary: 'Uphold or reverse a removal; the outcome is sent to the author and published under the reference; a reversal restores the comment',
+        description:
+          `Decided by a tst_admin other than the person whose decision is appealed (APPEAL_REVIEWER=${app.config.moderation.appealReviewer}); otherwise 409 appeal-reviewer naming the rule. ` +
+          'The outcome notice goes over the channels the platform allows for a second message (Facebook and Instagram allow one private reply per comment: none), ' +
+          "by e-mail to the appellant's contact when it is an address, and is recorded in the ledger like the notice.",
         params: S.AppealParams,
         body: S.AppealDecisionInput,
         response: { 200: S.Appeal, 409: Problem, ...errors },

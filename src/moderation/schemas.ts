@@ -42,13 +42,30 @@ export const DecisionInput = z
   })
   .meta({ id: 'DecisionRequest' })
 
-const PlatformActionSummary = z.object({
-  id: z.uuid(),
-  operation: z.enum(['delete', 'hide', 'unhide', 'reply', 'email']),
-  status: z.enum(['pending', 'succeeded', 'failed']),
-  attempts: z.number().int(),
-  lastError: z.string().nullable(),
-})
+export const PlatformActionSummary = z
+  .object({
+    id: z.uuid(),
+    operation: z
+      .enum(['delete', 'hide', 'unhide', 'reply', 'email', 'email_appellant'])
+      .describe("reply: the notice on the platform; email: to the author's address; email_appellant: an appeal's outcome to the contact the appellant gave"),
+    status: z.enum(['pending', 'succeeded', 'failed', 'resolved']).describe('resolved: marked done by hand, with a reason (resolution)'),
+    attempts: z.number().int(),
+    lastError: z.string().nullable(),
+    text: z.string().nullable().describe("The exact text this delivery sends, when it is not the decision's noticeText (a short public reply, an appeal's outcome)"),
+    appealId: z.uuid().nullable().describe("The appeal whose outcome this delivery carries"),
+    resolvedBy: z.string().nullable(),
+    resolution: z.string().nullable(),
+  })
+  .meta({ id: 'PlatformAction' })
+
+export const NoticeDelivery = z
+  .object({
+    channels: z
+      .array(z.object({ channel: z.enum(['private_reply', 'public_reply', 'website', 'email']), to: z.enum(['author', 'appellant']).optional() }))
+      .describe('How the notice is sent; each delivery\'s outcome is in actions and in the ledger (notice.delivery)'),
+    platformNotTold: z.string().nullable().describe('Why the platform does not tell the author (then the notice is only published under the appeal reference, and e-mailed where an address is known); null when it does'),
+  })
+  .meta({ id: 'NoticeDelivery' })
 
 export const Decision = z
   .object({
@@ -62,7 +79,8 @@ export const Decision = z
     policyVersionId: z.uuid().nullable(),
     ruleCodes: z.array(z.string()),
     note: z.string().nullable(),
-    noticeText: z.string().nullable().describe('The exact notice sent to the author'),
+    noticeText: z.string().nullable().describe('The notice, exactly as recorded in the ledger, sent where the platform allows it and published under the appeal reference'),
+    noticeDelivery: NoticeDelivery.nullable(),
     ledgerEntryId: z.uuid(),
     decidedAt: z.iso.datetime(),
     actions: z.array(PlatformActionSummary).describe('Carrying it out on the platform, and the notices'),
@@ -70,6 +88,25 @@ export const Decision = z
   .meta({ id: 'ModerationDecision' })
 
 export const DecisionList = z.object({ items: z.array(Decision) })
+
+export const DecisionPreview = z
+  .object({
+    action: z.enum(['remove', 'hide', 'approve', 'restore']),
+    platformAction: z.enum(['delete', 'hide', 'unhide', 'none']),
+    policyVersionId: z.uuid().nullable(),
+    policyVersion: z.number().int().nullable(),
+    ruleCodes: z.array(z.string()),
+    noticeText: z.string().nullable().describe('The exact notice the decision would record, with XXXXX-XXXXX where the author\'s appeal reference will be'),
+    deliveries: z
+      .array(z.object({ channel: z.string(), operation: z.string(), text: z.string(), to: z.enum(['author', 'appellant']).optional() }))
+      .describe('Each delivery and its exact text'),
+    platformNotTold: z.string().nullable(),
+    sameAsDecisionId: z.uuid().nullable().describe('The decision in force that this one repeats: deciding it changes nothing and sends nothing'),
+  })
+  .meta({ id: 'DecisionPreview' })
+
+export const ActionParams = z.object({ actionId: z.uuid() })
+export const ResolveInput = z.strictObject({ reason: z.string().trim().min(3).max(5000).describe('What was done instead, e.g. "hidden by hand in the Meta Business Suite"') }).meta({ id: 'PlatformActionResolution' })
 
 const Reference = z
   .string()
@@ -96,6 +133,9 @@ export const AppealStatus = z
     appealableUntil: z.iso.datetime(),
     filedAt: z.iso.datetime().nullable(),
     appealDecidedAt: z.iso.datetime().nullable(),
+    notice: z.string().nullable().describe('The notice of the decision, exactly as recorded and sent (published here for authors the platform could not tell)'),
+    noticeDelivery: NoticeDelivery.nullable().describe('How the notice was to reach the author'),
+    outcome: z.string().nullable().describe("The appeal's outcome notice, once decided"),
   })
   .meta({ id: 'AppealStatus' })
 
@@ -114,6 +154,8 @@ export const Appeal = z
     decidedBy: z.string().nullable(),
     reason: z.string().nullable(),
     reversalDecisionId: z.uuid().nullable(),
+    outcomeText: z.string().nullable().describe('The outcome notice sent to the author and published under the reference'),
+    outcomeDelivery: NoticeDelivery.nullable(),
   })
   .meta({ id: 'Appeal' })
 

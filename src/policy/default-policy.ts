@@ -7,7 +7,7 @@
 // Term lists are deliberately specific: a "remove" rule must not fire on ordinary speech
 // ("this tax is going to hurt small businesses", "prices will shoot up"), so ambiguous words are
 // left out of remove rules or placed in "flag" rules that a person reviews.
-import type { PolicyVersionContent, Rule } from './rules.js'
+import type { NoticeTemplates, PolicyVersionContent, Rule } from './rules.js'
 
 export const DEFAULT_POLICY_NAME = 'City Social Media Comment Policy'
 export const DEFAULT_POLICY_DESCRIPTION =
@@ -19,17 +19,41 @@ export const DEFAULT_POLICY_DESCRIPTION =
 export const DEFAULT_POLICY_URL = 'https://www.citykankakee-il.gov/social-media-policy'
 export const DEFAULT_APPEAL_URL = 'https://www.citykankakee-il.gov/comment-appeals'
 
-const REMOVED_NOTICE =
-  'Your comment on {platform} was removed because it violates section {ruleCode} ({ruleTitle}) of the City of ' +
-  "Kankakee's social media comment policy, which you can read at {policyUrl}. The City does not remove comments " +
-  'because of the opinions they express. If you believe this decision is wrong, you can appeal it within 30 days at ' +
-  '{appealUrl}. A staff member who did not make the original decision will review your appeal.'
-
-const FLAGGED_NOTICE =
-  'Your comment on {platform} is being held for review by City staff because it may fall under section {ruleCode} ' +
-  "({ruleTitle}) of the City of Kankakee's social media comment policy ({policyUrl}). Most held comments are " +
-  'published after review. If your comment is removed, you will be told why, and you can appeal within 30 days at ' +
-  '{appealUrl}.'
+/**
+ * The notices an author receives, per action, in the City's voice. A policy version without
+ * `notices` (or without one of them) uses these. Each cited rule appears once, as its `rule`
+ * paragraph (the rule's title and the policy's own words for it); the service adds the appeal
+ * address and the author's reference to removal and hide notices.
+ */
+export const DEFAULT_NOTICES: Required<NoticeTemplates> = {
+  removed:
+    "Your comment on {platform} was removed because it breaks the City of Kankakee's social media comment policy ({policyUrl}):\n\n" +
+    '{rules}\n\n' +
+    'The City does not remove comments because of the opinions they express. If you believe this decision is wrong, you can appeal it ' +
+    'within 30 days. A staff member who did not make the original decision will review your appeal.',
+  hidden:
+    "Your comment on {platform} was hidden from other readers because it breaks the City of Kankakee's social media comment policy ({policyUrl}):\n\n" +
+    '{rules}\n\n' +
+    'The City does not hide comments because of the opinions they express. If you believe this decision is wrong, you can appeal it ' +
+    'within 30 days. A staff member who did not make the original decision will review your appeal.',
+  held:
+    "Your comment on {platform} is being held for review by City staff because it may fall under the City of Kankakee's social media comment policy ({policyUrl}):\n\n" +
+    '{rules}\n\n' +
+    'Most held comments are published after review. If your comment is removed, you will be told why and how to appeal.',
+  restored:
+    'Your comment on {platform} has been restored after review: the City no longer holds that it breaks its social media comment policy ({policyUrl}). ' +
+    'A comment the platform deleted cannot be put back; you are welcome to post it again. (City Technical Services Team)',
+  appealUpheld:
+    'Your appeal was reviewed by a City staff member who did not make the original decision. The decision stands: your comment on {platform} ' +
+    "breaks the City of Kankakee's social media comment policy ({policyUrl}):\n\n" +
+    '{rules}\n\n' +
+    "This ends the City's review of your comment. You are welcome to comment again within the policy.",
+  appealReversed:
+    'Your appeal was reviewed by a City staff member who did not make the original decision, and the decision was reversed: your comment on ' +
+    "{platform} does not break the City's social media comment policy ({policyUrl}). A hidden comment is visible again; a comment the platform " +
+    'deleted cannot be put back, and you are welcome to post it again. (City Technical Services Team)',
+  rule: 'Section {ruleCode}, {ruleTitle}: {ruleText}',
+}
 
 const rules: Rule[] = [
   {
@@ -40,7 +64,6 @@ const rules: Rule[] = [
       'the same point again without that language.',
     category: 'obscenity',
     action: 'remove',
-    noticeTemplate: REMOVED_NOTICE,
     matcher: {
       type: 'terms',
       terms: [
@@ -61,7 +84,6 @@ const rules: Rule[] = [
       'referred to law enforcement.',
     category: 'threats_of_violence',
     action: 'remove',
-    noticeTemplate: REMOVED_NOTICE,
     matcher: {
       type: 'terms',
       terms: [
@@ -82,7 +104,6 @@ const rules: Rule[] = [
       'official actions is not harassment.',
     category: 'harassment',
     action: 'flag',
-    noticeTemplate: FLAGGED_NOTICE,
     matcher: {
       type: 'terms',
       terms: [
@@ -100,7 +121,6 @@ const rules: Rule[] = [
       'person it belongs to.',
     category: 'private_information',
     action: 'remove',
-    noticeTemplate: REMOVED_NOTICE,
     matcher: { type: 'private_information', detectors: ['ssn'] },
   },
   {
@@ -111,7 +131,6 @@ const rules: Rule[] = [
       'and removed unless the information is public business contact information.',
     category: 'private_information',
     action: 'flag',
-    noticeTemplate: FLAGGED_NOTICE,
     matcher: { type: 'private_information', detectors: ['phone', 'email', 'street_address'] },
   },
   {
@@ -122,7 +141,6 @@ const rules: Rule[] = [
       'removed when they are commercial.',
     category: 'spam_or_commercial_solicitation',
     action: 'flag',
-    noticeTemplate: FLAGGED_NOTICE,
     matcher: {
       type: 'terms',
       terms: [
@@ -141,7 +159,6 @@ const rules: Rule[] = [
       'the repeats are removed. Post your comment once; it will be seen.',
     category: 'spam_or_commercial_solicitation',
     action: 'remove',
-    noticeTemplate: REMOVED_NOTICE,
     matcher: { type: 'repetition', minCount: 3, windowMinutes: 10, similarity: 0.9 },
   },
   {
@@ -150,7 +167,6 @@ const rules: Rule[] = [
     sectionText: 'Comments that offer, solicit or promote illegal activity, such as selling illegal drugs, are held for review.',
     category: 'illegal_activity',
     action: 'flag',
-    noticeTemplate: FLAGGED_NOTICE,
     matcher: {
       type: 'terms',
       terms: [
@@ -167,7 +183,6 @@ const rules: Rule[] = [
       'Comments that impersonate the City, a City official or employee, or any other person are held for review.',
     category: 'impersonation',
     action: 'flag',
-    noticeTemplate: FLAGGED_NOTICE,
     matcher: {
       type: 'terms',
       terms: [
@@ -185,7 +200,6 @@ const rules: Rule[] = [
       'full address of the page instead.',
     category: 'malicious_links',
     action: 'remove',
-    noticeTemplate: REMOVED_NOTICE,
     matcher: {
       type: 'links',
       denyDomains: ['malware.example', 'phish.example', 'free-gift-cards.example', 'kankakee-tax-refund.example'],
@@ -200,7 +214,6 @@ const rules: Rule[] = [
       'review. Ordinary accents in any language are not affected.',
     category: 'other',
     action: 'flag',
-    noticeTemplate: FLAGGED_NOTICE,
     matcher: { type: 'regex', pattern: '\\p{M}{6,}' },
   },
 ]
@@ -210,6 +223,7 @@ export const DEFAULT_POLICY: PolicyVersionContent = {
   rules,
   policyUrl: DEFAULT_POLICY_URL,
   appealUrl: DEFAULT_APPEAL_URL,
+  notices: DEFAULT_NOTICES,
 }
 
 export const defaultPolicy = {

@@ -32,6 +32,8 @@ export interface VersionDiff {
   orderChanged: boolean
   policyUrlChanged: boolean
   appealUrlChanged: boolean
+  /** The notice templates (`notices`) differ. */
+  noticesChanged: boolean
 }
 
 /** Structural equality of JSON-like values (key order does not matter, array order does). */
@@ -82,6 +84,7 @@ export function diffVersions(a: PolicyVersionContent, b: PolicyVersionContent): 
     orderChanged: false,
     policyUrlChanged: a.policyUrl !== b.policyUrl,
     appealUrlChanged: a.appealUrl !== b.appealUrl,
+    noticesChanged: !deepEqual(a.notices ?? null, b.notices ?? null),
   }
   for (const rb of b.rules) {
     const ra = aByCode.get(rb.code)

@@ -231,7 +231,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
       const content = row.content as PolicyVersionContent
       const evaluation = evaluate(compiledFor(row), request.body)
       const removing = evaluation.matches.filter((m) => m.action === 'remove')
-      return { evaluation, noticeText: evaluation.outcome === 'remove' ? noticeFor(content, removing, 'website', SAMPLE_APPEAL_REFERENCE) : null }
+      return { evaluation, noticeText: evaluation.outcome === 'remove' ? noticeFor(content, 'removed', removing.map((m) => m.ruleCode), 'website', SAMPLE_APPEAL_REFERENCE) : null }
     },
   )
 

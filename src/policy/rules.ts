@@ -9,7 +9,7 @@ import { RE2JS } from 're2js'
 import { z } from 'zod'
 import { DETECTOR_NAMES, normalizeDomain } from './detectors.js'
 import { normalizeTerm } from './normalize.js'
-import { templateProblems } from './notice.js'
+import { ACTION_PLACEHOLDERS, templateProblems } from './notice.js'
 
 export const RuleCategory = z
   .enum([
@@ -148,11 +148,15 @@ export const Rule = z
       .string()
       .min(1)
       .max(5000)
-      .describe('Notice sent to the author; placeholders: {ruleCode} {ruleTitle} {policyUrl} {appealUrl} {platform}'),
+      .optional()
+      .describe(
+        "This rule's paragraph in a notice, whatever the action (the action's template in `notices` says what was done); placeholders: {ruleCode} {ruleTitle} {ruleText} {policyUrl} {appealUrl} {platform}. " +
+          'Absent: `notices.rule`. Used only in versions that have `notices` (docs/moderation.md, "Notices").',
+      ),
     matcher: Matcher,
   })
   .superRefine((rule, ctx) => {
-    for (const p of templateProblems(rule.noticeTemplate)) ctx.addIssue({ code: 'custom', path: ['noticeTemplate'], message: p.message })
+    for (const p of rule.noticeTemplate === undefined ? [] : templateProblems(rule.noticeTemplate)) ctx.addIssue({ code: 'custom', path: ['noticeTemplate'], message: p.message })
   })
   .describe('One rule of the comment policy')
   .meta({ id: 'PolicyRule' })
@@ -160,11 +164,52 @@ export type Rule = z.infer<typeof Rule>
 
 const HttpUrl = z.url({ protocol: /^https?$/ })
 
+const actionTemplate = (what: string) =>
+  z
+    .string()
+    .min(1)
+    .max(5000)
+    .superRefine((template, ctx) => {
+      for (const p of templateProblems(template, ACTION_PLACEHOLDERS)) ctx.addIssue({ code: 'custom', message: p.message })
+    })
+    .optional()
+    .describe(`${what}; placeholders: {platform} {policyUrl} {appealUrl} {rules} (the cited rules' paragraphs, each rule once)`)
+
+/** The notice kinds: what was done, as the author is told. */
+export const NOTICE_KINDS = ['removed', 'hidden', 'held', 'restored', 'appealUpheld', 'appealReversed'] as const
+export type NoticeKind = (typeof NOTICE_KINDS)[number]
+
+export const NoticeTemplates = z
+  .strictObject({
+    removed: actionTemplate('The comment was removed (deleted on the platform)'),
+    hidden: actionTemplate('The comment was hidden from other readers'),
+    held: actionTemplate('The comment is held for review by a person (shown in previews; not sent today)'),
+    restored: actionTemplate('A removal or hide was undone by a moderator'),
+    appealUpheld: actionTemplate("The author's appeal was decided and the decision stands"),
+    appealReversed: actionTemplate("The author's appeal was decided and the decision was reversed"),
+    rule: z
+      .string()
+      .min(1)
+      .max(5000)
+      .superRefine((template, ctx) => {
+        for (const p of templateProblems(template)) ctx.addIssue({ code: 'custom', message: p.message })
+      })
+      .optional()
+      .describe("A cited rule's paragraph, for rules without a noticeTemplate of their own; placeholders: {ruleCode} {ruleTitle} {ruleText} {policyUrl} {appealUrl} {platform}"),
+  })
+  .describe(
+    'The notices sent to authors, per action, versioned with the rules. A template left out, or the whole object, uses the defaults (src/policy/default-policy.ts). ' +
+      'Removal and hide notices end with the appeal address and the author\'s appeal reference, added by the service.',
+  )
+  .meta({ id: 'PolicyNoticeTemplates' })
+export type NoticeTemplates = z.infer<typeof NoticeTemplates>
+
 export const PolicyVersionContent = z
   .object({
     rules: z.array(Rule).max(1000).describe('The rules, in the order they are evaluated and reported'),
     policyUrl: HttpUrl.describe('Where the published policy can be read'),
     appealUrl: HttpUrl.describe('Where an author can appeal a decision'),
+    notices: NoticeTemplates.optional(),
   })
   .superRefine(
     (content, ctx) => {

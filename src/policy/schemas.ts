@@ -78,6 +78,7 @@ export const VersionDiff = z
     orderChanged: z.boolean(),
     policyUrlChanged: z.boolean(),
     appealUrlChanged: z.boolean(),
+    noticesChanged: z.boolean().describe('The notice templates differ'),
   })
   .meta({ id: 'PolicyVersionDiff' })
 

@@ -1,3 +1,4 @@
+import type { NoticeChannels } from '../moderation/notice-channels.js'
 import { createHash, randomUUID } from 'node:crypto'
 import { asSql, type Queryable, type SqlClient } from '../db/sql.js'
 import { ledgerInsertPart, type Clock, type NewEntry } from '../ledger/append.js'
@@ -231,7 +232,7 @@ function projectionAtInsert(c: CommentInput) {
   return { status, currentText: version ? event.text : null, versionCount: version ? 1 : 0, firstAt: event.platformTime, lastAt: event.platformTime }
 }
 
-type IngestDeps = { clock: Clock; resolver: PolicyResolver; maxAttempts: number; eventKeys: EventKeySecret }
+type IngestDeps = { clock: Clock; resolver: PolicyResolver; maxAttempts: number; eventKeys: EventKeySecret; noticeChannels?: NoticeChannels }
 
 /**
  * Stores one verified delivery in the caller's transaction: the raw bytes, every comment event not

@@ -59,7 +59,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
 
   // Ingestion is the hot path (docs/performance.md): plain pg transactions rather than Prisma's, and
   // deliveries that arrive together share one (group commit).
-  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts, eventKeys: new EventKeySecret() }
+  const deps = { clock: app.clock, resolver: app.policy.resolver, maxAttempts: app.config.jobs.maxAttempts, eventKeys: new EventKeySecret(), noticeChannels: app.config.moderation.noticeChannels }
   const writer = new DeliveryWriter(
     (group) => inPgTransaction(app.db.pool, (sql) => ingestDeliveries(sql, group, deps)),
     { writers: webhooks.writers, maxGroupEvents: webhooks.maxGroupEvents },

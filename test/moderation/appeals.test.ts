@@ -7,7 +7,7 @@ import t, { type Test } from 'tap'
 import { inTransaction } from '../../src/db/tx.js'
 import { DEFAULT_CITATION, suggestSpans } from '../../src/foia/redaction.js'
 import { canonicalAppealReference, newAppealReference } from '../../src/moderation/appeal-reference.js'
-import { noticeFor } from '../../src/moderation/notices.js'
+import { noticeFor, shortNotice } from '../../src/moderation/notices.js'
 import { DEFAULT_POLICY } from '../../src/policy/default-policy.js'
 import { seedDefaultPolicy } from '../../src/policy/seed.js'
 import { testApp } from '../helpers/app.js'
@@ -126,7 +126,7 @@ t.test('the notice carries the reference and the appeal address; the ledger reco
   await t.rejects(ownerPool().query(`DELETE FROM appeal_reference`), /append-only/, 'not even the owner deletes one')
 })
 
-t.test('status by reference: dates and where the appeal stands, nothing about anyone', async (t) => {
+t.test('status by reference: where the appeal stands, the notice and the outcome as sent; nothing about anyone else', async (t) => {
   let now = new Date('2026-03-02T12:00:00Z').getTime()
   const { app, token } = await appealsApp(t, () => new Date(now))
   const decision = await decideNow(app, token('tst_moderator'), FB_COMMENT, { action: 'hide', ruleCodes: ['4.c'] })
@@ -134,7 +134,10 @@ t.test('status by reference: dates and where the appeal stands, nothing about an
   const decidedAt = '2026-03-02T12:00:00.000Z'
   const until = '2026-04-01T12:00:00.000Z'
 
-  t.same((await statusOf(app, reference)).json(), { status: 'not_filed', decidedAt, appealableUntil: until, filedAt: null, appealDecidedAt: null })
+  // The comment is from January: Meta's 7 days for a private reply are over, so the platform does not
+  // tell the author, and the notice is published under its reference, exactly as recorded.
+  const published = { notice: decision.noticeText, noticeDelivery: { channels: [], platformNotTold: 'the platform allows a private reply only within 7 days of the comment' } }
+  t.same((await statusOf(app, reference)).json(), { status: 'not_filed', decidedAt, appealableUntil: until, filedAt: null, appealDecidedAt: null, ...published, outcome: null })
   // As an author may type it: lower case, a space for the hyphen, O for 0 and I or L for 1.
   const typed = reference.toLowerCase().replace('-', ' ').replace(/0/g, 'o').replace(/1/g, 'l')
   t.equal(canonicalAppealReference(typed), reference.replace('-', ''))
@@ -144,16 +147,18 @@ t.test('status by reference: dates and where the appeal stands, nothing about an
   const filed = await file(app, { reference: typed, contact: 'jane@example.org', statement: 'My private statement, signed Jane' })
   t.equal(filed.statusCode, 201)
   const open = await statusOf(app, reference)
-  t.same(open.json(), { status: 'open', decidedAt, appealableUntil: until, filedAt: '2026-03-03T12:00:00.000Z', appealDecidedAt: null })
-  t.notOk(/jane|statement|contact|4\.c|commentId/i.test(open.body), 'no contact, statement, rule or comment in the public status')
+  t.same(open.json(), { status: 'open', decidedAt, appealableUntil: until, filedAt: '2026-03-03T12:00:00.000Z', appealDecidedAt: null, ...published, outcome: null })
+  t.notOk(/jane|statement|contact|commentId/i.test(open.body), 'no contact, statement or comment in the public status')
 
   now += 86_400_000
   const admin = token('tst_admin', 'director')
   const upheld = await app.inject({ method: 'POST', url: `/v1/appeals/${filed.json().id}/decision`, headers: { authorization: `Bearer ${admin}` }, payload: { outcome: 'uphold', reason: 'Harassment of a named person.' } })
   t.equal(upheld.statusCode, 200)
   const decided = (await statusOf(app, reference)).json()
-  t.same(decided, { status: 'upheld', decidedAt, appealableUntil: until, filedAt: '2026-03-03T12:00:00.000Z', appealDecidedAt: '2026-03-04T12:00:00.000Z' })
-  t.notOk(JSON.stringify(decided).includes('Harassment'), "not the administrator's reason either")
+  const outcome = upheld.json().outcomeText
+  t.match(outcome, /^Your appeal was reviewed by a City staff member who did not make the original decision\. The decision stands/)
+  t.same(decided, { status: 'upheld', decidedAt, appealableUntil: until, filedAt: '2026-03-03T12:00:00.000Z', appealDecidedAt: '2026-03-04T12:00:00.000Z', ...published, outcome })
+  t.notOk(JSON.stringify(decided).includes('named person'), "not the administrator's reason")
 })
 
 t.test('a reversed decision: the appeal reads reversed, and the restore gives no new reference', async (t) => {
@@ -161,7 +166,7 @@ t.test('a reversed decision: the appeal reads reversed, and the restore gives no
   const decision = await decideNow(app, token('tst_moderator'), FB_COMMENT, { action: 'hide', ruleCodes: ['4.c'] })
   const reference = appealReferenceIn(decision.noticeText)
   const filed = await file(app, { reference, contact: 'jane@example.org', statement: 'Not harassment.' })
-  const reversed = await app.inject({ method: 'POST', url: `/v1/appeals/${filed.json().id}/decision`, headers: { authorization: `Bearer ${token('tst_admin')}` }, payload: { outcome: 'reverse', reason: 'Criticism, not harassment.' } })
+  const reversed = await app.inject({ method: 'POST', url: `/v1/appeals/${filed.json().id}/decision`, headers: { authorization: `Bearer ${token('tst_admin', 'director')}` }, payload: { outcome: 'reverse', reason: 'Criticism, not harassment.' } })
   t.equal(reversed.statusCode, 200)
   t.match((await statusOf(app, reference)).json(), { status: 'reversed', appealDecidedAt: /Z$/ })
   t.equal(await app.db.prisma.appealReference.count(), 1, 'a restore is not appealable: no reference')
@@ -175,23 +180,23 @@ t.test('the public appeal routes are rate limited per client', async (t) => {
   t.equal(statuses[30], 429, 'the next is refused')
 })
 
-t.test('on X, the compact notice keeps the reference whole within 280 characters', async (t) => {
+t.test('on X and LinkedIn, the short public reply keeps the reference whole within 280 characters', async (t) => {
   const reference = newAppealReference()
   const long = { ...DEFAULT_POLICY, appealUrl: `https://www.citykankakee-il.gov/${'a'.repeat(120)}`, policyUrl: `https://www.citykankakee-il.gov/${'p'.repeat(150)}` }
   for (const content of [DEFAULT_POLICY, long]) {
-    const text = noticeFor(content, [{ ruleCode: '4.a' }, { ruleCode: '4.c' }], 'x', reference)
+    const text = shortNotice(content, 'hidden', ['4.a', '4.c'], reference)
     t.ok(text.length <= 280, `${text.length} characters`)
     t.ok(text.includes(reference), 'the reference is in it, whole')
     t.ok(text.includes(content.appealUrl), 'and the appeal address')
   }
-  t.match(noticeFor(DEFAULT_POLICY, [{ ruleCode: '4.a' }], 'facebook', reference), new RegExp(`give your appeal reference: ${reference}$`))
+  t.match(noticeFor(DEFAULT_POLICY, 'removed', ['4.a'], 'facebook', reference), new RegExp(`give your appeal reference: ${reference}$`))
 })
 
 t.test('a FOIA redaction scan suggests withholding the reference in every form of the notice', async (t) => {
   const reference = newAppealReference()
   const long = { ...DEFAULT_POLICY, policyUrl: `https://www.citykankakee-il.gov/${'p'.repeat(150)}` }
   for (const [platform, content] of [['facebook', DEFAULT_POLICY], ['x', DEFAULT_POLICY], ['x', long]] as const) {
-    const text = noticeFor(content, [{ ruleCode: '4.a' }], platform, reference)
+    const text = platform === 'x' ? shortNotice(content, 'hidden', ['4.a'], reference) : noticeFor(content, 'removed', ['4.a'], platform, reference)
     const spans = suggestSpans(text).filter((s) => s.category === 'access_code')
     t.same(spans.map((s) => text.slice(s.start, s.end)), [reference], `${platform}: the reference, and only it`)
   }

@@ -32,7 +32,9 @@ async function moderationApp(t: Test, clock?: () => Date) {
     SMTP_CA_FILE: testPki().caFile,
     JOB_MAX_ATTEMPTS: '3',
   }
-  const ctx = await testApp(t, { env, ...(clock ? { clock } : {}) })
+  // The fixtures' comments were posted on 1 January 2026: deciding the next day keeps Meta's 7-day
+  // window for a private reply open (tests of the window give their own clock).
+  const ctx = await testApp(t, { env, clock: clock ?? (() => new Date('2026-01-02T12:00:00Z')) })
   // The fixtures were posted in January 2026: the policy must already have been in force then.
   await inTransaction(ctx.app.db.prisma, (tx) => seedDefaultPolicy(tx, () => new Date('2025-12-01T00:00:00Z')))
   return { ...ctx, fake, smtp }
@@ -67,7 +69,7 @@ t.test('remove with notice, on each platform: the exact requests the platforms r
 
   const cases: Array<[string, string, string, string[]]> = [
     ['facebook', '122131676912594941_1213590066982748', 'remove', ['DELETE /122131676912594941_1213590066982748', 'POST /448242228374517/messages']],
-    ['instagram', '17900000000000000', 'remove', ['DELETE /17900000000000000', 'POST /17900000000000000/replies']],
+    ['instagram', '17900000000000000', 'remove', ['DELETE /17900000000000000', 'POST /17841400000000000/messages']],
     ['x', '1901234567890123456', 'hide', ['PUT /2/tweets/1901234567890123456/hidden', 'POST /2/tweets']],
     ['website', 'c-1001', 'remove', ['DELETE /comments/c-1001', 'POST /comments/c-1001/notices']],
   ]
@@ -142,8 +144,14 @@ t.test('hide then restore unhides; approve sends nothing; the ledger records eac
   )
   await runJobs(app)
   fake.reset()
-  const restored = await decide(app, moderator, c.id, { action: 'restore', versionId: c.versionId })
-  t.match(restored.json(), { action: 'restore', platformAction: 'unhide', noticeText: null })
+  // The notice of the hide reached the author: its moderator may no longer undo it alone.
+  const own = await decide(app, moderator, c.id, { action: 'restore', versionId: c.versionId })
+  t.equal(own.statusCode, 409)
+  t.match(own.json(), { type: '/problems/self-reversal', detail: /notice of your decision has reached the author.*MODERATION_SELF_CORRECTION_MINUTES/ })
+  const restored = await decide(app, token('tst_moderator', 'second-moderator'), c.id, { action: 'restore', versionId: c.versionId })
+  // The author was told of the hide, so is told of the restore; Meta allows one private reply per comment.
+  t.match(restored.json(), { action: 'restore', platformAction: 'unhide', noticeText: /^Your comment on Facebook has been restored after review/ })
+  t.match(restored.json().noticeDelivery, { channels: [], platformNotTold: /one private reply per comment/ })
   await runJobs(app)
   t.same(requestsOf(fake), ['POST /122131676912594941_1213590066982748'])
   t.equal(fake.requests[0]!.body, 'is_hidden=false')
@@ -221,7 +229,7 @@ t.test('stale versions, missing rules, claims and idempotent replays are refused
 })
 
 t.test('appeals: one per decision, within the window; upheld, or reversed with the comment restored', async (t) => {
-  const { app, token, fake } = await moderationApp(t)
+  const { app, token, fake, smtp } = await moderationApp(t)
   const moderator = token('tst_moderator')
   const admin = token('tst_admin', 'director')
   await deliver(app, 'meta', fixture('meta-facebook-batch.json'))
@@ -249,8 +257,11 @@ t.test('appeals: one per decision, within the window; upheld, or reversed with t
   const reversed = await app.inject({ method: 'POST', url: `/v1/appeals/${appealA.json().id}/decision`, headers: { authorization: `Bearer ${admin}` }, payload: { outcome: 'reverse', reason: 'Criticism of the City, not harassment.' } })
   t.match(reversed.json(), { status: 'reversed', decidedBy: 'user:director', reversalDecisionId: /[0-9a-f-]{36}/ })
   await runJobs(app)
-  t.same(requestsOf(fake), ['POST /122131676912594941_1213590066990001', 'POST /448242228374517/messages'], 'unhidden on Facebook and the author told')
+  // Meta allows one private reply per comment, used by the notice: the outcome goes to the contact the appellant gave.
+  t.same(requestsOf(fake), ['POST /122131676912594941_1213590066990001'], 'unhidden on Facebook')
   t.equal(fake.requests[0]!.body, 'is_hidden=false')
+  t.same(smtp.messages.map((m) => m.rcptTo), [['sam@example.org']], "the outcome e-mailed to the appellant's address")
+  t.ok(smtp.messages[0]!.data.includes('the decision was reversed'), 'the outcome text')
   t.equal((await app.db.prisma.comment.findUniqueOrThrow({ where: { id: a.id } })).moderationStatus, 'restored')
 
   const upheld = await app.inject({ method: 'POST', url: `/v1/appeals/${appealB.json().id}/decision`, headers: { authorization: `Bearer ${admin}` }, payload: { outcome: 'uphold', reason: 'Obscene language.' } })

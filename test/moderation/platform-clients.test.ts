@@ -173,15 +173,14 @@ t.test('Instagram', async (t) => {
     recorded(t, result, req)
   })
 
-  t.test('notice: POST /{ig-comment-id}/replies message=, form-encoded', async (t) => {
+  t.test('notice: a private reply, POST /{ig-account-id}/messages {recipient: {comment_id}, message: {text}}', async (t) => {
     const result = await replyToAuthor(config, targets.instagram, NOTICE)
     t.match(result, { ok: true, createdId: 'fake-1' })
     const req = only(t, TOKENS.instagram)
     t.equal(req.method, 'POST')
-    t.equal(req.path, '/v21.0/17900000000000001/replies')
-    t.equal(req.headers['content-type'], FORM)
-    t.equal(req.body, new URLSearchParams({ message: NOTICE }).toString())
-    t.equal(new URLSearchParams(req.body).get('message'), NOTICE, 'UTF-8 text survives the form encoding')
+    t.equal(req.path, '/v21.0/17841400000000001/messages')
+    t.match(req.headers['content-type'], /application\/json/)
+    t.same(JSON.parse(req.body), { recipient: { comment_id: '17900000000000001' }, message: { text: NOTICE } })
     recorded(t, result, req)
   })
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { DEFAULT_POLICY } from '../../src/policy/default-policy.js'
-import { NOTICE_PLACEHOLDERS, PLATFORM_DISPLAY_NAMES, renderNotice, templateProblems } from '../../src/policy/notice.js'
+import { ACTION_PLACEHOLDERS, NOTICE_PLACEHOLDERS, PLATFORM_DISPLAY_NAMES, renderNotice, RULE_PLACEHOLDERS, templateProblems } from '../../src/policy/notice.js'
 import { validatePolicyContent } from '../../src/policy/rules.js'
 import { content } from './fixtures/policy.js'
 
@@ -13,12 +13,15 @@ const vars = {
 }
 
 t.test('renderNotice fills every placeholder', async (t) => {
-  const template = NOTICE_PLACEHOLDERS.map((p) => `${p}={${p}}`).join('; ')
+  const template = RULE_PLACEHOLDERS.map((p) => `${p}={${p}}`).join('; ')
   t.equal(
-    renderNotice(template, vars),
-    'ruleCode=4.a; ruleTitle=Obscene or vulgar language; policyUrl=https://www.citykankakee-il.gov/social-media-policy; ' +
+    renderNotice(template, { ...vars, ruleText: 'Text.' }),
+    'ruleCode=4.a; ruleTitle=Obscene or vulgar language; ruleText=Text.; policyUrl=https://www.citykankakee-il.gov/social-media-policy; ' +
       'appealUrl=https://www.citykankakee-il.gov/comment-appeals; platform=Facebook',
   )
+  t.equal(renderNotice('{rules}', { rules: 'A\n\nB' }, ACTION_PLACEHOLDERS), 'A\n\nB')
+  t.match(templateProblems('{ruleCode}', ACTION_PLACEHOLDERS), [{ message: /unknown placeholder \{ruleCode\}/ }], 'an action template has no single rule')
+  t.ok(NOTICE_PLACEHOLDERS.includes('rules'))
   t.equal(renderNotice('{ruleCode} and {ruleCode} again', vars), '4.a and 4.a again')
   t.equal(renderNotice('no placeholders', vars), 'no placeholders')
   t.equal(renderNotice('{ruleTitle}', { ...vars, ruleTitle: 'Uses {appealUrl} literally' }), 'Uses {appealUrl} literally', 'values are not re-expanded')
@@ -40,11 +43,13 @@ t.test('unknown placeholders and stray braces are rejected', async (t) => {
   if (!r.ok) t.match(r.problems, [{ path: 'rules[0].noticeTemplate', message: /unknown placeholder \{appealLink\}/ }])
 })
 
-t.test('the default notices name the rule, link the policy and explain the appeal', async (t) => {
-  for (const rule of DEFAULT_POLICY.rules) {
-    const text = renderNotice(rule.noticeTemplate, { ...vars, ruleCode: rule.code, ruleTitle: rule.title })
-    t.ok(text.includes(rule.code) && text.includes(rule.title), rule.code)
-    t.ok(text.includes(vars.policyUrl) && text.includes(vars.appealUrl) && text.includes('30 days'), rule.code)
-    t.notMatch(text, /[{}]/)
+t.test('the default notices: each action template names what was done and keeps only known placeholders', async (t) => {
+  t.notOk(DEFAULT_POLICY.rules.some((r) => r.noticeTemplate !== undefined), 'no rule carries an action-specific paragraph any more')
+  for (const [kind, template] of Object.entries(DEFAULT_POLICY.notices ?? {})) {
+    t.same(templateProblems(template, kind === 'rule' ? RULE_PLACEHOLDERS : ACTION_PLACEHOLDERS), [], kind)
   }
+  t.match(DEFAULT_POLICY.notices?.removed, /was removed/)
+  t.match(DEFAULT_POLICY.notices?.hidden, /was hidden/)
+  t.match(DEFAULT_POLICY.notices?.held, /held for review/)
+  t.notMatch(DEFAULT_POLICY.notices?.removed, /held/)
 })
