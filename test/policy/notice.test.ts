@@ -2,6 +2,7 @@ import t from 'tap'
 import { DEFAULT_POLICY } from '../../src/policy/default-policy.js'
 import { ACTION_PLACEHOLDERS, NOTICE_PLACEHOLDERS, PLATFORM_DISPLAY_NAMES, renderNotice, RULE_PLACEHOLDERS, templateProblems } from '../../src/policy/notice.js'
 import { validatePolicyContent } from '../../src/policy/rules.js'
+import { noticeFor } from '../../src/moderation/notices.js'
 import { content } from './fixtures/policy.js'
 
 const vars = {
@@ -52,4 +53,37 @@ t.test('the default notices: each action template names what was done and keeps 
   t.match(DEFAULT_POLICY.notices?.hidden, /was hidden/)
   t.match(DEFAULT_POLICY.notices?.held, /held for review/)
   t.notMatch(DEFAULT_POLICY.notices?.removed, /held/)
+})
+
+t.test("a version's own notice templates are used, per action and per rule; a version without them uses the defaults", async (t) => {
+  const base = content({ matcher: { type: 'terms', terms: ['x'] } })
+  const code = base.rules[0]!.code
+  const custom = {
+    ...base,
+    rules: [{ ...base.rules[0]!, noticeTemplate: 'Rule {ruleCode} ({ruleTitle}) on {platform}.' }],
+    notices: { removed: 'REMOVED on {platform}:\n{rules}\nPolicy {policyUrl}', restored: 'Back on {platform}.' },
+  }
+  t.ok(validatePolicyContent(custom).ok, 'valid')
+  t.equal(
+    noticeFor(custom, 'removed', [code, code], 'facebook', 'ABCDE-FGHJK'),
+    `REMOVED on Facebook:\nRule ${code} (${base.rules[0]!.title}) on Facebook.\nPolicy ${base.policyUrl}\n\nTo appeal, go to ${base.appealUrl} and give your appeal reference: ABCDE-FGHJK`,
+    "the version's removed template and the rule's own paragraph, once",
+  )
+  t.equal(noticeFor(custom, 'restored', [code], 'x'), 'Back on X.')
+  t.match(noticeFor(custom, 'hidden', [code], 'x', 'ABCDE-FGHJK'), /^Your comment on X was hidden from other readers/, 'a template left out: the default')
+  // A version without `notices` (published before them): the defaults, not the rule's old paragraph.
+  const legacy = { ...base, rules: [{ ...base.rules[0]!, noticeTemplate: 'Your comment is being held for review under {ruleCode}.' }] }
+  const text = noticeFor(legacy, 'removed', [code], 'facebook', 'ABCDE-FGHJK')
+  t.match(text, /^Your comment on Facebook was removed because/)
+  t.notMatch(text, /held for review/)
+  t.throws(() => noticeFor(custom, 'removed', [code], 'facebook'), /needs the author's appeal reference/)
+
+  const bad = validatePolicyContent({ ...base, notices: { removed: 'Removed under {ruleCode}', rule: '{rules}', extra: 'x' } })
+  t.notOk(bad.ok)
+  if (!bad.ok) {
+    const find = (path: string) => bad.problems.find((p) => p.path === path)?.message
+    t.match(find('notices.removed'), /unknown placeholder \{ruleCode\}.*known here: \{platform\} \{policyUrl\} \{appealUrl\} \{rules\}/)
+    t.match(find('notices.rule'), /unknown placeholder \{rules\}/)
+    t.ok(bad.problems.some((p) => /extra/.test(p.path + p.message)), 'an unknown template name is refused')
+  }
 })
