@@ -183,7 +183,7 @@ export const NoticeTemplates = z
   .strictObject({
     removed: actionTemplate('The comment was removed (deleted on the platform)'),
     hidden: actionTemplate('The comment was hidden from other readers'),
-    held: actionTemplate('The comment is held for review by a person (shown in previews; not sent today)'),
+    held: actionTemplate('The comment is held for review by a person (shown in previews, not sent: on Facebook and Instagram it would spend the one private reply a removal needs)'),
     restored: actionTemplate('A removal or hide was undone by a moderator'),
     appealUpheld: actionTemplate("The author's appeal was decided and the decision stands"),
     appealReversed: actionTemplate("The author's appeal was decided and the decision was reversed"),
