@@ -7,6 +7,7 @@ import { inTransaction } from '../db/tx.js'
 import { asSql, type Queryable } from '../db/sql.js'
 import { appendEntries, type Clock } from '../ledger/append.js'
 import { runReconciliation } from '../records/reconcile.js'
+import { effectivePlatformConfig, recordPlatformHealth } from '../connections/connections.js'
 import type { Platform } from '../webhooks/platforms/index.js'
 import { sendNoticeEmail } from './notice-delivery.js'
 import { openReviewItem } from './queue.js'
@@ -50,13 +51,15 @@ async function attempt(deps: JobDeps, action: { operation: string; platform: str
     return { ok: false, transient: r.transient, error: r.error, detail: { request: r.request, status: r.status } }
   }
   try {
+    // A connection managed through the API overrides the environment (src/connections/connections.ts).
+    const platforms = action.operation === 'email' ? deps.config.platforms : await effectivePlatformConfig(deps.prisma, deps.config)
     switch (action.operation) {
       case 'delete':
       case 'hide':
       case 'unhide':
-        return fromCall(await performPlatformAction(deps.config.platforms, target, action.operation))
+        return fromCall(await performPlatformAction(platforms, target, action.operation))
       case 'reply':
-        return fromCall(await replyToAuthor(deps.config.platforms, target, noticeText ?? ''))
+        return fromCall(await replyToAuthor(platforms, target, noticeText ?? ''))
       case 'email': {
         if (!deps.config.smtp) return { ok: false, transient: false, error: 'SMTP is not configured (SMTP_URL)', detail: {} }
         if (!authorEmail) return { ok: false, transient: false, error: 'the author left no e-mail address', detail: {} }
@@ -97,6 +100,9 @@ export async function performAction(deps: JobDeps, actionId: string, job: { atte
   const final = outcome.ok || !outcome.transient || job.attempts >= job.maxAttempts
   await inTransaction(deps.prisma, async (tx) => {
     const now = deps.clock()
+    if (action.operation !== 'email') {
+      await recordPlatformHealth(tx, action.platform as Platform, outcome.ok ? { kind: 'success' } : { kind: 'error', error: outcome.error }, now)
+    }
     await appendEntries(
       tx,
       [

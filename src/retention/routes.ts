@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import { csvField } from '../http/csv.js'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
 import { inTransaction } from '../db/tx.js'
@@ -72,13 +73,6 @@ function recordBody(r: DisposalRecordView): z.infer<typeof S.DisposalRecord> {
 }
 
 const CSV_COLUMNS = ['record_id', 'record_kind', 'platform', 'external_id', 'first_platform_at', 'last_activity_at', 'retention_days', 'schedule_reference', 'retain_until', 'outcome', 'held_by'] as const
-
-// RFC 4180: quote every field, double the quotes inside; a leading formula character is defused
-// because certificates are opened in spreadsheets.
-function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value
-  return `"${safe.replace(/"/g, '""')}"`
-}
 
 export function certificateCsv(records: DisposalRecordView[]): string {
   const lines = [CSV_COLUMNS.join(',')]
