@@ -6,6 +6,7 @@ import { NotFoundError, Problem } from '../plugins/errors.js'
 import { eventCheckView, ledgerCheckView, reconcileComments } from '../records/reconcile.js'
 import { getComment, listComments, toEvent, toSummary } from './queries.js'
 import * as S from './schemas.js'
+import { resolveRange } from '../http/dates.js'
 
 const READERS: readonly Role[] = ['tst_moderator', 'tst_admin', 'records_clerk']
 
@@ -22,7 +23,7 @@ export const commentRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { limit, cursor, ...filter } = request.query
+      const { limit, cursor, ...filter } = resolveRange(request.query, app.config.cityTimeZone)
       const afterSeq = cursor ? decodeSeqCursor(cursor) : undefined
       return loggedRead(app.db.prisma, accessFrom(request, 'comments.list', request.query, app.clock()), async (tx) => {
         const page = await listComments(tx, filter, { limit, ...(afterSeq !== undefined ? { afterSeq } : {}) })

@@ -17,6 +17,7 @@ import { attachRecords, listAttached, listSearches, rerunSearch, setWithholding,
 import { addRedaction, decideRedaction, getRedaction, listRedactions, suggestRedactions, type RedactionView } from './redaction.js'
 import { changeStatus, createRequest, extendRequest, getRequest, listRequests, toDay, type RequestView } from './requests.js'
 import * as S from './schemas.js'
+import { withResolvedQuery } from '../http/dates.js'
 
 // Records clerks run requests; auditors read how each was answered.
 const CLERKS: readonly Role[] = ['records_clerk']
@@ -168,7 +169,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       },
     },
     async (request) => {
-      const result = await inTransaction(prisma, (tx) => attachRecords(tx, request.params.id, request.body, actor(request), app.clock))
+      const result = await inTransaction(prisma, (tx) => attachRecords(tx, request.params.id, withResolvedQuery(request.body, app.config.cityTimeZone), actor(request), app.clock))
       return { ...result, search: result.search ? searchBody(result.search) : null }
     },
   )

@@ -73,3 +73,20 @@ export function instantOf(text: string, zone: string, edge: 'start' | 'end' = 's
 export function optionalInstant(text: string | undefined, zone: string, edge: 'start' | 'end' = 'start'): Date | undefined {
   return text === undefined ? undefined : instantOf(text, zone, edge)
 }
+
+/**
+ * A query's `from` and `to` with plain dates resolved to ISO datetimes (from: the day's start; to:
+ * the next day's start, so the day is included), for domains that take instants as text and for
+ * saved searches, which then keep the instant meant when they were made.
+ */
+export function resolveRange<T extends { from?: string | undefined; to?: string | undefined }>(query: T, zone: string): T {
+  const out = { ...query }
+  if (query.from !== undefined) out.from = instantOf(query.from, zone, 'start').toISOString()
+  if (query.to !== undefined) out.to = instantOf(query.to, zone, 'end').toISOString()
+  return out
+}
+
+/** A body whose optional records `query` gets resolveRange (legal holds, FOIA requests and searches). */
+export function withResolvedQuery<T extends { query?: { from?: string | undefined; to?: string | undefined } | undefined }>(body: T, zone: string): T {
+  return body.query === undefined ? body : { ...body, query: resolveRange(body.query, zone) }
+}

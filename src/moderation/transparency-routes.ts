@@ -24,7 +24,7 @@ export const transparencyRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const now = app.clock()
-      const stats = await transparencyStats(prisma, { range: statsRange(request.query, now), now })
+      const stats = await transparencyStats(prisma, { range: statsRange(request.query, now, app.config.cityTimeZone), now })
       return {
         ...stats,
         range: { from: stats.range.from.toISOString(), to: stats.range.to.toISOString() },
@@ -46,7 +46,7 @@ export const transparencyRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       const { limit, ...bounds } = request.query
-      const report = await consistencyReport(prisma, { ...optionalRange(bounds), limit })
+      const report = await consistencyReport(prisma, { ...optionalRange(bounds, app.config.cityTimeZone), limit })
       return {
         ...report,
         range: { from: iso(report.range.from), to: iso(report.range.to) },

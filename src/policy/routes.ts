@@ -13,6 +13,7 @@ import { policyImpact } from './impact.js'
 import type { PolicyVersionContent } from './rules.js'
 import * as S from './schemas.js'
 import { createDraft, createPolicy, publishVersion, requirePolicy, requireVersion, updateDraft } from './versions.js'
+import { instantOf } from '../http/dates.js'
 
 const ADMIN: readonly Role[] = ['tst_admin']
 const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
@@ -193,7 +194,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       return inTransaction(prisma, async (tx) => {
-        const effectiveFrom = request.body.effectiveFrom ? new Date(request.body.effectiveFrom) : undefined
+        const effectiveFrom = request.body.effectiveFrom ? instantOf(request.body.effectiveFrom, app.config.cityTimeZone) : undefined
         const row = await publishVersion(tx, actor(request), request.params.id, request.params.version, effectiveFrom ? { effectiveFrom } : {}, app.clock)
         return versionBody(row, await requirePolicy(tx, request.params.id))
       })
@@ -251,7 +252,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
       const row = await requireVersion(prisma, request.params.id, request.params.version, { includeDrafts: true })
       const compiled = compiledFor(row)
       const { from, to, limit } = request.body
-      return inTransaction(prisma, (tx) => policyImpact(tx, compiled, { from: new Date(from), to: new Date(to), limit }))
+      return inTransaction(prisma, (tx) => policyImpact(tx, compiled, { from: instantOf(from, app.config.cityTimeZone, 'start'), to: instantOf(to, app.config.cityTimeZone, 'end'), limit }))
     },
   )
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DateParam } from '../http/dates.js'
 import { RULE_FIELDS } from './diff.js'
 import { Evaluation, EvaluationInput, Outcome, PolicyVersionContent, RuleMatch } from './rules.js'
 
@@ -54,7 +55,7 @@ export const DraftInput = z.object({
 })
 export const DraftUpdate = z.object({ content: PolicyVersionContent })
 export const PublishInput = z.object({
-  effectiveFrom: z.iso.datetime({ offset: true }).optional().describe('Default now; never in the past, and after every version already published'),
+  effectiveFrom: DateParam.optional().describe('Default now; never in the past, and after every version already published'),
 })
 
 export const VersionDiff = z
@@ -89,8 +90,8 @@ export const DryRun = z
   .meta({ id: 'PolicyDryRun' })
 
 export const ImpactInput = z.object({
-  from: z.iso.datetime({ offset: true }),
-  to: z.iso.datetime({ offset: true }),
+  from: DateParam.describe('Start (a plain date: from the start of that day)'),
+  to: DateParam.describe('End, exclusive (a plain date: that day included)'),
   limit: z.number().int().min(1).max(20_000).default(5_000),
 })
 

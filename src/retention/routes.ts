@@ -10,6 +10,7 @@ import { approveDisposal, createDisposal, executeDisposal, getDisposal, listDisp
 import { getHold, listHolds, placeHold, releaseHold, type HoldView } from './holds.js'
 import { listSchedules, setSchedule, type ScheduleView } from './schedules.js'
 import * as S from './schemas.js'
+import { withResolvedQuery } from '../http/dates.js'
 
 const CLERKS: readonly Role[] = ['records_clerk']
 const READERS: readonly Role[] = ['records_clerk', 'auditor']
@@ -151,7 +152,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: { tags: ['retention'], summary: 'Place a legal hold on records or on a search (recorded in the ledger)', body: S.HoldRequest, response: { 201: S.Hold, ...errors } },
     },
     async (request, reply) => {
-      const view = await inTransaction(prisma, (tx) => placeHold(tx, actor(request), request.body, app.clock))
+      const view = await inTransaction(prisma, (tx) => placeHold(tx, actor(request), withResolvedQuery(request.body, app.config.cityTimeZone), app.clock))
       return reply.status(201).send(holdBody(view))
     },
   )
