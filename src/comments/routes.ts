@@ -18,6 +18,7 @@ export const commentRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['comments'],
         summary: 'Comments received from every platform, newest first',
+        description: 'Filter by platform, status and dates of latest activity (from/to: a plain date is a day in CITY_TIME_ZONE); pages with nextCursor. Each read is recorded in the access log.',
         querystring: S.CommentListQuery,
         response: { 200: S.CommentList, 400: Problem, 401: Problem, 403: Problem },
       },
@@ -42,6 +43,7 @@ export const commentRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['comments'],
         summary: 'One comment with every version, every platform event and its thread',
+        description: 'Every version the platform sent, each platform event (edits, deletions, hides), the thread around it, and its moderation status. The read is recorded in the access log.',
         params: S.CommentParams,
         response: { 200: S.CommentDetail, 400: Problem, 401: Problem, 403: Problem, 404: Problem },
       },

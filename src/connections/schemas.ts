@@ -24,7 +24,6 @@ export const ConnectionInput = z
       .describe('Write-only: stored encrypted, never returned. Omit to keep the credentials already stored'),
   })
   .strict()
-  .meta({ id: 'ConnectionInput' })
 
 const time = z.iso.datetime().nullable()
 

@@ -71,6 +71,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['moderation'],
         summary: 'Comments waiting for a person (flagged, unevaluated, or a failed platform action), oldest first',
+        description: 'What needs a person: flagged by the matcher, not evaluated, or a platform action that failed for good. Each item carries its comment and a check against the ledger; pages with nextCursor; the read is logged.',
         querystring: S.QueueQuery,
         response: { 200: S.Queue, ...errors },
       },
@@ -113,6 +114,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['moderation'],
         summary: `Claim an item for ${app.config.moderation.claimMinutes} minutes, so no one else decides it meanwhile (renewable)`,
+        description: 'A claim keeps other moderators from deciding the item while it lasts; claiming again renews it. 409 when someone else holds it.',
         params: S.ItemParams,
         response: { 200: S.ReviewItem.pick({ id: true, claimedBy: true, claimExpiresAt: true }), 409: Problem, ...errors },
       },
@@ -124,7 +126,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
     '/moderation/queue/:itemId/claim',
     {
       config: { access: MODERATORS },
-      schema: { tags: ['moderation'], summary: 'Release a claim', params: S.ItemParams, response: { 200: S.ReviewItem.pick({ id: true, claimedBy: true, claimExpiresAt: true }), 409: Problem, ...errors } },
+      schema: { tags: ['moderation'], summary: 'Release a claim', description: 'Ends one\'s own claim early so others can take the item. 409 when the claim is someone else\'s.', params: S.ItemParams, response: { 200: S.ReviewItem.pick({ id: true, claimedBy: true, claimExpiresAt: true }), 409: Problem, ...errors } },
     },
     async (request) => claimResponse(await inTransaction(prisma, (tx) => releaseItem(tx, actor(request), request.params.itemId, app.clock()))),
   )
@@ -136,6 +138,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['moderation'],
         summary: 'Decide a comment: remove, hide, approve or restore; recorded in the ledger and carried out on the platform',
+        description: 'versionId must be the comment\'s latest version (409 otherwise, so nobody decides on text they did not see). A removal or hide cites rules of the policy version in force when it was posted; the ledger entry records who, what, the rules and the exact notice; platform actions and notices run as jobs.',
         params: S.CommentParams,
         body: S.DecisionInput,
         response: { 201: S.Decision, 409: Problem, 422: Problem, ...errors },
@@ -156,7 +159,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
     '/comments/:id/decisions',
     {
       config: { access: [...MODERATORS, 'records_clerk', 'auditor'] },
-      schema: { tags: ['moderation'], summary: "Every decision on a comment, with its platform actions' status", params: S.CommentParams, response: { 200: S.DecisionList, ...errors } },
+      schema: { tags: ['moderation'], summary: "Every decision on a comment, with its platform actions' status", description: 'Oldest first, each with its policy version, rules, note, notice text and the status of its platform actions. The read is logged.', params: S.CommentParams, response: { 200: S.DecisionList, ...errors } },
     },
     async (request) => {
       // Decisions carry notes and notice texts: a read of the comment's record, logged found or not.
@@ -201,6 +204,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['appeals'],
         summary: 'Where the appeal of a decision stands, by the reference in its notice (public; dates and status only)',
+        description: 'Public and rate limited, for the author who has the notice: whether the decision can still be appealed, and the appeal\'s status and dates. An unknown reference is 404, the same whether it ever existed or not.',
         params: S.ReferenceParams,
         response: { 200: S.AppealStatus, 429: Problem, ...errors },
       },
@@ -221,7 +225,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
     '/appeals',
     {
       config: { access: ['tst_admin'] },
-      schema: { tags: ['appeals'], summary: 'Appeals, oldest first', querystring: S.AppealQuery, response: { 200: S.AppealList, ...errors } },
+      schema: { tags: ['appeals'], summary: 'Appeals, oldest first', description: 'Every appeal with the appellant\'s contact and statement, optionally by status, oldest first. The read is logged.', querystring: S.AppealQuery, response: { 200: S.AppealList, ...errors } },
     },
     async (request) =>
       // Appeals carry the appellant's contact and statement: the ids of their comments, one per appeal, in order.
@@ -238,6 +242,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['appeals'],
         summary: 'Uphold or reverse a removal; a reversal restores the comment and notifies the author',
+        description: 'Recorded in the ledger (appeal.decided). A reversal records a restore decision that puts the comment back where the platform allows it and notifies the author.',
         params: S.AppealParams,
         body: S.AppealDecisionInput,
         response: { 200: S.Appeal, 409: Problem, ...errors },

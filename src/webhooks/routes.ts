@@ -141,6 +141,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['webhooks'],
         summary: 'Meta subscription handshake: echoes hub.challenge as plain text when hub.verify_token matches',
+        description: 'Called by Meta when the webhook is subscribed: 200 with hub.challenge as text/plain when hub.mode is subscribe and hub.verify_token matches META_VERIFY_TOKEN, 403 otherwise; 404 when Meta is not configured.',
         querystring: S.MetaHandshakeQuery,
         response: { 200: z.string().describe('hub.challenge, as text/plain'), 400: Problem, 403: Problem, 404: Problem },
       },
@@ -159,6 +160,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['webhooks'],
         summary: 'X CRC check: {"response_token":"sha256=<base64 HMAC of crc_token>"}',
+        description: 'Called by X at registration and about hourly: the CRC response is the base64 HMAC-SHA256 of crc_token under X_CONSUMER_SECRET. 404 when X is not configured.',
         querystring: S.XCrcQuery,
         response: { 200: z.object({ response_token: z.string() }), 400: Problem, 404: Problem },
       },
@@ -177,6 +179,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['webhooks'],
         summary: 'LinkedIn validation: {"challengeCode","challengeResponse":"<hex HMAC of challengeCode>"}',
+        description: 'Called by LinkedIn at registration and every 2 hours: the hex HMAC-SHA256 of challengeCode under LINKEDIN_CLIENT_SECRET. 404 when LinkedIn is not configured.',
         querystring: S.LinkedInChallengeQuery,
         response: { 200: z.object({ challengeCode: z.string(), challengeResponse: z.string() }), 400: Problem, 404: Problem },
       },
@@ -193,7 +196,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     '/webhooks/status',
     {
       config: { access: TST },
-      schema: { tags: ['webhooks'], summary: 'Deliveries accepted, duplicated, malformed and refused, per source', response: { 200: S.WebhookStatus, 401: Problem, 403: Problem } },
+      schema: { tags: ['webhooks'], summary: 'Deliveries accepted, duplicated, malformed and refused, per source', description: 'Counters per source and outcome since this instance started, and the group-commit writer\'s figures: to see whether a platform stopped delivering or is being refused.', response: { 200: S.WebhookStatus, 401: Problem, 403: Problem } },
     },
     async () => {
       const since = new Date(app.clock().getTime() - 24 * 3600_000)
@@ -215,7 +218,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     '/webhooks/deliveries',
     {
       config: { access: TST },
-      schema: { tags: ['webhooks'], summary: 'The raw delivery archive, newest first', querystring: S.DeliveryListQuery, response: { 200: S.DeliveryList, 400: Problem, 401: Problem, 403: Problem } },
+      schema: { tags: ['webhooks'], summary: 'The raw delivery archive, newest first', description: 'Every delivery as received (source, outcome, event count, digest of the bytes), newest first, in pages (nextCursor).', querystring: S.DeliveryListQuery, response: { 200: S.DeliveryList, 400: Problem, 401: Problem, 403: Problem } },
     },
     async (request) => {
       const { source, outcome, limit } = request.query
@@ -258,7 +261,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     '/webhooks/deliveries/:id',
     {
       config: { access: TST },
-      schema: { tags: ['webhooks'], summary: 'One raw delivery, its exact bytes and headers', params: S.DeliveryParams, response: { 200: S.DeliveryDetail, 400: Problem, 401: Problem, 403: Problem, 404: Problem } },
+      schema: { tags: ['webhooks'], summary: 'One raw delivery, its exact bytes and headers', description: 'The delivery\'s exact bytes (base64) and headers as received, so a signature and a parse can be checked again.', params: S.DeliveryParams, response: { 200: S.DeliveryDetail, 400: Problem, 401: Problem, 403: Problem, 404: Problem } },
     },
     async (request) => {
       // The raw bytes are the comments it carried: logged with their ids (by arrival), found or not.

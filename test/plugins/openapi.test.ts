@@ -45,3 +45,15 @@ t.test('the document and its viewer are served', async (t) => {
   t.equal(docs.statusCode, 200)
   t.match(docs.headers['content-type'], /text\/html/)
 })
+
+t.test('every operation has a summary and a description', async (t) => {
+  const doc = JSON.parse(await generateOpenApi())
+  const missing: string[] = []
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { summary?: string; description?: string }>>)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (!['get', 'put', 'post', 'delete', 'patch'].includes(method)) continue
+      if (!op.summary?.trim() || !op.description?.trim()) missing.push(`${method.toUpperCase()} ${path}`)
+    }
+  }
+  t.same(missing, [], 'add a summary and a description to these routes')
+})
