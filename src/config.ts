@@ -173,7 +173,7 @@ export const EnvSchema = z
       ),
     CITY_TIME_ZONE: z
       .preprocess(emptyAsUndefined, z.string().default('America/Chicago').refine(validTimeZone, 'an IANA time zone name, e.g. America/Chicago'))
-      .describe("The city's IANA time zone: a plain date in a query (from=2026-12-07) means the start of that day there (docs/api.md, \"Dates\")."),
+      .describe("The city's IANA time zone: a plain date in a query (from=2026-12-07) means the start of that day there (README.md, \"Dates in requests\")."),
     SMTP_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^smtp$/ }).optional()).describe('smtp://user:pass@host:port for notices e-mailed to website authors. Unset: no e-mail.'),
     NOTICE_FROM_EMAIL: z.preprocess(emptyAsUndefined, z.email().default('no-reply@townsquare.invalid')).describe('From address of e-mailed notices.'),
     MODERATION_CLAIM_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(240).default(15)).describe('How long a claim on a review item lasts.'),

@@ -1,4 +1,4 @@
-// Dates in queries and bodies (docs/api.md, "Dates"): a plain date (2026-12-07) or an ISO 8601
+// Dates in queries and bodies (README.md, "Dates in requests"): a plain date (2026-12-07) or an ISO 8601
 // datetime with its offset (2026-12-07T09:30:00-06:00, 2026-12-07T15:30:00Z). A plain date is a
 // day in the city's time zone (CITY_TIME_ZONE): as a start bound (`from`) it is the first instant
 // of that day; as an end bound (`to`, exclusive for a datetime) it includes the whole day, i.e. it
