@@ -246,9 +246,9 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     '/foia/requests/:id/searches',
     {
       config: { access: READERS },
-      schema: { tags: ['foia'], summary: 'The searches kept with the request', description: 'Each search kept with the request, with its query and what it matched when it ran.', params: S.RequestParams, response: { 200: S.FoiaSearch.array(), ...errors } },
+      schema: { tags: ['foia'], summary: 'The searches kept with the request', description: 'Each search kept with the request, with its query and what it matched when it ran.', params: S.RequestParams, response: { 200: S.SearchList, ...errors } },
     },
-    async (request) => (await inTransaction(prisma, (tx) => listSearches(tx, request.params.id))).map(searchBody),
+    async (request) => ({ items: (await inTransaction(prisma, (tx) => listSearches(tx, request.params.id))).map(searchBody), nextCursor: null }),
   )
 
   app.post(
@@ -407,7 +407,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     async (request) => {
       await read(request.params.id)
       const rows = await prisma.foiaProduction.findMany({ where: { requestId: request.params.id }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })
-      return { items: await bodies(rows) }
+      return { items: await bodies(rows), nextCursor: null }
     },
   )
 

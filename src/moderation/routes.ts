@@ -171,7 +171,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
         return { value: decisions.map((d) => decisionBody(d, actions)), recordIds: [comment.id] }
       })
       if (!items) throw new NotFoundError(`No comment ${request.params.id}.`)
-      return { items }
+      return { items, nextCursor: null }
     },
   )
 
@@ -231,7 +231,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       // Appeals carry the appellant's contact and statement: the ids of their comments, one per appeal, in order.
       loggedRead(prisma, accessFrom(request, 'appeals.list', request.query, app.clock()), async (tx) => {
         const appeals = await tx.appeal.findMany({ where: request.query.status ? { status: request.query.status } : {}, orderBy: { filedAt: 'asc' }, take: 500 })
-        return { value: { items: appeals.map(appealBody) }, recordIds: appeals.map((a) => a.commentId) }
+        return { value: { items: appeals.map(appealBody), nextCursor: null }, recordIds: appeals.map((a) => a.commentId) }
       }),
   )
 

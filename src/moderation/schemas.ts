@@ -69,7 +69,7 @@ export const Decision = z
   })
   .meta({ id: 'ModerationDecision' })
 
-export const DecisionList = z.object({ items: z.array(Decision) })
+export const DecisionList = z.object({ items: z.array(Decision), nextCursor: z.string().nullable().describe('Always null: the whole list is one page') })
 
 const Reference = z
   .string()
@@ -117,7 +117,7 @@ export const Appeal = z
   })
   .meta({ id: 'Appeal' })
 
-export const AppealList = z.object({ items: z.array(Appeal) })
+export const AppealList = z.object({ items: z.array(Appeal), nextCursor: z.string().nullable().describe('Always null: at most 500 appeals, oldest first') })
 export const AppealQuery = z.object({ status: z.enum(['open', 'upheld', 'reversed']).optional() })
 export const AppealParams = z.object({ id: z.uuid() })
 export const AppealDecisionInput = z.object({ outcome: z.enum(['uphold', 'reverse']), reason: z.string().min(1).max(5000) }).meta({ id: 'AppealDecisionRequest' })

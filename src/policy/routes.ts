@@ -85,6 +85,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
             createdAt: p.createdAt.toISOString(),
             versions: p.versions.map((v) => ({ version: v.version, status: v.status as 'draft' | 'published', effectiveFrom: iso(v.effectiveFrom), publishedAt: iso(v.publishedAt) })),
           })),
+        nextCursor: null,
       }
     },
   )
@@ -144,6 +145,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
           const { content: _content, ...rest } = versionBody(r, policy)
           return rest
         }),
+        nextCursor: null,
       }
     },
   )

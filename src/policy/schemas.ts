@@ -22,7 +22,7 @@ export const PolicySummary = z
   })
   .meta({ id: 'PolicySummary' })
 
-export const PolicyList = z.object({ items: z.array(PolicySummary) })
+export const PolicyList = z.object({ items: z.array(PolicySummary), nextCursor: z.string().nullable().describe('Always null: the whole list is one page') })
 
 export const PolicyVersion = z
   .object({
@@ -43,7 +43,7 @@ export const PolicyVersion = z
   })
   .meta({ id: 'PolicyVersion' })
 
-export const PolicyVersionList = z.object({ items: z.array(PolicyVersion.omit({ content: true })) })
+export const PolicyVersionList = z.object({ items: z.array(PolicyVersion.omit({ content: true })), nextCursor: z.string().nullable().describe('Always null: the whole list is one page') })
 
 export const PolicyParams = z.object({ id: z.uuid() })
 export const VersionParams = z.object({ id: z.uuid(), version: z.coerce.number().int().min(1) })

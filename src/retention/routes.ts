@@ -97,7 +97,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
       config: { access: READERS },
       schema: { tags: ['retention'], summary: 'The retention schedule of every record kind (examples until the city enters its approved schedule)', description: 'Each record kind\'s retention period and the schedule reference it comes from; the shipped values are examples until the city enters its approved schedule.', response: { 200: S.ScheduleList, ...errors } },
     },
-    async () => ({ items: (await listSchedules(prisma)).map(scheduleBody) }),
+    async () => ({ items: (await listSchedules(prisma)).map(scheduleBody), nextCursor: null }),
   )
 
   app.put(

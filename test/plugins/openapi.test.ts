@@ -57,3 +57,20 @@ t.test('every operation has a summary and a description', async (t) => {
   }
   t.same(missing, [], 'add a summary and a description to these routes')
 })
+
+t.test('every list answers the same envelope: { items, nextCursor }', async (t) => {
+  const doc = JSON.parse(await generateOpenApi())
+  const schemas = doc.components?.schemas ?? {}
+  const resolve = (s: Record<string, unknown>): Record<string, unknown> => ('$ref' in s ? resolve(schemas[String(s.$ref).split('/').pop()!]) : s)
+  const outliers: string[] = []
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: Record<string, unknown> }> }> }>>)) {
+    for (const [method, op] of Object.entries(item)) {
+      const schema = op.responses?.['200']?.content?.['application/json']?.schema
+      if (!schema) continue
+      const s = resolve(schema)
+      const props = (s.properties ?? {}) as Record<string, unknown>
+      if (s.type === 'array' || ('items' in props && !('nextCursor' in props))) outliers.push(`${method.toUpperCase()} ${path}`)
+    }
+  }
+  t.same(outliers, [], 'lists that answer a bare array, or items without nextCursor')
+})
