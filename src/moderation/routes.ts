@@ -9,6 +9,7 @@ import type { Appeal as AppealRow, ModerationDecision, PlatformAction } from '..
 import { decodeCursor, encodeCursor } from '../http/cursor.js'
 import { actorOf, type Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
+import { numberOf, versionNumbers } from '../policy/version-numbers.js'
 import { ledgerCheckView, reconcileComments } from '../records/reconcile.js'
 import { appealStatus, decideAppeal, fileAppeal } from './appeals.js'
 import { decide } from './decisions.js'
@@ -20,7 +21,7 @@ const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
 const iso = (d: Date | null) => d?.toISOString() ?? null
 type ActionSummary = z.infer<typeof S.Decision>['actions'][number]
 
-function decisionBody(d: ModerationDecision, actions: PlatformAction[]): z.infer<typeof S.Decision> {
+function decisionBody(d: ModerationDecision, actions: PlatformAction[], numbers: ReadonlyMap<string, number>): z.infer<typeof S.Decision> {
   return {
     id: d.id,
     commentId: d.commentId,
@@ -30,6 +31,7 @@ function decisionBody(d: ModerationDecision, actions: PlatformAction[]): z.infer
     action: d.action as z.infer<typeof S.Decision>['action'],
     platformAction: d.platformAction as z.infer<typeof S.Decision>['platformAction'],
     policyVersionId: d.policyVersionId,
+    policyVersion: numberOf(numbers, d.policyVersionId),
     ruleCodes: d.ruleCodes,
     note: d.note,
     noticeText: d.noticeText,
@@ -83,7 +85,8 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
         const found = await listQueue(tx, filter, { limit, ...(after ? { after: { createdAt: new Date(after.createdAt), id: after.id } } : {}) }, app.clock())
         // Each comment checked against the ledger in the same snapshot (src/records/reconcile.ts).
         const checks = await reconcileComments(tx, [...new Set(found.items.map((item) => item.comment.id))])
-        return { value: { ...found, checks }, recordIds: found.items.map((item) => item.comment.id) }
+        const numbers = await versionNumbers(tx, found.items.map((item) => item.policyVersionId))
+        return { value: { ...found, checks, numbers }, recordIds: found.items.map((item) => item.comment.id) }
       })
       const last = page.items[page.items.length - 1]
       return {
@@ -92,6 +95,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
           reason: item.reason as z.infer<typeof S.ReviewReason>,
           versionId: item.eventId,
           policyVersionId: item.policyVersionId,
+          policyVersion: numberOf(page.numbers, item.policyVersionId),
           ruleCodes: item.ruleCodes,
           evidence: item.evidence,
           createdAt: item.createdAt.toISOString(),
@@ -149,7 +153,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
         const recorded = await decide(tx, actor(request), request.params.id, request.body, deps())
         const decision = await tx.moderationDecision.findUniqueOrThrow({ where: { id: recorded.decisionId } })
         const actions = await tx.platformAction.findMany({ where: { decisionId: decision.id }, orderBy: { createdAt: 'asc' } })
-        return decisionBody(decision, actions)
+        return decisionBody(decision, actions, await versionNumbers(tx, [decision.policyVersionId]))
       })
       return reply.status(201).send(result)
     },
@@ -168,7 +172,8 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
         if (!comment) return { value: null, recordIds: [] }
         const decisions = await tx.moderationDecision.findMany({ where: { commentId: comment.id }, orderBy: { decidedAt: 'asc' } })
         const actions = await tx.platformAction.findMany({ where: { commentId: comment.id }, orderBy: { createdAt: 'asc' } })
-        return { value: decisions.map((d) => decisionBody(d, actions)), recordIds: [comment.id] }
+        const numbers = await versionNumbers(tx, decisions.map((d) => d.policyVersionId))
+        return { value: decisions.map((d) => decisionBody(d, actions, numbers)), recordIds: [comment.id] }
       })
       if (!items) throw new NotFoundError(`No comment ${request.params.id}.`)
       return { items, nextCursor: null }

@@ -106,7 +106,7 @@ export const ImpactReport = z
         platform: z.string(),
         platformTime: z.iso.datetime(),
         text: z.string(),
-        actual: z.object({ outcome: z.union([Outcome, z.literal('unevaluated')]), policyVersionId: z.string().nullable() }),
+        actual: z.object({ outcome: z.union([Outcome, z.literal('unevaluated')]), policyVersionId: z.string().nullable(), policyVersion: z.number().int().nullable().describe('The number of policyVersionId') }),
         proposed: z.object({ outcome: Outcome, matches: z.array(RuleMatch) }),
       }),
     ),

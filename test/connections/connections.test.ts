@@ -39,6 +39,7 @@ async function removeFacebookComment(app: FastifyInstance, token: string) {
     payload: { action: 'hide', versionId: detail.versions[detail.versions.length - 1].id, ruleCodes: ['4.a'] },
   })
   if (res.statusCode !== 201) throw new Error(res.body)
+  if (res.json().policyVersion !== 1 || !res.json().policyVersionId) throw new Error(`the decision cites its policy version by id and number: ${res.body}`)
   await app.db.pool.query('UPDATE graphile_worker._private_jobs SET run_at = now() WHERE locked_at IS NULL')
   await app.jobs.runDue()
 }

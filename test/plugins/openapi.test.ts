@@ -74,3 +74,17 @@ t.test('every list answers the same envelope: { items, nextCursor }', async (t) 
   }
   t.same(outliers, [], 'lists that answer a bare array, or items without nextCursor')
 })
+
+t.test('every policyVersionId in a response has its policyVersion number beside it', async (t) => {
+  const doc = JSON.parse(await generateOpenApi())
+  const missing: string[] = []
+  const walk = (node: unknown, at: string): void => {
+    if (Array.isArray(node)) return node.forEach((v, i) => walk(v, `${at}[${i}]`))
+    if (typeof node !== 'object' || node === null) return
+    const props = (node as { properties?: Record<string, unknown> }).properties
+    if (props && 'policyVersionId' in props && !('policyVersion' in props)) missing.push(at)
+    for (const [k, v] of Object.entries(node)) walk(v, `${at}/${k}`)
+  }
+  walk(doc, '')
+  t.same(missing, [])
+})
