@@ -6,7 +6,6 @@
 import { createHmac } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { createSigner } from 'fast-jwt'
 import { loadConfigOrExit } from '../src/cli.js'
 import { inTransaction } from '../src/db/tx.js'
@@ -16,8 +15,12 @@ import { ROLES } from '../src/plugins/auth.js'
 import { seedDefaultPolicy } from '../src/policy/seed.js'
 import { startService } from '../src/service.js'
 import type { WebhookSource } from '../src/webhooks/platforms/index.js'
+import { cliArgs } from '../src/cli-args.js'
 
-const { values } = parseArgs({ options: { exit: { type: 'boolean', default: false } } })
+const { values } = cliArgs(
+  'usage: npm run demo [-- --exit]\n\nStarts Townsquare with demonstration data (the embedded PostgreSQL unless DATABASE_URL is set), prints a token for each role and commands to try, and serves until Ctrl-C; --exit stops once it has printed. Not in production.',
+  { options: { exit: { type: 'boolean', default: false } } },
+)
 
 if (process.env.NODE_ENV === 'production') {
   console.error('npm run demo adds demonstration data and secrets; it does not run in production.')
