@@ -9,9 +9,10 @@ import { decodeCursor, encodeCursor } from '../http/cursor.js'
 import { DeliveryWriter } from './delivery-writer.js'
 import { EventKeySecret } from './event-keys.js'
 import { ingestDeliveries, recordMalformedDelivery, type IngestResult } from './ingest.js'
-import { MalformedDeliveryError, platformAdapters, type HandshakeResult, type WebhookSource } from './platforms/index.js'
+import { MalformedDeliveryError, platformAdapters, type HandshakeResult, type Platform, type WebhookSource } from './platforms/index.js'
 import * as S from './schemas.js'
 import { WebhookStats } from './stats.js'
+import { recordPlatformHealth } from '../connections/connections.js'
 
 export class InvalidSignatureError extends ProblemError {
   constructor(source: WebhookSource, reason: string) {
@@ -72,6 +73,19 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: webhooks.bodyLimitBytes }, (_request, body, done) => done(null, body))
 
+  // The connections' health (GET /v1/admin/connections): the last accepted delivery per platform,
+  // written at most once a minute per platform and instance, after the delivery committed and
+  // outside its transaction, so a flood does not queue on one row and a failure costs no delivery.
+  const lastNoted = new Map<Platform, number>()
+  function noteWebhookHealth(source: WebhookSource, platforms: Platform[], now: Date, request: FastifyRequest) {
+    const all = new Set<Platform>(platforms.length > 0 ? platforms : source === 'meta' ? [] : [source as Platform])
+    for (const platform of all) {
+      if (now.getTime() - (lastNoted.get(platform) ?? 0) < 60_000) continue
+      lastNoted.set(platform, now.getTime())
+      recordPlatformHealth(app.db.prisma, platform, { kind: 'webhook' }, now).catch((error: unknown) => request.log.warn({ err: error, platform }, 'webhook health not recorded'))
+    }
+  }
+
   async function receive(source: WebhookSource, request: FastifyRequest): Promise<IngestResult> {
     const secret = secrets[source]
     if (!secret) throw new WebhookNotConfiguredError(source)
@@ -100,6 +114,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     // Resolves after the transaction holding it committed.
     const result = await writer.submit({ delivery, normalized })
     stats.accepted(source, result.duplicateDelivery, now)
+    noteWebhookHealth(source, normalized.events.map((e) => e.platform), now, request)
     request.log.info({ source, deliveryId: result.deliveryId, accepted: result.accepted, duplicates: result.duplicates }, 'webhook delivery stored')
     return result
   }

@@ -73,6 +73,13 @@ t.test('admin manages a connection: sealed credentials, never returned, used by 
   t.ok(fake.requests.every((r) => r.headers.authorization === 'Bearer db-page-token-secret'), 'every request carries the connection token')
   const health = (await call('GET', '/v1/admin/connections')).json().items.find((c: { platform: string }) => c.platform === 'facebook').health
   t.ok(health.lastSuccessAt, 'the last successful call is shown')
+  // The webhook's health is written after the delivery committed, outside it: wait for it.
+  let webhookAt = health.lastWebhookAt
+  for (let i = 0; i < 100 && !webhookAt; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    webhookAt = (await call('GET', '/v1/admin/connections')).json().items.find((c: { platform: string }) => c.platform === 'facebook').health.lastWebhookAt
+  }
+  t.ok(webhookAt, 'the last webhook delivery is shown')
 
   // Settings change without credentials keeps the sealed ones (same fingerprint).
   const again = await call('PUT', '/v1/admin/connections/facebook', { settings: { baseUrl: fake.baseUrl, pageId: '999' } })
