@@ -277,7 +277,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
         response: { 200: S.Disposal, 404: Problem, 409: Problem, ...errors },
       },
     },
-    async (request) => disposalBody(await inTransaction(prisma, (tx) => approveDisposal(tx, actor(request), request.params.id, request.body, app.clock))),
+    async (request) => disposalBody(await inTransaction(prisma, (tx) => approveDisposal(tx, actor(request), request.params.id, request.body, app.clock, app.config.cityTimeZone))),
   )
 
   app.post(
