@@ -150,3 +150,13 @@ t.test('block rows are append-only, for the runtime role and the owner', async (
   t.teardown(() => runtime.end())
   await t.rejects(runtime.query(`DELETE FROM account_block_action`), /permission denied|append-only|reject/i)
 })
+
+t.test('two blocks of one account at once: one is recorded, the other is refused; the CSV defuses formulas', async (t) => {
+  const { app, post, get } = await blocksApp(t)
+  const body = { platform: 'x', authorId: '77', account: 'CityOfExample', method: 'manual', ruleCodes: ['4.a'], reason: '=HYPERLINK("http://evil.example","click")' }
+  const [a, b] = await Promise.all([post('/v1/blocks', body), post('/v1/blocks', body)])
+  t.same([a.statusCode, b.statusCode].sort(), [201, 409])
+  t.equal(await app.db.prisma.accountBlockAction.count(), 1)
+  const csv = (await get('/v1/blocks?format=csv')).body
+  t.match(csv, /"'=HYPERLINK\(""http:\/\/evil\.example"",""click""\)"/, 'a leading = is defused and quotes doubled')
+})
