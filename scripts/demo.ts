@@ -6,7 +6,6 @@
 import { createHmac } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { createSigner } from 'fast-jwt'
 import { loadConfigOrExit } from '../src/cli.js'
 import { inTransaction } from '../src/db/tx.js'
@@ -16,8 +15,12 @@ import { ROLES } from '../src/plugins/auth.js'
 import { seedDefaultPolicy } from '../src/policy/seed.js'
 import { startService } from '../src/service.js'
 import type { WebhookSource } from '../src/webhooks/platforms/index.js'
+import { cliArgs } from '../src/cli-args.js'
 
-const { values } = parseArgs({ options: { exit: { type: 'boolean', default: false } } })
+const { values } = cliArgs(
+  'usage: npm run demo [-- --exit]\n\nStarts Townsquare with demonstration data (the embedded PostgreSQL unless DATABASE_URL is set), prints a token for each role and commands to try, and serves until Ctrl-C; --exit stops once it has printed. Not in production.',
+  { options: { exit: { type: 'boolean', default: false } } },
+)
 
 if (process.env.NODE_ENV === 'production') {
   console.error('npm run demo adds demonstration data and secrets; it does not run in production.')
@@ -62,25 +65,43 @@ const pad = (n: number) => String(n).padStart(2, '0')
 const xDate = (d: Date) =>
   `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000 ${d.getUTCFullYear()}`
 
-function shiftTimes(value: unknown, deltaMs: number): unknown {
+/** Rewrites every fixture time (seconds, milliseconds, ISO and X's format) through `move` (ms to ms). */
+function shiftTimes(value: unknown, move: (ms: number) => number): unknown {
   const inFixtureMonth = (ms: number) => ms >= FIXTURE_EPOCH_MS && ms < FIXTURE_EPOCH_MS + MONTH_MS
   if (typeof value === 'number') {
-    if (inFixtureMonth(value * 1000)) return value + Math.round(deltaMs / 1000)
-    if (inFixtureMonth(value)) return value + deltaMs
+    if (inFixtureMonth(value * 1000)) return Math.floor(move(value * 1000) / 1000)
+    if (inFixtureMonth(value)) return Math.floor(move(value))
     return value
   }
   if (typeof value === 'string') {
-    if (/^\d{13}$/.test(value) && inFixtureMonth(Number(value))) return String(Number(value) + deltaMs)
+    if (/^\d{13}$/.test(value) && inFixtureMonth(Number(value))) return String(Math.floor(move(Number(value))))
     if (/^2026-01-\d\dT/.test(value)) {
-      const shifted = new Date(Date.parse(value) + deltaMs).toISOString().replace('.000Z', 'Z')
+      const shifted = new Date(Math.floor(move(Date.parse(value)) / 1000) * 1000).toISOString().replace('.000Z', 'Z')
       return value.endsWith('+0000') ? shifted.replace('Z', '+0000') : shifted
     }
-    if (/^\w{3} Jan \d\d \d\d:\d\d:\d\d \+0000 2026$/.test(value)) return xDate(new Date(Date.parse(value) + deltaMs))
+    if (/^\w{3} Jan \d\d \d\d:\d\d:\d\d \+0000 2026$/.test(value)) return xDate(new Date(move(Date.parse(value))))
     return value
   }
-  if (Array.isArray(value)) return value.map((v) => shiftTimes(v, deltaMs))
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shiftTimes(v, deltaMs)]))
+  if (Array.isArray(value)) return value.map((v) => shiftTimes(v, move))
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shiftTimes(v, move)]))
   return value
+}
+
+/** The fixtures' times span the first 25 minutes of 2026-01-01; the demo's own comments come a minute later. */
+const FIXTURE_SPAN_MS = 26 * 60_000
+/** The shortest window the replayed thread is squeezed into, so its times keep their order to the second. */
+const MIN_WINDOW_MS = 30_000
+
+/**
+ * Where the fixture times go: between the policy's taking effect (a policy cannot be backdated, and
+ * a comment posted before it would be judged by no rule) and now (a comment is never dated in the
+ * future). As they were, shifted, when that window is long enough; else squeezed into it, in order.
+ */
+function fixtureClock(policyEffectiveMs: number, nowMs: number): { move: (ms: number) => number; end: number } {
+  const end = nowMs - 1000
+  const start = Math.max(policyEffectiveMs + 1000, end - FIXTURE_SPAN_MS)
+  const scale = Math.min(1, (end - start) / FIXTURE_SPAN_MS)
+  return { move: (ms) => start + (ms - FIXTURE_EPOCH_MS) * scale, end }
 }
 
 const mac = (secret: string, ...parts: Array<string | Buffer>) => {
@@ -122,16 +143,22 @@ try {
   const prisma = app.db.prisma
   const seeded = await inTransaction(prisma, (tx) => seedDefaultPolicy(tx, systemClock))
   const policy = await prisma.policyVersion.findFirstOrThrow({ where: { policyId: seeded.policyId, status: 'published' }, orderBy: { version: 'desc' } })
-  const deltaMs = Math.max(Date.now(), policy.effectiveFrom!.getTime()) + 5_000 - FIXTURE_EPOCH_MS
+  // A policy published just now leaves no room before now: wait until the window is long enough.
+  const wait = policy.effectiveFrom!.getTime() + MIN_WINDOW_MS + 2000 - Date.now()
+  if (wait > 0) {
+    console.log(`\nWaiting ${Math.ceil(wait / 1000)} s: the replayed comments must come after the policy took effect and never in the future.`)
+    await new Promise((resolve) => setTimeout(resolve, wait))
+  }
+  const clock = fixtureClock(policy.effectiveFrom!.getTime(), Date.now())
   const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port}`
 
   const deliveries: Array<[string, WebhookSource, unknown]> = FIXTURES.map(([name, source]) => [
     name,
     source,
-    shiftTimes(JSON.parse(readFileSync(join(FIXTURES_DIR, name), 'utf8')), deltaMs),
+    shiftTimes(JSON.parse(readFileSync(join(FIXTURES_DIR, name), 'utf8')), clock.move),
   ])
   // The fixtures are civil; three more website comments show a removal, a second one and a flag.
-  const at = new Date(FIXTURE_EPOCH_MS + deltaMs + 60_000).toISOString()
+  const at = new Date(Math.floor(clock.end / 1000) * 1000).toISOString()
   const demoComment = (n: number, text: string) => ({
     id: `demo-evt-${n}`,
     type: 'comment.created',
@@ -165,6 +192,8 @@ try {
   if (!checkpoint || Number(checkpoint.treeSize) < entries) throw new Error(`no checkpoint sealed the ${entries} ledger entries`)
 
   const comments = await prisma.comment.count()
+  const latest = await prisma.comment.aggregate({ _max: { lastPlatformAt: true } })
+  console.log(`\nThe latest replayed comment is dated ${latest._max.lastPlatformAt?.toISOString() ?? 'never'} (now ${new Date().toISOString()}): none in the future.`)
   const removals = await prisma.moderationDecision.count({ where: { automatic: true } })
   const queued = await prisma.reviewItem.count({ where: { status: 'open' } })
   console.log(
@@ -179,7 +208,7 @@ try {
     for (const role of ROLES) console.log(`  ${role.padEnd(14)} ${tokens[role]}`)
     console.log(`
 Try (in another terminal):
-  export MODERATOR=${tokens.tst_moderator} CLERK=${tokens.records_clerk} AUDITOR=${tokens.auditor}
+  export MODERATOR=${tokens.tst_moderator} TST_ADMIN=${tokens.tst_admin} CLERK=${tokens.records_clerk} AUDITOR=${tokens.auditor} ADMIN=${tokens.admin}
   curl -s ${base}/readyz
   curl -s ${base}/v1/policies/current
   curl -s -H "Authorization: Bearer $MODERATOR" ${base}/v1/moderation/queue
@@ -188,6 +217,11 @@ Try (in another terminal):
   curl -s -X POST -H "Authorization: Bearer $CLERK" -H 'content-type: application/json' ${base}/v1/foia/requests \\
        -d '{"requester":{"name":"A resident"},"receivedOn":"${new Date().toISOString().slice(0, 10)}","description":"Comments the city removed","commercial":false}'
   curl -s -H "Authorization: Bearer $AUDITOR" ${base}/v1/audit/access
+  curl -s -H "Authorization: Bearer $TST_ADMIN" ${base}/v1/appeals
+  curl -s -X POST -H "Authorization: Bearer $TST_ADMIN" -H 'content-type: application/json' ${base}/v1/blocks \\
+       -d '{"platform":"x","authorId":"demo-1","account":"CityOfKankakee","method":"manual","ruleCodes":["4.a"],"reason":"Blocked in the X app after repeated threats"}'
+  curl -s -H "Authorization: Bearer $CLERK" '${base}/v1/blocks?format=csv'
+  curl -s -H "Authorization: Bearer $ADMIN" ${base}/v1/admin/connections
   curl -s -H "Authorization: Bearer $AUDITOR" ${base}/v1/ledger/checkpoints/latest
   curl -s -X POST -H "Authorization: Bearer $AUDITOR" ${base}/v1/ledger/verify
   curl -s ${base}/v1/transparency/stats

@@ -2,11 +2,13 @@
 // schema; `-- --check` exits 1 when the committed document is stale.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { withConfigReference } from '../src/config-doc.js'
 import { PROJECT_ROOT } from '../src/paths.js'
+import { cliArgs } from '../src/cli-args.js'
 
-const { values } = parseArgs({ options: { check: { type: 'boolean', default: false } } })
+const { values } = cliArgs('usage: npm run docs:config [-- --check]\n\nRewrites the configuration reference in docs/operations.md from src/config.ts; --check exits 1 when it is stale.', {
+  options: { check: { type: 'boolean', default: false } },
+})
 const path = join(PROJECT_ROOT, 'docs', 'operations.md')
 const current = readFileSync(path, 'utf8')
 const generated = withConfigReference(current)

@@ -1,14 +1,15 @@
 // `npm run ledger:export -- --out <directory> [--entry <id> ...] [--tree-size N]`
 // Writes a ledger bundle (all sealed entries, or the named ones) for offline verification.
-import { parseArgs } from 'node:util'
 import { loadConfigOrExit, withDatabase } from '../src/cli.js'
 import { writeLedgerBundle } from '../src/ledger/bundle.js'
+import { cliArgs } from '../src/cli-args.js'
 
-const { values } = parseArgs({
+const USAGE = 'usage: npm run ledger:export -- --out <directory> [--entry <id> ...] [--tree-size N]\n\nWrites a ledger bundle (all sealed entries, or the named ones) for offline verification (npm run verify).'
+const { values } = cliArgs(USAGE, {
   options: { out: { type: 'string' }, entry: { type: 'string', multiple: true }, 'tree-size': { type: 'string' } },
 })
 if (!values.out) {
-  console.error('usage: npm run ledger:export -- --out <directory> [--entry <id> ...] [--tree-size N]')
+  console.error(USAGE)
   process.exit(2)
 }
 const out = values.out

@@ -7,6 +7,9 @@ import { canonicalJson } from '../src/ledger/canonical-json.js'
 import { fieldKey, mapScalars, payloadCommitment, scalarDigest, segmentDigest, segmentKey, segments, skeleton, stringDigest } from '../src/ledger/commitment.js'
 import { entryLeafBytes, entryLeafHash } from '../src/ledger/entry.js'
 import { PROJECT_ROOT } from '../src/paths.js'
+import { cliArgs } from '../src/cli-args.js'
+
+cliArgs('usage: tsx scripts/ledger-format2-vectors.ts\n\nWrites test/ledger/format2-vectors.json, the test vectors of docs/ledger.md "Format 2", from the reference implementation.', { options: {} })
 
 const payload = {
   text: 'call 555-1234 now',

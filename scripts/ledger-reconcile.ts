@@ -2,15 +2,17 @@
 // Checks every comment projection against the ledger (docs/ledger.md, "Reconciliation"), stores
 // the result (GET /v1/ledger/status) and prints it: ids and field names, never content. Exits 1
 // when anything diverges.
-import { parseArgs } from 'node:util'
 import { loadConfigOrExit, withDatabase } from '../src/cli.js'
 import { systemClock } from '../src/ledger/append.js'
 import { runReconciliation } from '../src/records/reconcile.js'
+import { cliArgs } from '../src/cli-args.js'
 
-const { values } = parseArgs({ options: { 'batch-size': { type: 'string' } } })
+const USAGE =
+  'usage: npm run ledger:reconcile [-- --batch-size N]\n\nChecks every comment projection against the ledger, stores and prints the result (ids and field names, never content). Exits 1 when anything diverges.'
+const { values } = cliArgs(USAGE, { options: { 'batch-size': { type: 'string' } } })
 const batchSize = values['batch-size'] ? Number(values['batch-size']) : undefined
 if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) {
-  console.error('usage: npm run ledger:reconcile [-- --batch-size N]')
+  console.error(USAGE)
   process.exit(2)
 }
 const quiet = { info: () => {}, error: () => {} }

@@ -1,10 +1,10 @@
 // `npm run openapi` writes openapi/openapi.json from the route schemas;
 // `npm run openapi -- --check` exits 1 when the committed document is stale.
 import { readFileSync, writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { generateOpenApi, OPENAPI_PATH } from '../src/plugins/openapi-document.js'
+import { cliArgs } from '../src/cli-args.js'
 
-const { values } = parseArgs({
+const { values } = cliArgs('usage: npm run openapi [-- --check] [--file <path>]\n\nWrites openapi/openapi.json from the route schemas; --check exits 1 when the committed document (or --file) is stale.', {
   options: { check: { type: 'boolean', default: false }, file: { type: 'string', default: OPENAPI_PATH } },
 })
 const generated = await generateOpenApi()

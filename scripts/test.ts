@@ -9,6 +9,15 @@ import { join } from 'node:path'
 import { startEmbedded, type EmbeddedDatabase } from '../src/db/embedded.js'
 import { PROJECT_ROOT } from '../src/paths.js'
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  // Every other argument is tap's (npx tap --help lists them).
+  console.log(
+    'usage: npm run test:only [-- <test files> [tap options]]\n\nRuns the tap suite against TEST_DATABASE_URL, or a throwaway embedded PostgreSQL when it is unset ' +
+      '(docs/testing.md). Other arguments go to tap unchanged: npx tap --help lists them.',
+  )
+  process.exit(0)
+}
+
 const env = { ...process.env }
 let embedded: EmbeddedDatabase | null = null
 let dataDir: string | null = null

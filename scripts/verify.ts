@@ -3,17 +3,20 @@
 // a public key, no server. Exits 0 when everything verifies, 1 naming each failing item, 2 on usage errors.
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
 import { BUNDLE_FILES, FOIA_PRODUCTION_FORMAT, FOIA_PRODUCTION_FORMAT_1, verifyLedgerBundle } from '../src/ledger/bundle.js'
 import { verifyProduction, verifyProductionArchive } from '../src/foia/verify-production.js'
+import { cliArgs } from '../src/cli-args.js'
 
-const { values, positionals } = parseArgs({
+const USAGE =
+  'usage: npm run verify -- <directory or production .tar> [--key <signed-note verifier key, or a file of them>] [--manifest-sha256 <hex>]\n\n' +
+  'Verifies a ledger bundle or a FOIA production offline. Exits 0 when everything verifies, 1 naming each failing item, 2 on usage errors.'
+const { values, positionals } = cliArgs(USAGE, {
   allowPositionals: true,
   options: { key: { type: 'string', multiple: true }, 'manifest-sha256': { type: 'string' } },
 })
 const target = positionals[0]
 if (!target || positionals.length > 1 || !existsSync(target)) {
-  console.error('usage: npm run verify -- <directory or production .tar> [--key <signed-note verifier key, or a file of them>] [--manifest-sha256 <hex>]')
+  console.error(USAGE)
   process.exit(2)
 }
 const trustedKeys = values.key?.flatMap((k) => (existsSync(k) ? readFileSync(k, 'utf8').split('\n') : [k]))

@@ -26,6 +26,8 @@ import idempotencyPlugin from './plugins/idempotency.js'
 import openapiPlugin from './plugins/openapi.js'
 import { PolicyResolver } from './policy/effective.js'
 import { policyRoutes } from './policy/routes.js'
+import { blockRoutes } from './moderation/block-routes.js'
+import { connectionRoutes } from './connections/routes.js'
 import { retentionRoutes } from './retention/routes.js'
 import { reconcileRoutes } from './records/reconcile-routes.js'
 import { recordRoutes } from './records/routes.js'
@@ -154,6 +156,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await v1.register(recordRoutes)
       await v1.register(reconcileRoutes)
       await v1.register(auditRoutes)
+      await v1.register(blockRoutes)
+      await v1.register(connectionRoutes)
     },
     { prefix: '/v1' },
   )

@@ -31,6 +31,20 @@ const validCron = (pattern: string) => {
     return false
   }
 }
+/** The 32 bytes of CONNECTION_CREDENTIALS_KEY (64 hex digits or base64), or null when it is not 32 bytes. */
+export function connectionKeyBytes(value: string): Buffer | null {
+  const text = value.trim()
+  const bytes = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : null
+  return bytes !== null && bytes.length === 32 ? bytes : null
+}
+const validTimeZone = (zone: string) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
 /**
  * The whole environment of the service. Each key is documented here (`describe`) and in
  * `.env.example`; the reference in docs/operations.md is generated from this schema (npm run docs:config).
@@ -146,6 +160,21 @@ export const EnvSchema = z
     LINKEDIN_ORGANIZATION_URN: optionalString.describe("The city's organization URN, e.g. urn:li:organization:12345."),
     WEBSITE_API_URL: z.preprocess(emptyAsUndefined, z.url().optional()).describe("The city website's moderation API base URL (docs/moderation.md)."),
     WEBSITE_API_TOKEN: optionalString.describe("Bearer token for the city website's moderation API."),
+    CONNECTION_CREDENTIALS_KEY: z
+      .preprocess(
+        emptyAsUndefined,
+        z
+          .string()
+          .refine((v) => connectionKeyBytes(v) !== null, '32 bytes as 64 hexadecimal digits or base64 (openssl rand -base64 32)')
+          .optional(),
+      )
+      .describe(
+        'AES-256-GCM key that seals platform credentials managed through the API (/v1/admin/connections): 32 bytes, hex or base64. ' +
+          'Unset: connections cannot hold credentials, and the *_TOKEN variables above are the only credentials.',
+      ),
+    CITY_TIME_ZONE: z
+      .preprocess(emptyAsUndefined, z.string().default('America/Chicago').refine(validTimeZone, 'an IANA time zone name, e.g. America/Chicago'))
+      .describe("The city's IANA time zone: a plain date in a query (from=2026-12-07) means the start of that day there (README.md, \"Dates in requests\")."),
     SMTP_URL: z
       .preprocess(emptyAsUndefined, z.url({ protocol: /^smtps?$/ }).optional())
       .describe(
@@ -276,6 +305,10 @@ export interface Config {
   }
   platforms: PlatformApiConfig
   smtp: MailConfig | null
+  /** The AES-256-GCM key of platform connections' credentials (src/connections/credentials.ts), or null. */
+  connectionCredentialsKey: Buffer | null
+  /** IANA name: plain dates in queries are days there (src/http/dates.ts). */
+  cityTimeZone: string
   moderation: {
     claimMinutes: number
     appealWindowDays: number
@@ -386,6 +419,8 @@ export function loadConfig(
       website: env.WEBSITE_API_URL && env.WEBSITE_API_TOKEN ? { baseUrl: env.WEBSITE_API_URL, token: env.WEBSITE_API_TOKEN } : null,
     },
     smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.NOTICE_FROM_EMAIL, caFile: env.SMTP_CA_FILE ?? null, plaintext: env.SMTP_PLAINTEXT === 'allow' } : null,
+    connectionCredentialsKey: env.CONNECTION_CREDENTIALS_KEY ? connectionKeyBytes(env.CONNECTION_CREDENTIALS_KEY) : null,
+    cityTimeZone: env.CITY_TIME_ZONE,
     moderation: {
       claimMinutes: env.MODERATION_CLAIM_MINUTES,
       appealWindowDays: env.APPEAL_WINDOW_DAYS,

@@ -3,6 +3,7 @@ import { decodeSeqCursor, encodeCursor } from '../http/cursor.js'
 import { Problem } from '../plugins/errors.js'
 import { accessFrom, listAccess, loggedRead, toAccessView } from './access-log.js'
 import * as S from './schemas.js'
+import { resolveRange } from '../http/dates.js'
 
 export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
@@ -18,7 +19,7 @@ export const auditRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { limit, cursor, ...filter } = request.query
+      const { limit, cursor, ...filter } = resolveRange(request.query, app.config.cityTimeZone)
       const afterSeq = cursor ? decodeSeqCursor(cursor) : undefined
       return loggedRead(app.db.prisma, accessFrom(request, 'audit.access', request.query, app.clock()), async (tx) => {
         const page = await listAccess(tx, filter, { limit, afterSeq })

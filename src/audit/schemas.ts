@@ -1,11 +1,12 @@
 import { z } from 'zod'
+import { DateParam } from '../http/dates.js'
 
 export const AccessQuery = z
   .object({
     actor: z.string().min(1).optional().describe('Who read: user:<sub>, or the bare subject'),
     action: z.string().min(1).optional().describe('records.search, records.read, audit.access, ...'),
-    from: z.iso.datetime({ offset: true }).optional().describe('Read at or after this time'),
-    to: z.iso.datetime({ offset: true }).optional().describe('Read before this time'),
+    from: DateParam.optional().describe('Read at or after this time (a plain date: from the start of that day)'),
+    to: DateParam.optional().describe('Read before this time (a plain date: that day included)'),
     recordId: z.uuid().optional().describe('Only reads that returned this record'),
     limit: z.coerce.number().int().min(1).max(200).default(50),
     cursor: z.string().optional().describe('nextCursor of the previous page'),

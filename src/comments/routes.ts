@@ -6,6 +6,7 @@ import { NotFoundError, Problem } from '../plugins/errors.js'
 import { eventCheckView, ledgerCheckView, reconcileComments } from '../records/reconcile.js'
 import { getComment, listComments, toEvent, toSummary } from './queries.js'
 import * as S from './schemas.js'
+import { resolveRange } from '../http/dates.js'
 
 const READERS: readonly Role[] = ['tst_moderator', 'tst_admin', 'records_clerk']
 
@@ -17,12 +18,13 @@ export const commentRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['comments'],
         summary: 'Comments received from every platform, newest first',
+        description: 'Filter by platform, status and dates of latest activity (from/to: a plain date is a day in CITY_TIME_ZONE); pages with nextCursor. Each read is recorded in the access log.',
         querystring: S.CommentListQuery,
         response: { 200: S.CommentList, 400: Problem, 401: Problem, 403: Problem },
       },
     },
     async (request) => {
-      const { limit, cursor, ...filter } = request.query
+      const { limit, cursor, ...filter } = resolveRange(request.query, app.config.cityTimeZone)
       const afterSeq = cursor ? decodeSeqCursor(cursor) : undefined
       return loggedRead(app.db.prisma, accessFrom(request, 'comments.list', request.query, app.clock()), async (tx) => {
         const page = await listComments(tx, filter, { limit, ...(afterSeq !== undefined ? { afterSeq } : {}) })
@@ -41,6 +43,7 @@ export const commentRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['comments'],
         summary: 'One comment with every version, every platform event and its thread',
+        description: 'Every version the platform sent, each platform event (edits, deletions, hides), the thread around it, and its moderation status. The read is recorded in the access log.',
         params: S.CommentParams,
         response: { 200: S.CommentDetail, 400: Problem, 401: Problem, 403: Problem, 404: Problem },
       },

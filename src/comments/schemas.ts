@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DateParam } from '../http/dates.js'
 
 export const Platform = z.enum(['facebook', 'instagram', 'x', 'linkedin', 'website'])
 export const CommentStatus = z.enum(['active', 'deleted_by_author', 'hidden_on_platform'])
@@ -15,8 +16,8 @@ export const CommentListQuery = z.object({
   authorId: z.string().optional(),
   status: CommentStatus.optional(),
   byCity: z.enum(['true', 'false']).transform((v) => v === 'true').optional().describe('Only the city\'s own comments, or only the public\'s'),
-  from: z.iso.datetime({ offset: true }).optional().describe('Latest activity on the platform at or after this time'),
-  to: z.iso.datetime({ offset: true }).optional().describe('Latest activity on the platform before this time'),
+  from: DateParam.optional().describe('Latest activity on the platform at or after this time (a plain date: from the start of that day)'),
+  to: DateParam.optional().describe('Latest activity on the platform before this time (a plain date: that day included)'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().optional().describe('nextCursor of the previous page'),
 })

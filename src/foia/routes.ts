@@ -17,6 +17,7 @@ import { attachRecords, listAttached, listSearches, rerunSearch, setWithholding,
 import { addRedaction, decideRedaction, getRedaction, listRedactions, suggestRedactions, type RedactionView } from './redaction.js'
 import { changeStatus, createRequest, extendRequest, getRequest, listRequests, toDay, type RequestView } from './requests.js'
 import * as S from './schemas.js'
+import { withResolvedQuery } from '../http/dates.js'
 
 // Records clerks run requests; auditors read how each was answered.
 const CLERKS: readonly Role[] = ['records_clerk']
@@ -83,6 +84,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'Log a FOIA request: the deadline is 5 business days after receipt (21 when commercial), weekends and holidays skipped',
+        description: 'Starts the 5 ILCS 140/3 clock: the due date counts business days from receipt, skipping weekends and the configured holidays.',
         body: S.CreateFoiaRequest,
         response: { 201: S.FoiaRequest, 422: Problem, ...errors },
       },
@@ -100,6 +102,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'Requests by due date; with due_before, the open ones coming due',
+        description: 'Ordered by due date, in pages (nextCursor); due_before lists the open requests coming due.',
         querystring: S.ListQuery,
         response: { 200: S.FoiaRequestList, ...errors },
       },
@@ -115,7 +118,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
 
   app.get(
     '/foia/requests/:id',
-    { config: { access: READERS }, schema: { tags: ['foia'], summary: 'A request with its deadline and status history', params: S.RequestParams, response: { 200: S.FoiaRequest, ...errors } } },
+    { config: { access: READERS }, schema: { tags: ['foia'], summary: 'A request with its deadline and status history', description: 'The request, its statutory deadline (extended when an extension was taken) and every status change with its date and author.', params: S.RequestParams, response: { 200: S.FoiaRequest, ...errors } } },
     async (request) => read(request.params.id),
   )
 
@@ -126,6 +129,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'Change the status (in_progress, fulfilled, partially_denied, denied); kept in the history with its date',
+        description: 'Each change is kept in the request\'s history with who made it and when.',
         params: S.RequestParams,
         body: S.StatusChange,
         response: { 200: S.FoiaRequest, 409: Problem, ...errors },
@@ -144,6 +148,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'The one extension of 5 business days (5 ILCS 140/3(e)), with its statutory reason',
+        description: 'Once per request, with one of the reasons 5 ILCS 140/3(e) lists; the new due date is 5 more business days.',
         params: S.RequestParams,
         body: S.Extension,
         response: { 200: S.FoiaRequest, 409: Problem, 422: Problem, ...errors },
@@ -162,13 +167,14 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'Attach records: from a search (kept with the request, resolved now to a fixed list) and/or by comment id',
+        description: 'A search is kept with the request and resolved now to a fixed list (from/to: a plain date is a day in CITY_TIME_ZONE); comment ids are attached as given. Attaching a record twice changes nothing.',
         params: S.RequestParams,
         body: S.AttachRecords,
         response: { 200: S.AttachResult, 409: Problem, ...errors },
       },
     },
     async (request) => {
-      const result = await inTransaction(prisma, (tx) => attachRecords(tx, request.params.id, request.body, actor(request), app.clock))
+      const result = await inTransaction(prisma, (tx) => attachRecords(tx, request.params.id, withResolvedQuery(request.body, app.config.cityTimeZone), actor(request), app.clock))
       return { ...result, search: result.search ? searchBody(result.search) : null }
     },
   )
@@ -177,7 +183,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     '/foia/requests/:id/records',
     {
       config: { access: READERS },
-      schema: { tags: ['foia'], summary: 'The records (comments) attached, by comment id', params: S.RequestParams, querystring: S.RecordsQuery, response: { 200: S.AttachedRecordList, ...errors } },
+      schema: { tags: ['foia'], summary: 'The records (comments) attached, by comment id', description: 'The attached comments in pages (nextCursor), with the search that attached each, if any.', params: S.RequestParams, querystring: S.RecordsQuery, response: { 200: S.AttachedRecordList, ...errors } },
     },
     async (request) => {
       const after = request.query.cursor ? decodeCursor(request.query.cursor, { commentId: 'uuid' }).commentId : undefined
@@ -208,6 +214,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'Withhold an attached record in full, citing the exemption: productions list it as withheld with the citation and give none of its content',
+        description: 'A denial in full of one record (5 ILCS 140/9(a)): productions then list it with the citation instead of its content. Kept in the history.',
         params: S.RecordParams,
         body: S.WithholdRecord,
         response: { 200: S.WithholdingResult, 409: Problem, ...errors },
@@ -226,6 +233,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'Release a withheld record: later productions produce it again (the withholding stays in the history)',
+        description: 'The withholding is not erased: a release is added to the history, and later productions include the record.',
         params: S.RecordParams,
         response: { 200: S.WithholdingResult, 409: Problem, ...errors },
       },
@@ -238,9 +246,9 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     '/foia/requests/:id/searches',
     {
       config: { access: READERS },
-      schema: { tags: ['foia'], summary: 'The searches kept with the request', params: S.RequestParams, response: { 200: S.FoiaSearch.array(), ...errors } },
+      schema: { tags: ['foia'], summary: 'The searches kept with the request', description: 'Each search kept with the request, with its query and what it matched when it ran.', params: S.RequestParams, response: { 200: S.SearchList, ...errors } },
     },
-    async (request) => (await inTransaction(prisma, (tx) => listSearches(tx, request.params.id))).map(searchBody),
+    async (request) => ({ items: (await inTransaction(prisma, (tx) => listSearches(tx, request.params.id))).map(searchBody), nextCursor: null }),
   )
 
   app.post(
@@ -250,6 +258,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'Run a kept search again and compare with what it matched then; optionally attach the new matches',
+        description: 'Counts what the search matches now that it did not then, and what it no longer matches; attach: true keeps the new run and attaches its new matches.',
         params: S.SearchParams,
         body: S.Rerun,
         response: { 200: S.RerunResult, 409: Problem, ...errors },
@@ -268,6 +277,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'Scan the attached records for private information (e-mail, phone, SSN, street address) and add suggestions to review',
+        description: 'Suggestions are proposals only: each must be accepted before it applies to a production.',
         params: S.RequestParams,
         response: { 200: S.SuggestResult, ...errors },
       },
@@ -291,6 +301,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'Redactions of the request with the original text of each span, for review',
+        description: 'For the clerk\'s review: each redaction with its span, category, exemption and the original text it hides. The read is logged.',
         params: S.RequestParams,
         querystring: S.RedactionsQuery,
         response: { 200: S.RedactionList, ...errors },
@@ -326,6 +337,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'Add a redaction of the produced copy (accepted at once), citing its exemption',
+        description: 'A span of one string of a record\'s ledger entry, with its category and exemption; the original is never altered, only the produced copy.',
         params: S.RequestParams,
         body: S.AddRedaction,
         response: { 201: S.Redaction, 409: Problem, ...errors },
@@ -344,6 +356,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'Accept or reject a redaction, optionally citing another exemption',
+        description: 'Only accepted redactions apply to productions.',
         params: S.RedactionParams,
         body: S.DecideRedaction,
         response: { 200: S.Redaction, 409: Problem, ...errors },
@@ -362,6 +375,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: 'Produce the attached records as a verifiable tar bundle, redactions applied to the copy; recorded in the ledger',
+        description: 'Waits up to FOIA_SEAL_WAIT_MS for the records to be sealed into the ledger (409 otherwise). The archive holds the records\' ledger entries, redacted copies, the not-produced list and proofs, verifiable offline (npm run verify).',
         params: S.RequestParams,
         response: { 201: S.Production, 409: Problem, ...errors },
       },
@@ -388,12 +402,12 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     '/foia/requests/:id/productions',
     {
       config: { access: READERS },
-      schema: { tags: ['foia'], summary: 'The productions of a request', params: S.RequestParams, response: { 200: S.ProductionList, ...errors } },
+      schema: { tags: ['foia'], summary: 'The productions of a request', description: 'Each production of the request with its hashes and counts.', params: S.RequestParams, response: { 200: S.ProductionList, ...errors } },
     },
     async (request) => {
       await read(request.params.id)
       const rows = await prisma.foiaProduction.findMany({ where: { requestId: request.params.id }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] })
-      return { items: await bodies(rows) }
+      return { items: await bodies(rows), nextCursor: null }
     },
   )
 
@@ -412,7 +426,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     '/foia/requests/:id/productions/:productionId',
     {
       config: { access: READERS },
-      schema: { tags: ['foia'], summary: 'A production: its hashes, counts, checkpoint and ledger entry', params: S.ProductionParams, response: { 200: S.Production, ...errors } },
+      schema: { tags: ['foia'], summary: 'A production: its hashes, counts, checkpoint and ledger entry', description: 'Enough to check a copy of the archive: its hashes, the record counts, the checkpoint it is proved against and its ledger entry.', params: S.ProductionParams, response: { 200: S.Production, ...errors } },
     },
     async (request) => (await bodies([await production(request.params.id, request.params.productionId)]))[0]!,
   )
@@ -424,6 +438,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       schema: {
         tags: ['foia'],
         summary: "The production archive (application/x-tar) with the proof of its own ledger entry, streamed; 409 with Retry-After while that entry is not sealed",
+        description: 'The archive exactly as recorded, ending with a proof that its own ledger entry is in the log; 409 with Retry-After until that entry is sealed.',
         params: S.ProductionParams,
         produces: ['application/x-tar'],
         response: { 200: S.Archive, 409: Problem, ...errors },

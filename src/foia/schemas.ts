@@ -217,6 +217,7 @@ export const Redaction = z
   })
   .meta({ id: 'FoiaRedaction' })
 
+export const SearchList = z.object({ items: z.array(FoiaSearch), nextCursor: z.string().nullable().describe('Always null: the whole list is one page') }).meta({ id: 'FoiaSearchList' })
 export const RedactionList = z.object({ items: z.array(Redaction), nextCursor: z.string().nullable() }).meta({ id: 'FoiaRedactionList' })
 export const RedactionsQuery = z
   .object({ status: RedactionStatus.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100), cursor: z.string().optional() })
@@ -279,7 +280,7 @@ export const Production = z
   })
   .meta({ id: 'FoiaProduction' })
 
-export const ProductionList = z.object({ items: z.array(Production) }).meta({ id: 'FoiaProductionList' })
+export const ProductionList = z.object({ items: z.array(Production), nextCursor: z.string().nullable().describe('Always null: the whole list is one page') }).meta({ id: 'FoiaProductionList' })
 export const ProductionParams = z.object({ id: z.uuid(), productionId: z.uuid() })
 
 export const Archive = z.unknown().describe('The production: a POSIX tar archive (application/x-tar)')

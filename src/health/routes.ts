@@ -46,7 +46,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Database; migrationFiles:
     '/healthz',
     {
       config: { access: 'public' },
-      schema: { tags: ['health'], summary: 'The process is alive', response: { 200: Health } },
+      schema: { tags: ['health'], summary: 'The process is alive', description: 'Liveness only: answers 200 while the process runs, without touching the database. Use /readyz to decide whether to send traffic.', response: { 200: Health } },
     },
     () => ({ status: 'ok' as const }),
   )
@@ -58,6 +58,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Database; migrationFiles:
       schema: {
         tags: ['health'],
         summary: 'The database is reachable and every migration is applied',
+        description: 'Readiness: 200 when PostgreSQL answers and the applied migrations are exactly the ones this build ships; 503 otherwise (database unreachable, or migrations missing), so a load balancer holds traffic back.',
         response: { 200: Readiness, 503: Readiness, 500: Problem },
       },
     },

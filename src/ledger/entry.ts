@@ -23,6 +23,9 @@ export const LEDGER_KINDS = [
   'disposal.approved',
   'disposal',
   'foia.production',
+  'account.block',
+  'account.unblock',
+  'platform.connection',
 ] as const
 export type LedgerKind = (typeof LEDGER_KINDS)[number]
 

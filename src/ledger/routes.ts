@@ -62,7 +62,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
     {
       // A verification key is meant to be published: anyone may check a checkpoint with it.
       config: PUBLIC_PROOFS,
-      schema: { tags: ['ledger'], summary: 'The Ed25519 key that signs checkpoints, and the keys that did before it', response: { 200: S.PublicKey, 429: Problem } },
+      schema: { tags: ['ledger'], summary: 'The Ed25519 key that signs checkpoints, and the keys that did before it', description: 'Public, rate limited. The key a verifier needs to check checkpoint signatures without trusting the server, with the keys used before a rotation (docs/ledger.md, "Key rotation").', response: { 200: S.PublicKey, 429: Problem } },
     },
     async () => {
       const keys = await signingKeys(db)
@@ -84,7 +84,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
     '/ledger/keys',
     {
       config: PUBLIC_PROOFS,
-      schema: { tags: ['ledger'], summary: 'Every key that ever signed a checkpoint: its validity period and the key that endorsed it', response: { 200: S.SigningKeys, 429: Problem } },
+      schema: { tags: ['ledger'], summary: 'Every key that ever signed a checkpoint: its validity period and the key that endorsed it', description: 'Public, rate limited. The whole key history: each key\'s first and last checkpoint and the previous key\'s endorsement, so a verifier can follow a rotation.', response: { 200: S.SigningKeys, 429: Problem } },
     },
     async () => {
       const keys = await signingKeys(db)
@@ -109,7 +109,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
     '/ledger/checkpoints',
     {
       config: PUBLIC_PROOFS,
-      schema: { tags: ['ledger'], summary: 'Signed checkpoints, newest first', querystring: S.CheckpointListQuery, response: { 200: S.CheckpointList, ...publicErrors } },
+      schema: { tags: ['ledger'], summary: 'Signed checkpoints, newest first', description: 'Public, rate limited. Signed checkpoints (tree size, root hash, time, signature), newest first, in pages (nextCursor).', querystring: S.CheckpointListQuery, response: { 200: S.CheckpointList, ...publicErrors } },
     },
     async (request) => {
       const cursor = request.query.cursor === undefined ? undefined : S.decodeCheckpointCursor(request.query.cursor)
@@ -125,6 +125,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
       schema: {
         tags: ['ledger'],
         summary: 'An inclusion proof of one leaf, by entry id or leaf index, to the latest (or a given) checkpoint; no entry content',
+        description: 'Public, rate limited. RFC 9162 audit path proving that a leaf is in the tree of the checkpoint; it carries hashes only, never the entry\'s payload.',
         querystring: S.InclusionQuery,
         response: { 200: S.InclusionProof, 409: Problem, ...publicErrors },
       },
@@ -149,6 +150,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
       schema: {
         tags: ['ledger'],
         summary: 'tlog-tiles: the latest checkpoint, as a signed note (text/plain)',
+        description: 'Public, rate limited. The latest checkpoint in the C2SP signed-note format, for tlog-tiles clients and witnesses.',
         response: { 200: z.string().describe('The C2SP signed note'), ...publicErrors },
       },
     },
@@ -166,6 +168,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
       schema: {
         tags: ['ledger'],
         summary: 'tlog-tiles: tile/<L>/<N>[.p/<W>], the hashes of a tile (height 8), from the latest checkpoint\'s tree',
+        description: 'Public, rate limited. C2SP tlog-tiles: full or partial tiles of hashes, immutable once full, so clients and caches can mirror the tree.',
         params: z.object({ '*': z.string().describe('<L>/<N>[.p/<W>], N in 3-digit groups prefixed with x but the last (c2sp.org/tlog-tiles)') }),
         response: { 200: z.any().describe('32-byte hashes, concatenated (application/octet-stream)'), ...publicErrors },
       },
@@ -185,7 +188,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
     '/ledger/checkpoints/latest',
     {
       config: PUBLIC_PROOFS,
-      schema: { tags: ['ledger'], summary: 'The latest signed checkpoint', response: { 200: S.Checkpoint, ...publicErrors } },
+      schema: { tags: ['ledger'], summary: 'The latest signed checkpoint', description: 'Public, rate limited. The newest checkpoint; the sealer signs one at least every LEDGER_MAX_CHECKPOINT_AGE even when nothing was appended, so a stale time shows a frozen log.', response: { 200: S.Checkpoint, ...publicErrors } },
     },
     async () => {
       const cp = await latestCheckpoint(db)
@@ -198,7 +201,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
     '/ledger/checkpoints/:treeSize',
     {
       config: PUBLIC_PROOFS,
-      schema: { tags: ['ledger'], summary: 'The checkpoint issued at a tree size (the latest of that size)', params: S.TreeSizeParams, response: { 200: S.Checkpoint, ...publicErrors } },
+      schema: { tags: ['ledger'], summary: 'The checkpoint issued at a tree size (the latest of that size)', description: 'Public, rate limited. 404 when no checkpoint was issued at that size.', params: S.TreeSizeParams, response: { 200: S.Checkpoint, ...publicErrors } },
     },
     async (request) => {
       const cp = await checkpointAt(db, request.params.treeSize)
@@ -214,6 +217,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
       schema: {
         tags: ['ledger'],
         summary: 'An entry, its leaf index and an inclusion proof to the latest (or a given) checkpoint',
+        description: 'The entry (kind, subject, actor, time, payload) with its leaf index and RFC 9162 audit path, to check it against a signed checkpoint. Reading an entry about a comment is recorded in the access log.',
         params: S.EntryParams,
         querystring: S.EntryQuery,
         response: { 200: S.EntryWithProof, 409: Problem, ...errors },
@@ -256,6 +260,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
       schema: {
         tags: ['ledger'],
         summary: 'A consistency proof between two checkpoints: the later tree extends the earlier one',
+        description: 'Public, rate limited. RFC 9162 consistency proof between two tree sizes: proves that the later tree only appended to the earlier one.',
         querystring: S.ConsistencyQuery,
         response: { 200: S.ConsistencyProof, ...publicErrors },
       },
@@ -273,6 +278,7 @@ export const ledgerRoutes: FastifyPluginAsyncZod<{ signingKey: LedgerSigningKey 
       schema: {
         tags: ['ledger'],
         summary: 'Recompute every hash, node and checkpoint from the stored entries; report the first divergence',
+        description: 'Recomputes the whole ledger from the stored entries and compares it with the stored tree and signed checkpoints; reports the first divergence. Takes time on a large ledger.',
         response: { 200: S.VerificationReport, ...errors },
       },
     },

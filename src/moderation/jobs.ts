@@ -7,6 +7,7 @@ import { inTransaction } from '../db/tx.js'
 import { asSql, type Queryable } from '../db/sql.js'
 import { appendEntries, type Clock } from '../ledger/append.js'
 import { runReconciliation } from '../records/reconcile.js'
+import { effectivePlatformConfig, recordPlatformHealth } from '../connections/connections.js'
 import type { Platform } from '../webhooks/platforms/index.js'
 import { sendMail } from '../mail/send.js'
 import { PRIVATE_REPLY_WINDOW_MS } from './notice-channels.js'
@@ -58,17 +59,20 @@ async function attempt(
     return { ok: false, transient: r.transient, error: r.error, detail: { request: r.request, status: r.status } }
   }
   try {
+    // A connection managed through the API overrides the environment (src/connections/connections.ts).
+    const email = action.operation === 'email' || action.operation === 'email_appellant'
+    const platforms = email ? deps.config.platforms : await effectivePlatformConfig(deps.prisma, deps.config)
     switch (action.operation) {
       case 'delete':
       case 'hide':
       case 'unhide':
-        return fromCall(await performPlatformAction(deps.config.platforms, target, action.operation))
+        return fromCall(await performPlatformAction(platforms, target, action.operation))
       case 'reply': {
         // Meta refuses a private reply after 7 days: said plainly rather than as the Graph API's error.
         if ((target.platform === 'facebook' || target.platform === 'instagram') && deps.clock().getTime() - postedAt.getTime() > PRIVATE_REPLY_WINDOW_MS) {
           return { ok: false, transient: false, error: 'a private reply is possible only within 7 days of the comment; the notice is published under its appeal reference', detail: {} }
         }
-        return fromCall(await replyToAuthor(deps.config.platforms, target, noticeText ?? ''))
+        return fromCall(await replyToAuthor(platforms, target, noticeText ?? ''))
       }
       case 'email':
       case 'email_appellant': {
@@ -117,6 +121,9 @@ export async function performAction(deps: JobDeps, actionId: string, job: { atte
   const final = outcome.ok || !outcome.transient || job.attempts >= job.maxAttempts
   await inTransaction(deps.prisma, async (tx) => {
     const now = deps.clock()
+    if (action.operation !== 'email' && action.operation !== 'email_appellant') {
+      await recordPlatformHealth(tx, action.platform as Platform, outcome.ok ? { kind: 'success' } : { kind: 'error', error: outcome.error }, now)
+    }
     await appendEntries(
       tx,
       [

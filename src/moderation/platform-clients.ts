@@ -374,6 +374,48 @@ export async function replyToAuthor(config: PlatformApiConfig, target: PlatformT
   return send(buildNotice(config, target, text), config.timeoutMs ?? DEFAULT_PLATFORM_TIMEOUT_MS)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Blocking accounts (docs/moderation.md, "Blocks and bans")
+//
+// Facebook  block    POST   {base}/{page-id}/blocked            form  uid=<author id>
+//           unblock  DELETE {base}/{page-id}/blocked?uid=<author id>   no body
+//           (the Page's blocked edge; `uid` takes an app- or page-scoped id)
+// Website   block    POST   {base}/authors/{author id}/block    JSON  {"reason":"..."}
+//           unblock  POST   {base}/authors/{author id}/unblock  no body
+// Instagram, X and LinkedIn have no API to block an account for a page in 2026 (X's v2 blocks
+// endpoints are read-only): a block there is done in the platform's app and recorded by hand.
+
+export type BlockOperation = 'block' | 'unblock'
+
+/** The platforms whose API can block an account. */
+export const BLOCKABLE_BY_API: readonly Platform[] = ['facebook', 'website']
+
+function buildBlock(config: PlatformApiConfig, platform: Platform, authorId: string, operation: BlockOperation, reason: string): OutgoingRequest {
+  const base = { platform, kind: 'action' as const, headers: {} }
+  switch (platform) {
+    case 'facebook': {
+      const c = configured(config, 'facebook')
+      segment(authorId, 'Facebook user id')
+      const edge = joinUrl(c.baseUrl, `${segment(c.pageId, 'Facebook page id')}/blocked`)
+      return operation === 'block'
+        ? { ...base, method: 'POST', url: edge, token: c.pageToken, body: form({ uid: authorId }) }
+        : { ...base, method: 'DELETE', url: `${edge}?${new URLSearchParams({ uid: authorId }).toString()}`, token: c.pageToken, body: null }
+    }
+    case 'website': {
+      const c = configured(config, 'website')
+      const url = joinUrl(c.baseUrl, `authors/${segment(authorId, 'website author id')}/${operation}`)
+      return { ...base, method: 'POST', url, token: c.token, body: operation === 'block' ? json({ reason }) : null }
+    }
+    default:
+      throw new InvalidPlatformRequestError(`${DISPLAY_NAMES[platform]} has no API to ${operation} an account: do it in its app and record it by hand`)
+  }
+}
+
+/** Blocks or unblocks an account on the city's page through the platform's API (Facebook, the website). */
+export async function blockOnPlatform(config: PlatformApiConfig, platform: Platform, authorId: string, operation: BlockOperation, reason: string): Promise<PlatformCallResult> {
+  return send(buildBlock(config, platform, authorId, operation, reason), config.timeoutMs ?? DEFAULT_PLATFORM_TIMEOUT_MS)
+}
+
 async function send(req: OutgoingRequest, timeoutMs: number): Promise<PlatformCallResult> {
   const request: RecordedRequest = { method: req.method, url: req.url, body: req.body?.text ?? null }
   const headers: Record<string, string> = { ...req.headers, Accept: 'application/json', Authorization: `Bearer ${req.token}` }

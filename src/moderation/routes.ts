@@ -9,6 +9,7 @@ import type { Appeal as AppealRow, ModerationDecision, PlatformAction } from '..
 import { decodeCursor, encodeCursor } from '../http/cursor.js'
 import { actorOf, type Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
+import { numberOf, versionNumbers } from '../policy/version-numbers.js'
 import { ledgerCheckView, reconcileComments } from '../records/reconcile.js'
 import { appealStatus, decideAppeal, fileAppeal } from './appeals.js'
 import { decide, previewDecision } from './decisions.js'
@@ -21,7 +22,7 @@ const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
 const iso = (d: Date | null) => d?.toISOString() ?? null
 type ActionSummary = z.infer<typeof S.Decision>['actions'][number]
 
-function decisionBody(d: ModerationDecision, actions: PlatformAction[]): z.infer<typeof S.Decision> {
+function decisionBody(d: ModerationDecision, actions: PlatformAction[], numbers: ReadonlyMap<string, number>): z.infer<typeof S.Decision> {
   return {
     id: d.id,
     commentId: d.commentId,
@@ -31,6 +32,7 @@ function decisionBody(d: ModerationDecision, actions: PlatformAction[]): z.infer
     action: d.action as z.infer<typeof S.Decision>['action'],
     platformAction: d.platformAction as z.infer<typeof S.Decision>['platformAction'],
     policyVersionId: d.policyVersionId,
+    policyVersion: numberOf(numbers, d.policyVersionId),
     ruleCodes: d.ruleCodes,
     note: d.note,
     noticeText: d.noticeText,
@@ -94,6 +96,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['moderation'],
         summary: 'Comments waiting for a person (flagged, unevaluated, or a failed platform action), oldest first',
+        description: 'What needs a person: flagged by the matcher, not evaluated, or a platform action that failed for good. Each item carries its comment and a check against the ledger; pages with nextCursor; the read is logged.',
         querystring: S.QueueQuery,
         response: { 200: S.Queue, ...errors },
       },
@@ -105,7 +108,8 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
         const found = await listQueue(tx, filter, { limit, ...(after ? { after: { createdAt: new Date(after.createdAt), id: after.id } } : {}) }, app.clock())
         // Each comment checked against the ledger in the same snapshot (src/records/reconcile.ts).
         const checks = await reconcileComments(tx, [...new Set(found.items.map((item) => item.comment.id))])
-        return { value: { ...found, checks }, recordIds: found.items.map((item) => item.comment.id) }
+        const numbers = await versionNumbers(tx, found.items.map((item) => item.policyVersionId))
+        return { value: { ...found, checks, numbers }, recordIds: found.items.map((item) => item.comment.id) }
       })
       const last = page.items[page.items.length - 1]
       return {
@@ -114,6 +118,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
           reason: item.reason as z.infer<typeof S.ReviewReason>,
           versionId: item.eventId,
           policyVersionId: item.policyVersionId,
+          policyVersion: numberOf(page.numbers, item.policyVersionId),
           ruleCodes: item.ruleCodes,
           evidence: item.evidence,
           createdAt: item.createdAt.toISOString(),
@@ -136,6 +141,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['moderation'],
         summary: `Claim an item for ${app.config.moderation.claimMinutes} minutes, so no one else decides it meanwhile (renewable)`,
+        description: 'A claim keeps other moderators from deciding the item while it lasts; claiming again renews it. 409 when someone else holds it.',
         params: S.ItemParams,
         response: { 200: S.ReviewItem.pick({ id: true, claimedBy: true, claimExpiresAt: true }), 409: Problem, ...errors },
       },
@@ -147,7 +153,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
     '/moderation/queue/:itemId/claim',
     {
       config: { access: MODERATORS },
-      schema: { tags: ['moderation'], summary: 'Release a claim', params: S.ItemParams, response: { 200: S.ReviewItem.pick({ id: true, claimedBy: true, claimExpiresAt: true }), 409: Problem, ...errors } },
+      schema: { tags: ['moderation'], summary: 'Release a claim', description: 'Ends one\'s own claim early so others can take the item. 409 when the claim is someone else\'s.', params: S.ItemParams, response: { 200: S.ReviewItem.pick({ id: true, claimedBy: true, claimExpiresAt: true }), 409: Problem, ...errors } },
     },
     async (request) => claimResponse(await inTransaction(prisma, (tx) => releaseItem(tx, actor(request), request.params.itemId, app.clock()))),
   )
@@ -160,6 +166,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
         tags: ['moderation'],
         summary: 'Decide a comment: remove, hide, approve or restore; recorded in the ledger and carried out on the platform',
         description:
+          "versionId must be the comment's latest version (409 otherwise, so nobody decides on text they did not see). A removal or hide cites rules of the policy version in force when it was posted. " +
           'The notice follows the action taken (removed, hidden, restored), names each cited rule once in the words of the policy version in force, ' +
           'and is recorded in the ledger exactly as sent. A decision identical to the one in force (same action, rules, policy version and comment version) ' +
           'records nothing and sends nothing: the answer is 200 with that decision. Restoring one\'s own removal is allowed only within ' +
@@ -174,7 +181,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
         const recorded = await decide(tx, actor(request), request.params.id, request.body, deps())
         const decision = await tx.moderationDecision.findUniqueOrThrow({ where: { id: recorded.decisionId } })
         const actions = await tx.platformAction.findMany({ where: { decisionId: decision.id }, orderBy: { createdAt: 'asc' } })
-        return { body: decisionBody(decision, actions), existing: recorded.existing }
+        return { body: decisionBody(decision, actions, await versionNumbers(tx, [decision.policyVersionId])), existing: recorded.existing }
       })
       return reply.status(result.existing ? 200 : 201).send(result.body)
     },
@@ -233,7 +240,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
     '/comments/:id/decisions',
     {
       config: { access: [...MODERATORS, 'records_clerk', 'auditor'] },
-      schema: { tags: ['moderation'], summary: "Every decision on a comment, with its platform actions' status", params: S.CommentParams, response: { 200: S.DecisionList, ...errors } },
+      schema: { tags: ['moderation'], summary: "Every decision on a comment, with its platform actions' status", description: 'Oldest first, each with its policy version, rules, note, notice text and the status of its platform actions. The read is logged.', params: S.CommentParams, response: { 200: S.DecisionList, ...errors } },
     },
     async (request) => {
       // Decisions carry notes and notice texts: a read of the comment's record, logged found or not.
@@ -242,10 +249,11 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
         if (!comment) return { value: null, recordIds: [] }
         const decisions = await tx.moderationDecision.findMany({ where: { commentId: comment.id }, orderBy: { decidedAt: 'asc' } })
         const actions = await tx.platformAction.findMany({ where: { commentId: comment.id }, orderBy: { createdAt: 'asc' } })
-        return { value: decisions.map((d) => decisionBody(d, actions)), recordIds: [comment.id] }
+        const numbers = await versionNumbers(tx, decisions.map((d) => d.policyVersionId))
+        return { value: decisions.map((d) => decisionBody(d, actions, numbers)), recordIds: [comment.id] }
       })
       if (!items) throw new NotFoundError(`No comment ${request.params.id}.`)
-      return { items }
+      return { items, nextCursor: null }
     },
   )
 
@@ -278,6 +286,7 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['appeals'],
         summary: 'Where the appeal of a decision stands, by the reference in its notice (public; dates and status only)',
+        description: 'Public and rate limited, for the author who has the notice: whether the decision can still be appealed, and the appeal\'s status and dates. An unknown reference is 404, the same whether it ever existed or not.',
         params: S.ReferenceParams,
         response: { 200: S.AppealStatus, 429: Problem, ...errors },
       },
@@ -301,13 +310,13 @@ export const moderationRoutes: FastifyPluginAsyncZod = async (app) => {
     '/appeals',
     {
       config: { access: ['tst_admin'] },
-      schema: { tags: ['appeals'], summary: 'Appeals, oldest first', querystring: S.AppealQuery, response: { 200: S.AppealList, ...errors } },
+      schema: { tags: ['appeals'], summary: 'Appeals, oldest first', description: 'Every appeal with the appellant\'s contact and statement, optionally by status, oldest first. The read is logged.', querystring: S.AppealQuery, response: { 200: S.AppealList, ...errors } },
     },
     async (request) =>
       // Appeals carry the appellant's contact and statement: the ids of their comments, one per appeal, in order.
       loggedRead(prisma, accessFrom(request, 'appeals.list', request.query, app.clock()), async (tx) => {
         const appeals = await tx.appeal.findMany({ where: request.query.status ? { status: request.query.status } : {}, orderBy: { filedAt: 'asc' }, take: 500 })
-        return { value: { items: appeals.map(appealBody) }, recordIds: appeals.map((a) => a.commentId) }
+        return { value: { items: appeals.map(appealBody), nextCursor: null }, recordIds: appeals.map((a) => a.commentId) }
       }),
   )
 

@@ -19,6 +19,7 @@ export const ReviewItem = z
     reason: ReviewReason,
     versionId: z.uuid().describe('The comment version that put it here; pass it as versionId when deciding'),
     policyVersionId: z.uuid().nullable(),
+    policyVersion: z.number().int().nullable().describe('The number of policyVersionId ("version 3")'),
     ruleCodes: z.array(z.string()),
     evidence: z.unknown().describe('What the rules matched (offsets into the text), or the failed platform action'),
     createdAt: z.iso.datetime(),
@@ -77,6 +78,7 @@ export const Decision = z
     action: z.enum(['remove', 'hide', 'approve', 'restore']),
     platformAction: z.enum(['delete', 'hide', 'unhide', 'none']),
     policyVersionId: z.uuid().nullable(),
+    policyVersion: z.number().int().nullable().describe('The number of policyVersionId ("version 3")'),
     ruleCodes: z.array(z.string()),
     note: z.string().nullable(),
     noticeText: z.string().nullable().describe('The notice, exactly as recorded in the ledger, sent where the platform allows it and published under the appeal reference'),
@@ -87,7 +89,7 @@ export const Decision = z
   })
   .meta({ id: 'ModerationDecision' })
 
-export const DecisionList = z.object({ items: z.array(Decision) })
+export const DecisionList = z.object({ items: z.array(Decision), nextCursor: z.string().nullable().describe('Always null: the whole list is one page') })
 
 export const DecisionPreview = z
   .object({
@@ -159,7 +161,7 @@ export const Appeal = z
   })
   .meta({ id: 'Appeal' })
 
-export const AppealList = z.object({ items: z.array(Appeal) })
+export const AppealList = z.object({ items: z.array(Appeal), nextCursor: z.string().nullable().describe('Always null: at most 500 appeals, oldest first') })
 export const AppealQuery = z.object({ status: z.enum(['open', 'upheld', 'reversed']).optional() })
 export const AppealParams = z.object({ id: z.uuid() })
 export const AppealDecisionInput = z.object({ outcome: z.enum(['uphold', 'reverse']), reason: z.string().min(1).max(5000) }).meta({ id: 'AppealDecisionRequest' })

@@ -1,8 +1,11 @@
 import { z } from 'zod'
+import { DATE_FORMATS, isDateParam } from '../http/dates.js'
 
 const Bound = z
-  .union([z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a month, YYYY-MM'), z.iso.datetime({ offset: true })])
-  .describe('A month (YYYY-MM, UTC: the whole month) or an ISO 8601 datetime')
+  .string()
+  .max(40)
+  .refine((v) => /^\d{4}-(0[1-9]|1[0-2])$/.test(v) || isDateParam(v), { message: `must be a month YYYY-MM (UTC, the whole month) or ${DATE_FORMATS}` })
+  .describe(`A month (YYYY-MM, UTC: the whole month), or ${DATE_FORMATS}`)
 
 const Count = z.number().int().min(0)
 const Rate = z.number().min(0).max(1).nullable()

@@ -4,6 +4,7 @@
 //
 // Plain functions over SQL: (prisma, filters) in, data out. The routes only translate HTTP.
 import type { PrismaClient } from '../generated/prisma/client.js'
+import { instantOf } from '../http/dates.js'
 import { ValidationProblem } from '../plugins/errors.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -31,10 +32,11 @@ const startOfMonth = (year: number, monthIndex: number) => new Date(Date.UTC(yea
  * `from` its first instant, as `to` the first instant of the next month (so `to=2026-03` includes
  * March). A datetime is taken as given (`to` is exclusive).
  */
-export function parseBound(value: string, edge: 'from' | 'to'): Date {
+export function parseBound(value: string, edge: 'from' | 'to', zone = 'UTC'): Date {
   const month = MONTH.exec(value)
   if (month) return startOfMonth(Number(month[1]), Number(month[2]) - 1 + (edge === 'to' ? 1 : 0))
-  return new Date(value)
+  // A plain date is a day in the city's time zone (src/http/dates.ts); `to` includes it.
+  return instantOf(value, zone, edge === 'from' ? 'start' : 'end')
 }
 
 /** 'YYYY-MM' of an instant, in UTC. */
@@ -63,11 +65,11 @@ function checkOrder(range: { from: Date | null; to: Date | null }) {
  * before it, whole months). With only `to`, the 12 months up to it; with only `from`, up to the
  * end of the current month.
  */
-export function statsRange(query: { from?: string | undefined; to?: string | undefined }, now: Date): DateRange {
-  const to = query.to !== undefined ? parseBound(query.to, 'to') : startOfMonth(now.getUTCFullYear(), now.getUTCMonth() + 1)
+export function statsRange(query: { from?: string | undefined; to?: string | undefined }, now: Date, zone = 'UTC'): DateRange {
+  const to = query.to !== undefined ? parseBound(query.to, 'to', zone) : startOfMonth(now.getUTCFullYear(), now.getUTCMonth() + 1)
   let from: Date
   if (query.from !== undefined) {
-    from = parseBound(query.from, 'from')
+    from = parseBound(query.from, 'from', zone)
   } else {
     const last = new Date(to.getTime() - 1)
     from = startOfMonth(last.getUTCFullYear(), last.getUTCMonth() - 11)
@@ -83,10 +85,10 @@ export function statsRange(query: { from?: string | undefined; to?: string | und
 }
 
 /** The optional range of the consistency report (either end may be open). */
-export function optionalRange(query: { from?: string | undefined; to?: string | undefined }): { from: Date | null; to: Date | null } {
+export function optionalRange(query: { from?: string | undefined; to?: string | undefined }, zone = 'UTC'): { from: Date | null; to: Date | null } {
   const range = {
-    from: query.from !== undefined ? parseBound(query.from, 'from') : null,
-    to: query.to !== undefined ? parseBound(query.to, 'to') : null,
+    from: query.from !== undefined ? parseBound(query.from, 'from', zone) : null,
+    to: query.to !== undefined ? parseBound(query.to, 'to', zone) : null,
   }
   checkOrder(range)
   return range

@@ -3,6 +3,7 @@ import type { Tx } from '../db/tx.js'
 import type { CompiledPolicy } from './compile.js'
 import { evaluate } from './evaluate.js'
 import type { Outcome, RuleMatch } from './rules.js'
+import { numberOf, versionNumbers } from './version-numbers.js'
 
 export interface ImpactChange {
   commentId: string
@@ -10,7 +11,7 @@ export interface ImpactChange {
   platform: string
   platformTime: string
   text: string
-  actual: { outcome: Outcome | 'unevaluated'; policyVersionId: string | null }
+  actual: { outcome: Outcome | 'unevaluated'; policyVersionId: string | null; policyVersion: number | null }
   proposed: { outcome: Outcome; matches: RuleMatch[] }
 }
 
@@ -39,6 +40,7 @@ export async function policyImpact(tx: Tx, compiled: CompiledPolicy, range: { fr
      LIMIT ${range.limit + 1}`
   const truncated = rows.length > range.limit
   const replay = rows.slice(0, range.limit)
+  const numbers = await versionNumbers(tx, replay.map((r) => r.policy_version_id))
   const windowMs = Math.max(0, ...compiled.repetition.map((r) => r.windowMs))
   const histories = await authorHistories(
     tx,
@@ -58,7 +60,7 @@ export async function policyImpact(tx: Tx, compiled: CompiledPolicy, range: { fr
         platform: row.platform,
         platformTime: row.platform_time.toISOString(),
         text: row.text,
-        actual: { outcome: actual, policyVersionId: row.policy_version_id },
+        actual: { outcome: actual, policyVersionId: row.policy_version_id, policyVersion: numberOf(numbers, row.policy_version_id) },
         proposed: { outcome: evaluation.outcome, matches: evaluation.matches },
       })
     }

@@ -13,6 +13,7 @@ import { policyImpact } from './impact.js'
 import type { PolicyVersionContent } from './rules.js'
 import * as S from './schemas.js'
 import { createDraft, createPolicy, publishVersion, requirePolicy, requireVersion, updateDraft } from './versions.js'
+import { instantOf } from '../http/dates.js'
 
 const ADMIN: readonly Role[] = ['tst_admin']
 const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
@@ -54,7 +55,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
     '/policies',
     {
       config: { access: ADMIN, idempotent: true },
-      schema: { tags: ['policy'], summary: 'Create a policy (its rules come in versions)', body: S.PolicyInput, response: { 201: S.PolicySummary, 409: Problem, ...errors } },
+      schema: { tags: ['policy'], summary: 'Create a policy (its rules come in versions)', description: 'A new policy holds no rules yet: create a draft version, then publish it.', body: S.PolicyInput, response: { 201: S.PolicySummary, 409: Problem, ...errors } },
     },
     async (request, reply) => {
       const policy = await inTransaction(prisma, (tx) => createPolicy(tx, actor(request), request.body, app.clock))
@@ -66,7 +67,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
     '/policies',
     {
       config: { access: 'public' },
-      schema: { tags: ['policy'], summary: 'Every policy and its published versions (drafts too for a tst_admin)', response: { 200: S.PolicyList, 401: Problem } },
+      schema: { tags: ['policy'], summary: 'Every policy and its published versions (drafts too for a tst_admin)', description: 'Published versions are public records; drafts are shown to a tst_admin only.', response: { 200: S.PolicyList, 401: Problem } },
     },
     async (request) => {
       const drafts = await seesDrafts(request)
@@ -84,6 +85,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
             createdAt: p.createdAt.toISOString(),
             versions: p.versions.map((v) => ({ version: v.version, status: v.status as 'draft' | 'published', effectiveFrom: iso(v.effectiveFrom), publishedAt: iso(v.publishedAt) })),
           })),
+        nextCursor: null,
       }
     },
   )
@@ -92,7 +94,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
     '/policies/current',
     {
       config: { access: 'public' },
-      schema: { tags: ['policy'], summary: 'The policy version in force now: the rules the public is held to', response: { 200: S.PolicyVersion, 404: Problem } },
+      schema: { tags: ['policy'], summary: 'The policy version in force now: the rules the public is held to', description: 'Public. The version in force now, with every rule, its action and explanation, and the policy\'s public address: the rules a commenter is held to.', response: { 200: S.PolicyVersion, 404: Problem } },
     },
     async () => {
       const now = app.clock()
@@ -113,6 +115,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['policy'],
         summary: 'Create a draft version: the content given, or a copy of basedOn (default the latest version)',
+        description: 'A draft can be edited until it is published; basedOn copies an earlier version\'s rules to start from.',
         params: S.PolicyParams,
         body: S.DraftInput,
         response: { 201: S.PolicyVersion, ...errors },
@@ -131,7 +134,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
     '/policies/:id/versions',
     {
       config: { access: 'public' },
-      schema: { tags: ['policy'], summary: 'The versions of a policy (drafts too for a tst_admin)', params: S.PolicyParams, response: { 200: S.PolicyVersionList, ...errors } },
+      schema: { tags: ['policy'], summary: 'The versions of a policy (drafts too for a tst_admin)', description: 'Each version with its number, status and effective date; drafts only for a tst_admin.', params: S.PolicyParams, response: { 200: S.PolicyVersionList, ...errors } },
     },
     async (request) => {
       const drafts = await seesDrafts(request)
@@ -142,6 +145,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
           const { content: _content, ...rest } = versionBody(r, policy)
           return rest
         }),
+        nextCursor: null,
       }
     },
   )
@@ -150,7 +154,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
     '/policies/:id/versions/:version',
     {
       config: { access: 'public' },
-      schema: { tags: ['policy'], summary: 'One version with its rules (drafts only for a tst_admin)', params: S.VersionParams, response: { 200: S.PolicyVersion, ...errors } },
+      schema: { tags: ['policy'], summary: 'One version with its rules (drafts only for a tst_admin)', description: 'The rules of one version (its number is what decisions cite as policyVersion). Drafts only for a tst_admin; 404 otherwise.', params: S.VersionParams, response: { 200: S.PolicyVersion, ...errors } },
     },
     async (request) => {
       const drafts = await seesDrafts(request)
@@ -166,6 +170,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['policy'],
         summary: 'Replace the rules of a draft (a published version is frozen: 409)',
+        description: 'Replaces the whole rule set of a draft; validated as on publication. A published version is frozen (409).',
         params: S.VersionParams,
         body: S.DraftUpdate,
         response: { 200: S.PolicyVersion, 409: Problem, ...errors },
@@ -186,6 +191,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['policy'],
         summary: 'Publish a draft: frozen forever, appended to the ledger, in force from effectiveFrom',
+        description: 'Publishing appends policy.published to the ledger with the whole content and freezes the version. effectiveFrom (a plain date is the start of that day in CITY_TIME_ZONE) may not be in the past and must follow every published version.',
         params: S.VersionParams,
         body: S.PublishInput,
         response: { 200: S.PolicyVersion, 409: Problem, ...errors },
@@ -193,7 +199,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     async (request) => {
       return inTransaction(prisma, async (tx) => {
-        const effectiveFrom = request.body.effectiveFrom ? new Date(request.body.effectiveFrom) : undefined
+        const effectiveFrom = request.body.effectiveFrom ? instantOf(request.body.effectiveFrom, app.config.cityTimeZone) : undefined
         const row = await publishVersion(tx, actor(request), request.params.id, request.params.version, effectiveFrom ? { effectiveFrom } : {}, app.clock)
         return versionBody(row, await requirePolicy(tx, request.params.id))
       })
@@ -204,7 +210,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
     '/policies/:id/versions/:a/diff/:b',
     {
       config: { access: 'public' },
-      schema: { tags: ['policy'], summary: 'What changed from version a to version b, rule by rule', params: S.DiffParams, response: { 200: S.VersionDiff, ...errors } },
+      schema: { tags: ['policy'], summary: 'What changed from version a to version b, rule by rule', description: 'Rules added, removed and changed between two versions, field by field, for the public record of what changed.', params: S.DiffParams, response: { 200: S.VersionDiff, ...errors } },
     },
     async (request) => {
       const drafts = await seesDrafts(request)
@@ -221,6 +227,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['policy'],
         summary: 'Dry run: evaluate any text against any version, drafts included; nothing is stored',
+        description: 'Runs the matcher on the given text with the version\'s rules and returns the outcome and the matches; stores nothing and records nothing.',
         params: S.VersionParams,
         body: S.EvaluationInput,
         response: { 200: S.DryRun, ...errors },
@@ -242,6 +249,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['policy'],
         summary: 'Replay the comments of a time range through a version (a draft) and report which would get another outcome',
+        description: 'Before publishing: replays the stored comments of the range (from/to: a plain date is a day in CITY_TIME_ZONE, to includes it) through the version and lists those whose outcome would change. Stores nothing.',
         params: S.VersionParams,
         body: S.ImpactInput,
         response: { 200: S.ImpactReport, ...errors },
@@ -251,7 +259,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
       const row = await requireVersion(prisma, request.params.id, request.params.version, { includeDrafts: true })
       const compiled = compiledFor(row)
       const { from, to, limit } = request.body
-      return inTransaction(prisma, (tx) => policyImpact(tx, compiled, { from: new Date(from), to: new Date(to), limit }))
+      return inTransaction(prisma, (tx) => policyImpact(tx, compiled, { from: instantOf(from, app.config.cityTimeZone, 'start'), to: instantOf(to, app.config.cityTimeZone, 'end'), limit }))
     },
   )
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DateParam } from '../http/dates.js'
 import { RULE_FIELDS } from './diff.js'
 import { Evaluation, EvaluationInput, Outcome, PolicyVersionContent, RuleMatch } from './rules.js'
 
@@ -21,7 +22,7 @@ export const PolicySummary = z
   })
   .meta({ id: 'PolicySummary' })
 
-export const PolicyList = z.object({ items: z.array(PolicySummary) })
+export const PolicyList = z.object({ items: z.array(PolicySummary), nextCursor: z.string().nullable().describe('Always null: the whole list is one page') })
 
 export const PolicyVersion = z
   .object({
@@ -42,7 +43,7 @@ export const PolicyVersion = z
   })
   .meta({ id: 'PolicyVersion' })
 
-export const PolicyVersionList = z.object({ items: z.array(PolicyVersion.omit({ content: true })) })
+export const PolicyVersionList = z.object({ items: z.array(PolicyVersion.omit({ content: true })), nextCursor: z.string().nullable().describe('Always null: the whole list is one page') })
 
 export const PolicyParams = z.object({ id: z.uuid() })
 export const VersionParams = z.object({ id: z.uuid(), version: z.coerce.number().int().min(1) })
@@ -54,7 +55,7 @@ export const DraftInput = z.object({
 })
 export const DraftUpdate = z.object({ content: PolicyVersionContent })
 export const PublishInput = z.object({
-  effectiveFrom: z.iso.datetime({ offset: true }).optional().describe('Default now; never in the past, and after every version already published'),
+  effectiveFrom: DateParam.optional().describe('Default now; never in the past, and after every version already published'),
 })
 
 export const VersionDiff = z
@@ -90,8 +91,8 @@ export const DryRun = z
   .meta({ id: 'PolicyDryRun' })
 
 export const ImpactInput = z.object({
-  from: z.iso.datetime({ offset: true }),
-  to: z.iso.datetime({ offset: true }),
+  from: DateParam.describe('Start (a plain date: from the start of that day)'),
+  to: DateParam.describe('End, exclusive (a plain date: that day included)'),
   limit: z.number().int().min(1).max(20_000).default(5_000),
 })
 
@@ -106,7 +107,7 @@ export const ImpactReport = z
         platform: z.string(),
         platformTime: z.iso.datetime(),
         text: z.string(),
-        actual: z.object({ outcome: z.union([Outcome, z.literal('unevaluated')]), policyVersionId: z.string().nullable() }),
+        actual: z.object({ outcome: z.union([Outcome, z.literal('unevaluated')]), policyVersionId: z.string().nullable(), policyVersion: z.number().int().nullable().describe('The number of policyVersionId') }),
         proposed: z.object({ outcome: Outcome, matches: z.array(RuleMatch) }),
       }),
     ),

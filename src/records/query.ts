@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { Prisma } from '../generated/prisma/client.js'
+import { DateParam } from '../http/dates.js'
 import { ValidationProblem } from '../plugins/errors.js'
 
 /**
@@ -32,8 +33,8 @@ export const RecordQuery = z
     postId: z.string().min(1).optional(),
     authorId: z.string().min(1).optional(),
     authorName: z.string().min(1).max(200).optional().describe('Part of the author\'s display name or handle, any case'),
-    from: z.iso.datetime({ offset: true }).optional().describe('Posted on the platform at or after this time'),
-    to: z.iso.datetime({ offset: true }).optional().describe('Posted on the platform before this time'),
+    from: DateParam.optional().describe('Posted on the platform at or after this time (a plain date: from the start of that day)'),
+    to: DateParam.optional().describe('Posted on the platform before this time (a plain date: that day included)'),
     kind: RecordKind.optional(),
     removed: z.boolean().optional().describe('Only comments the city removed or hid (true), or never did (false)'),
     rule: z.string().min(1).optional().describe('A decision cited this rule code'),

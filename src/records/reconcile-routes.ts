@@ -42,6 +42,7 @@ export const reconcileRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['ledger'],
         summary: 'The latest reconciliation of the comment projections against the ledger, and its schedule',
+        description: 'When the comment projections were last checked against the ledger, what diverged, and when the next scheduled check runs (RECONCILE_SCHEDULE).',
         response: { 200: S.LedgerStatus, ...errors },
       },
     },

@@ -6,6 +6,7 @@ import { NotFoundError, Problem, ValidationProblem } from '../plugins/errors.js'
 import { textQuerySql } from './query.js'
 import * as S from './schemas.js'
 import { getRecord, searchRecords } from './search.js'
+import { resolveRange } from '../http/dates.js'
 
 const READERS: readonly Role[] = ['records_clerk', 'auditor']
 
@@ -26,7 +27,7 @@ export const recordRoutes: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => {
-      const { limit, cursor, ...query } = request.query
+      const { limit, cursor, ...query } = resolveRange(request.query, app.config.cityTimeZone)
       if (query.q !== undefined && textQuerySql(query.q) === null) {
         throw new ValidationProblem('The search has no words to look for; an exclusion needs a word or phrase to look for too.', [
           { path: 'querystring:$.q', message: 'no searchable words' },

@@ -42,6 +42,7 @@ export const RecordDecision = z
     automatic: z.boolean(),
     platformAction: z.enum(['delete', 'hide', 'unhide', 'none']),
     policyVersionId: z.uuid().nullable(),
+    policyVersion: z.number().int().nullable().describe('The number of policyVersionId ("version 3")'),
     ruleCodes: z.array(z.string()),
     note: z.string().nullable(),
     noticeText: z.string().nullable().describe('The exact notice sent to the author'),

@@ -4,6 +4,7 @@ import { Prisma } from '../generated/prisma/client.js'
 import { recordConditions, recordKindSql, type RecordQuery } from './query.js'
 import { eventCheckView, groupBy, ledgerCheckView, reconcileComments } from './reconcile.js'
 import type * as S from './schemas.js'
+import { numberOf, versionNumbers } from '../policy/version-numbers.js'
 
 export type CommentRecord = z.infer<typeof S.CommentRecord>
 export type CommentRecordDetail = z.infer<typeof S.CommentRecordDetail>
@@ -117,6 +118,7 @@ export async function recordsByIds(tx: Tx, ids: readonly string[]): Promise<Comm
   const checks = await reconcileComments(tx, ids)
   const eventsOf = groupBy(events, (e) => e.commentId)
   const decisionsOf = groupBy(decisions, (d) => d.commentId)
+  const numbers = await versionNumbers(tx, decisions.map((d) => d.policyVersionId))
   const actionsOf = groupBy(actions, (a) => a.decisionId)
   const byId = new Map(comments.map((c) => [c.id, c]))
   return ids.flatMap((id) => {
@@ -159,6 +161,7 @@ export async function recordsByIds(tx: Tx, ids: readonly string[]): Promise<Comm
         automatic: d.automatic,
         platformAction: d.platformAction as CommentRecord['decisions'][number]['platformAction'],
         policyVersionId: d.policyVersionId,
+        policyVersion: numberOf(numbers, d.policyVersionId),
         ruleCodes: d.ruleCodes,
         note: d.note,
         noticeText: d.noticeText,

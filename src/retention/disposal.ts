@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError, ProblemError, ValidationProblem } from '.
 import { recordKindSql, type RecordKind } from '../records/query.js'
 import { platformAdapters, isWebhookSource } from '../webhooks/platforms/index.js'
 import { heldConditionSql, holdsCovering, takeRetentionLock } from './holds.js'
+import { instantOf } from '../http/dates.js'
 
 const DAY_MS = 86_400_000
 
@@ -221,6 +222,8 @@ export async function approveDisposal(
   id: string,
   input: { approvalReference: string; approvedOn: string; note?: string | undefined },
   clock: Clock,
+  /** The city's time zone: approvedOn is a day there, refused until that day has begun. */
+  zone = 'UTC',
 ): Promise<DisposalView> {
   const now = clock()
   await tx.$executeRaw`SELECT 1 FROM disposal WHERE id = ${id}::uuid FOR UPDATE`
@@ -231,7 +234,7 @@ export async function approveDisposal(
     throw new DisposalStateError('The approval must be recorded by a different person than the one who created the listing.', 'same-person-approval')
   }
   const approvedOn = new Date(`${input.approvedOn}T00:00:00Z`)
-  if (approvedOn.getTime() > now.getTime()) {
+  if (instantOf(input.approvedOn, zone).getTime() > now.getTime()) {
     throw new ValidationProblem(`approvedOn ${input.approvedOn} is in the future; nothing was recorded.`, [{ path: 'body:$.approvedOn', message: 'must not be in the future' }])
   }
   const noticeEndsAt = new Date(now.getTime() + disposal.noticeDays * DAY_MS)

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import { csvField } from '../http/csv.js'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { z } from 'zod'
 import { inTransaction } from '../db/tx.js'
@@ -9,6 +10,7 @@ import { approveDisposal, createDisposal, executeDisposal, getDisposal, listDisp
 import { getHold, listHolds, placeHold, releaseHold, type HoldView } from './holds.js'
 import { listSchedules, setSchedule, type ScheduleView } from './schedules.js'
 import * as S from './schemas.js'
+import { withResolvedQuery } from '../http/dates.js'
 
 const CLERKS: readonly Role[] = ['records_clerk']
 const READERS: readonly Role[] = ['records_clerk', 'auditor']
@@ -73,13 +75,6 @@ function recordBody(r: DisposalRecordView): z.infer<typeof S.DisposalRecord> {
 
 const CSV_COLUMNS = ['record_id', 'record_kind', 'platform', 'external_id', 'first_platform_at', 'last_activity_at', 'retention_days', 'schedule_reference', 'retain_until', 'outcome', 'held_by'] as const
 
-// RFC 4180: quote every field, double the quotes inside; a leading formula character is defused
-// because certificates are opened in spreadsheets.
-function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value
-  return `"${safe.replace(/"/g, '""')}"`
-}
-
 export function certificateCsv(records: DisposalRecordView[]): string {
   const lines = [CSV_COLUMNS.join(',')]
   for (const r of records) {
@@ -100,9 +95,9 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
     '/retention/schedules',
     {
       config: { access: READERS },
-      schema: { tags: ['retention'], summary: 'The retention schedule of every record kind (examples until the city enters its approved schedule)', response: { 200: S.ScheduleList, ...errors } },
+      schema: { tags: ['retention'], summary: 'The retention schedule of every record kind (examples until the city enters its approved schedule)', description: 'Each record kind\'s retention period and the schedule reference it comes from; the shipped values are examples until the city enters its approved schedule.', response: { 200: S.ScheduleList, ...errors } },
     },
-    async () => ({ items: (await listSchedules(prisma)).map(scheduleBody) }),
+    async () => ({ items: (await listSchedules(prisma)).map(scheduleBody), nextCursor: null }),
   )
 
   app.put(
@@ -112,6 +107,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['retention'],
         summary: "Enter the city's approved retention schedule for a record kind (recorded in the ledger)",
+        description: 'Sets the retention period and the approved schedule\'s reference for a kind; recorded in the ledger (retention.schedule_set).',
         params: S.ScheduleParams,
         body: S.ScheduleRequest,
         response: { 200: S.Schedule, ...errors },
@@ -124,7 +120,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
     '/retention/eligible',
     {
       config: { access: READERS },
-      schema: { tags: ['retention'], summary: 'Records past their retention period and under no legal hold', querystring: S.EligibleQuery, response: { 200: S.EligibleList, ...errors } },
+      schema: { tags: ['retention'], summary: 'Records past their retention period and under no legal hold', description: 'Records whose retention period has passed since their last activity, excluding everything under a legal hold, as of now; pages with nextCursor.', querystring: S.EligibleQuery, response: { 200: S.EligibleList, ...errors } },
     },
     async (request) => {
       const { kind, limit, cursor } = request.query
@@ -154,10 +150,10 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
     '/holds',
     {
       config: { access: CLERKS, idempotent: true },
-      schema: { tags: ['retention'], summary: 'Place a legal hold on records or on a search (recorded in the ledger)', body: S.HoldRequest, response: { 201: S.Hold, ...errors } },
+      schema: { tags: ['retention'], summary: 'Place a legal hold on records or on a search (recorded in the ledger)', description: 'A hold on record ids covers those records; a hold on a search (from/to: a plain date is a day in CITY_TIME_ZONE) also covers records that match it later. Held records are never disposed of. Recorded in the ledger (hold.placed).', body: S.HoldRequest, response: { 201: S.Hold, ...errors } },
     },
     async (request, reply) => {
-      const view = await inTransaction(prisma, (tx) => placeHold(tx, actor(request), request.body, app.clock))
+      const view = await inTransaction(prisma, (tx) => placeHold(tx, actor(request), withResolvedQuery(request.body, app.config.cityTimeZone), app.clock))
       return reply.status(201).send(holdBody(view))
     },
   )
@@ -166,7 +162,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
     '/holds/:id/release',
     {
       config: { access: CLERKS },
-      schema: { tags: ['retention'], summary: 'Release a legal hold, with the reason (recorded in the ledger)', params: S.HoldParams, body: S.ReleaseRequest, response: { 200: S.Hold, 404: Problem, 409: Problem, ...errors } },
+      schema: { tags: ['retention'], summary: 'Release a legal hold, with the reason (recorded in the ledger)', description: 'The records become eligible for disposal again unless another hold covers them. Recorded in the ledger (hold.released).', params: S.HoldParams, body: S.ReleaseRequest, response: { 200: S.Hold, 404: Problem, 409: Problem, ...errors } },
     },
     async (request) => holdBody(await inTransaction(prisma, (tx) => releaseHold(tx, actor(request), request.params.id, request.body.reason, app.clock))),
   )
@@ -175,7 +171,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
     '/holds',
     {
       config: { access: READERS },
-      schema: { tags: ['retention'], summary: 'Legal holds, newest first', querystring: S.HoldListQuery, response: { 200: S.HoldList, ...errors } },
+      schema: { tags: ['retention'], summary: 'Legal holds, newest first', description: 'Active and released holds, newest first, in pages (nextCursor).', querystring: S.HoldListQuery, response: { 200: S.HoldList, ...errors } },
     },
     async (request) => {
       const { status, limit, cursor } = request.query
@@ -190,7 +186,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
     '/holds/:id',
     {
       config: { access: READERS },
-      schema: { tags: ['retention'], summary: 'One legal hold with the records it covers', params: S.HoldParams, response: { 200: S.Hold, 404: Problem, ...errors } },
+      schema: { tags: ['retention'], summary: 'One legal hold with the records it covers', description: 'The hold, its reason and search, and the records it covers.', params: S.HoldParams, response: { 200: S.Hold, 404: Problem, ...errors } },
     },
     async (request) => holdBody(await getHold(prisma, request.params.id)),
   )
@@ -202,6 +198,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['retention'],
         summary: 'Create a disposal certificate listing of the records eligible now (recorded in the ledger)',
+        description: 'Lists the records eligible now for a Local Records Disposal Certificate (44 Ill. Adm. Code 4000.40); nothing is destroyed until the disposal is approved and its notice period has passed. Recorded in the ledger (disposal.listed).',
         body: S.DisposalRequest,
         response: { 201: S.DisposalDetail, 409: Problem, ...errors },
       },
@@ -216,7 +213,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
     '/disposals',
     {
       config: { access: READERS },
-      schema: { tags: ['retention'], summary: 'Disposals, newest first', querystring: S.DisposalListQuery, response: { 200: S.DisposalList, ...errors } },
+      schema: { tags: ['retention'], summary: 'Disposals, newest first', description: 'Every disposal with its status (listed, approved, executed), newest first, in pages (nextCursor).', querystring: S.DisposalListQuery, response: { 200: S.DisposalList, ...errors } },
     },
     async (request) => {
       const { status, limit, cursor } = request.query
@@ -231,7 +228,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
     '/disposals/:id',
     {
       config: { access: READERS },
-      schema: { tags: ['retention'], summary: 'One disposal with its listed records and their outcomes', params: S.DisposalParams, response: { 200: S.DisposalDetail, 404: Problem, ...errors } },
+      schema: { tags: ['retention'], summary: 'One disposal with its listed records and their outcomes', description: 'The disposal, its listed records and the outcome of each.', params: S.DisposalParams, response: { 200: S.DisposalDetail, 404: Problem, ...errors } },
     },
     async (request) => {
       const view = await getDisposal(prisma, request.params.id)
@@ -246,6 +243,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['retention'],
         summary: 'The disposal certificate listing, as JSON or CSV (format=csv), for the Records Disposal Certificate',
+        description: 'The listing to attach to the Local Records Disposal Certificate: format=json, or format=csv (text/csv, one row per record, formula characters defused for spreadsheets).',
         params: S.DisposalParams,
         querystring: S.CertificateQuery,
         produces: ['application/json', 'text/csv'],
@@ -273,12 +271,13 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['retention'],
         summary: "Record the disposal's authorization (e.g. the Commission's certificate number); starts the notice period",
+        description: 'Records the Local Records Commission\'s approval and its date; execution is refused until the notice period (DISPOSAL_NOTICE_DAYS, at least the database\'s floor) has passed. Recorded in the ledger (disposal.approved).',
         params: S.DisposalParams,
         body: S.ApprovalRequest,
         response: { 200: S.Disposal, 404: Problem, 409: Problem, ...errors },
       },
     },
-    async (request) => disposalBody(await inTransaction(prisma, (tx) => approveDisposal(tx, actor(request), request.params.id, request.body, app.clock))),
+    async (request) => disposalBody(await inTransaction(prisma, (tx) => approveDisposal(tx, actor(request), request.params.id, request.body, app.clock, app.config.cityTimeZone))),
   )
 
   app.post(
@@ -288,6 +287,7 @@ export const retentionRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['retention'],
         summary: 'Destroy the content of the listed records after approval and notice period; held records are skipped. Idempotent.',
+        description: 'Destroys the content of each listed record not under a hold (the ledger keeps the commitments, not the content), records the disposal in the ledger, and can be run again safely.',
         params: S.DisposalParams,
         response: { 200: S.ExecutionReport, 404: Problem, 409: Problem, ...errors },
       },

@@ -35,7 +35,7 @@ export const Schedule = z
   })
   .meta({ id: 'RetentionSchedule' })
 
-export const ScheduleList = z.object({ items: z.array(Schedule) }).meta({ id: 'RetentionScheduleList' })
+export const ScheduleList = z.object({ items: z.array(Schedule), nextCursor: z.string().nullable().describe('Always null: the whole list is one page') }).meta({ id: 'RetentionScheduleList' })
 
 // ---------------------------------------------------------------------------------------------
 // Eligibility

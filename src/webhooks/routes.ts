@@ -9,9 +9,10 @@ import { decodeCursor, encodeCursor } from '../http/cursor.js'
 import { DeliveryWriter } from './delivery-writer.js'
 import { EventKeySecret } from './event-keys.js'
 import { ingestDeliveries, recordMalformedDelivery, type IngestResult } from './ingest.js'
-import { MalformedDeliveryError, platformAdapters, type HandshakeResult, type WebhookSource } from './platforms/index.js'
+import { MalformedDeliveryError, platformAdapters, type HandshakeResult, type Platform, type WebhookSource } from './platforms/index.js'
 import * as S from './schemas.js'
 import { WebhookStats } from './stats.js'
+import { recordPlatformHealth } from '../connections/connections.js'
 
 export class InvalidSignatureError extends ProblemError {
   constructor(source: WebhookSource, reason: string) {
@@ -72,6 +73,19 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: webhooks.bodyLimitBytes }, (_request, body, done) => done(null, body))
 
+  // The connections' health (GET /v1/admin/connections): the last accepted delivery per platform,
+  // written at most once a minute per platform and instance, after the delivery committed and
+  // outside its transaction, so a flood does not queue on one row and a failure costs no delivery.
+  const lastNoted = new Map<Platform, number>()
+  function noteWebhookHealth(source: WebhookSource, platforms: Platform[], now: Date, request: FastifyRequest) {
+    const all = new Set<Platform>(platforms.length > 0 ? platforms : source === 'meta' ? [] : [source as Platform])
+    for (const platform of all) {
+      if (now.getTime() - (lastNoted.get(platform) ?? 0) < 60_000) continue
+      lastNoted.set(platform, now.getTime())
+      recordPlatformHealth(app.db.prisma, platform, { kind: 'webhook' }, now).catch((error: unknown) => request.log.warn({ err: error, platform }, 'webhook health not recorded'))
+    }
+  }
+
   async function receive(source: WebhookSource, request: FastifyRequest): Promise<IngestResult> {
     const secret = secrets[source]
     if (!secret) throw new WebhookNotConfiguredError(source)
@@ -100,6 +114,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     // Resolves after the transaction holding it committed.
     const result = await writer.submit({ delivery, normalized })
     stats.accepted(source, result.duplicateDelivery, now)
+    noteWebhookHealth(source, normalized.events.map((e) => e.platform), now, request)
     request.log.info({ source, deliveryId: result.deliveryId, accepted: result.accepted, duplicates: result.duplicates }, 'webhook delivery stored')
     return result
   }
@@ -141,6 +156,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['webhooks'],
         summary: 'Meta subscription handshake: echoes hub.challenge as plain text when hub.verify_token matches',
+        description: 'Called by Meta when the webhook is subscribed: 200 with hub.challenge as text/plain when hub.mode is subscribe and hub.verify_token matches META_VERIFY_TOKEN, 403 otherwise; 404 when Meta is not configured.',
         querystring: S.MetaHandshakeQuery,
         response: { 200: z.string().describe('hub.challenge, as text/plain'), 400: Problem, 403: Problem, 404: Problem },
       },
@@ -159,6 +175,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['webhooks'],
         summary: 'X CRC check: {"response_token":"sha256=<base64 HMAC of crc_token>"}',
+        description: 'Called by X at registration and about hourly: the CRC response is the base64 HMAC-SHA256 of crc_token under X_CONSUMER_SECRET. 404 when X is not configured.',
         querystring: S.XCrcQuery,
         response: { 200: z.object({ response_token: z.string() }), 400: Problem, 404: Problem },
       },
@@ -177,6 +194,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: {
         tags: ['webhooks'],
         summary: 'LinkedIn validation: {"challengeCode","challengeResponse":"<hex HMAC of challengeCode>"}',
+        description: 'Called by LinkedIn at registration and every 2 hours: the hex HMAC-SHA256 of challengeCode under LINKEDIN_CLIENT_SECRET. 404 when LinkedIn is not configured.',
         querystring: S.LinkedInChallengeQuery,
         response: { 200: z.object({ challengeCode: z.string(), challengeResponse: z.string() }), 400: Problem, 404: Problem },
       },
@@ -193,7 +211,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     '/webhooks/status',
     {
       config: { access: TST },
-      schema: { tags: ['webhooks'], summary: 'Deliveries accepted, duplicated, malformed and refused, per source', response: { 200: S.WebhookStatus, 401: Problem, 403: Problem } },
+      schema: { tags: ['webhooks'], summary: 'Deliveries accepted, duplicated, malformed and refused, per source', description: 'Counters per source and outcome since this instance started, and the group-commit writer\'s figures: to see whether a platform stopped delivering or is being refused.', response: { 200: S.WebhookStatus, 401: Problem, 403: Problem } },
     },
     async () => {
       const since = new Date(app.clock().getTime() - 24 * 3600_000)
@@ -215,7 +233,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     '/webhooks/deliveries',
     {
       config: { access: TST },
-      schema: { tags: ['webhooks'], summary: 'The raw delivery archive, newest first', querystring: S.DeliveryListQuery, response: { 200: S.DeliveryList, 400: Problem, 401: Problem, 403: Problem } },
+      schema: { tags: ['webhooks'], summary: 'The raw delivery archive, newest first', description: 'Every delivery as received (source, outcome, event count, digest of the bytes), newest first, in pages (nextCursor).', querystring: S.DeliveryListQuery, response: { 200: S.DeliveryList, 400: Problem, 401: Problem, 403: Problem } },
     },
     async (request) => {
       const { source, outcome, limit } = request.query
@@ -258,7 +276,7 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     '/webhooks/deliveries/:id',
     {
       config: { access: TST },
-      schema: { tags: ['webhooks'], summary: 'One raw delivery, its exact bytes and headers', params: S.DeliveryParams, response: { 200: S.DeliveryDetail, 400: Problem, 401: Problem, 403: Problem, 404: Problem } },
+      schema: { tags: ['webhooks'], summary: 'One raw delivery, its exact bytes and headers', description: 'The delivery\'s exact bytes (base64) and headers as received, so a signature and a parse can be checked again.', params: S.DeliveryParams, response: { 200: S.DeliveryDetail, 400: Problem, 401: Problem, 403: Problem, 404: Problem } },
     },
     async (request) => {
       // The raw bytes are the comments it carried: logged with their ids (by arrival), found or not.

@@ -14,6 +14,7 @@ const TABLES: Record<string, string> = {
   'graphile_worker.migrations': 'SELECT', // the worker checks its version; only the owner migrates it
   'public._prisma_migrations': 'SELECT', // /readyz compares applied migrations with the files
   'public.access_log': 'SELECT,INSERT',
+  'public.account_block_action': 'SELECT,INSERT', // blocks and unblocks: append-only, the latest row per account counts
   'public.appeal': 'SELECT,INSERT,UPDATE', // status and outcome of an appeal
   'public.appeal_reference': 'SELECT,INSERT',
   'public.comment': 'SELECT,INSERT,UPDATE', // the current state of a comment, a projection of its events
@@ -44,6 +45,8 @@ const TABLES: Record<string, string> = {
   'public.legal_hold_record': 'SELECT,INSERT',
   'public.moderation_decision': 'SELECT,INSERT',
   'public.platform_action': 'SELECT,INSERT,UPDATE', // attempts and outcome of a platform call
+  'public.platform_connection': 'SELECT,INSERT,UPDATE', // the admin's connections: current state, changes in the ledger
+  'public.platform_health': 'SELECT,INSERT,UPDATE', // last success, error and webhook per platform
   'public.policy': 'SELECT,INSERT,UPDATE',
   'public.policy_version': 'SELECT,INSERT,UPDATE', // drafts; published versions are frozen (trigger)
   'public.retention_schedule': 'SELECT,INSERT,UPDATE',

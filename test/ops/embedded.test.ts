@@ -296,5 +296,8 @@ t.test('npm run demo on the embedded default: fixtures replayed, removals and fl
   t.ok(summary, demo.stdout)
   t.ok(Number(summary?.[2]) >= 2, `the policy removed the demo's abusive comment and private information (${summary?.[2]} automatic decisions)`)
   t.ok(Number(summary?.[3]) >= 1, `and flagged for review (${summary?.[3]} items in the queue)`)
+  const dated = demo.stdout.match(/latest replayed comment is dated (\S+) \(now (\S+)\)/)
+  t.ok(dated && Date.parse(dated[1]!) <= Date.parse(dated[2]!), `no replayed comment is dated in the future (${dated?.[1]} vs ${dated?.[2]})`)
+  t.match(demo.stdout, /export MODERATOR=\S+ TST_ADMIN=\S+ CLERK=\S+ AUDITOR=\S+ ADMIN=\S+/, "the export line has the TST admin's token (and the admin's)")
   t.same(postgresProcesses(join(env.DATA_DIR, 'embedded')), [], 'its embedded server stopped when it exited')
 })

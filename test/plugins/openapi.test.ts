@@ -45,3 +45,46 @@ t.test('the document and its viewer are served', async (t) => {
   t.equal(docs.statusCode, 200)
   t.match(docs.headers['content-type'], /text\/html/)
 })
+
+t.test('every operation has a summary and a description', async (t) => {
+  const doc = JSON.parse(await generateOpenApi())
+  const missing: string[] = []
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { summary?: string; description?: string }>>)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (!['get', 'put', 'post', 'delete', 'patch'].includes(method)) continue
+      if (!op.summary?.trim() || !op.description?.trim()) missing.push(`${method.toUpperCase()} ${path}`)
+    }
+  }
+  t.same(missing, [], 'add a summary and a description to these routes')
+})
+
+t.test('every list answers the same envelope: { items, nextCursor }', async (t) => {
+  const doc = JSON.parse(await generateOpenApi())
+  const schemas = doc.components?.schemas ?? {}
+  const resolve = (s: Record<string, unknown>): Record<string, unknown> => ('$ref' in s ? resolve(schemas[String(s.$ref).split('/').pop()!]) : s)
+  const outliers: string[] = []
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: Record<string, unknown> }> }> }>>)) {
+    for (const [method, op] of Object.entries(item)) {
+      const schema = op.responses?.['200']?.content?.['application/json']?.schema
+      if (!schema) continue
+      const s = resolve(schema)
+      const props = (s.properties ?? {}) as Record<string, unknown>
+      if (s.type === 'array' || ('items' in props && !('nextCursor' in props))) outliers.push(`${method.toUpperCase()} ${path}`)
+    }
+  }
+  t.same(outliers, [], 'lists that answer a bare array, or items without nextCursor')
+})
+
+t.test('every policyVersionId in a response has its policyVersion number beside it', async (t) => {
+  const doc = JSON.parse(await generateOpenApi())
+  const missing: string[] = []
+  const walk = (node: unknown, at: string): void => {
+    if (Array.isArray(node)) return node.forEach((v, i) => walk(v, `${at}[${i}]`))
+    if (typeof node !== 'object' || node === null) return
+    const props = (node as { properties?: Record<string, unknown> }).properties
+    if (props && 'policyVersionId' in props && !('policyVersion' in props)) missing.push(at)
+    for (const [k, v] of Object.entries(node)) walk(v, `${at}/${k}`)
+  }
+  walk(doc, '')
+  t.same(missing, [])
+})

@@ -74,8 +74,16 @@ t.test('the disposal workflow: eligibility, listing, approval, notice period, ex
   t.equal((await call(app, clerkB, 'POST', `/v1/disposals/${disposal.id}/approval`, { approvalReference: '', approvedOn: 'tomorrow' })).statusCode, 400)
 
   // Approved 40 days ago: the 30-day notice period is over.
-  await clock.set(new Date(realNow.getTime() - 40 * DAY))
-  const approved = await call(app, clerkB, 'POST', `/v1/disposals/${disposal.id}/approval`, { approvalReference: 'LRC cert 2026-117', approvedOn: clock().toISOString().slice(0, 10) })
+  // At 02:00 UTC it is still the evening before in Kankakee (CITY_TIME_ZONE America/Chicago): the
+  // UTC date is tomorrow there, so approving on it is approving in the future.
+  const evening = new Date(realNow.getTime() - 40 * DAY)
+  evening.setUTCHours(2, 0, 0, 0)
+  await clock.set(evening)
+  const cityDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Chicago' }).format(evening)
+  const early = await call(app, clerkB, 'POST', `/v1/disposals/${disposal.id}/approval`, { approvalReference: 'LRC cert 2026-117', approvedOn: evening.toISOString().slice(0, 10) })
+  t.equal(early.statusCode, 400, "a date that has not begun in the city's time zone is in the future")
+  t.match(early.json(), { errors: [{ path: 'body:$.approvedOn', message: 'must not be in the future' }] })
+  const approved = await call(app, clerkB, 'POST', `/v1/disposals/${disposal.id}/approval`, { approvalReference: 'LRC cert 2026-117', approvedOn: cityDay })
   t.equal(approved.statusCode, 200)
   t.match(approved.json(), { status: 'approved', approvedBy: 'user:clerk-b', approvalReference: 'LRC cert 2026-117' })
   t.equal((await call(app, clerkB, 'POST', `/v1/disposals/${disposal.id}/approval`, { approvalReference: 'again', approvedOn: '2024-01-01' })).statusCode, 409, 'approved once')
