@@ -7,7 +7,7 @@ import { auditRoutes } from './audit/routes.js'
 import { commentRoutes } from './comments/routes.js'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/client.js'
-import { loadHolidayCalendar } from './foia/business-days.js'
+import { holidayCalendar } from './foia/business-days.js'
 import { foiaRoutes } from './foia/routes.js'
 import { readMigrationFiles } from './db/migrate.js'
 import { healthRoutes } from './health/routes.js'
@@ -150,7 +150,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await v1.register(moderationRoutes)
       await v1.register(transparencyRoutes)
       await v1.register(retentionRoutes)
-      await v1.register(foiaRoutes, { calendar: loadHolidayCalendar({ file: config.foia.holidaysFile, extra: config.foia.extraHolidays }) })
+      await v1.register(foiaRoutes, { calendar: holidayCalendar({ closedDays: config.foia.closedDays, openDays: config.foia.openDays, openHolidays: config.foia.openHolidays }) })
       await v1.register(recordRoutes)
       await v1.register(reconcileRoutes)
       await v1.register(auditRoutes)

@@ -13,9 +13,9 @@ import { NotFoundError, Problem } from '../plugins/errors.js'
 import type { HolidayCalendar } from './business-days.js'
 import { completeArchive, productionProof, proofTreeSizes } from './production-proof.js'
 import { createProduction, productionBody, ProductionNotSealedError, waitUntilSealed } from './productions.js'
-import { attachRecords, listAttached, listSearches, rerunSearch, setWithholding, type KeptSearch, type Withholding } from './records.js'
+import { attachRecords, detachRecord, listAttached, listSearches, rerunSearch, setWithholding, type KeptSearch, type Withholding } from './records.js'
 import { addRedaction, decideRedaction, getRedaction, listRedactions, suggestRedactions, type RedactionView } from './redaction.js'
-import { changeStatus, createRequest, extendRequest, getRequest, listRequests, toDay, type RequestView } from './requests.js'
+import { changeStatus, createRequest, extendRequest, getRequest, listRequests, resolveRequestId, toDay, type RequestView } from './requests.js'
 import * as S from './schemas.js'
 
 // Records clerks run requests; auditors read how each was answered.
@@ -28,13 +28,17 @@ function requestBody(v: RequestView): z.infer<typeof S.FoiaRequest> {
   const reason = row.extensionReason as S.ExtensionReason | null
   return {
     id: row.id,
+    trackingNumber: row.trackingNumber,
     requester: { name: row.requesterName, contact: row.requesterContact },
     description: row.description,
     commercial: row.commercial,
     receivedOn: toDay(row.receivedOn),
-    businessDays: row.commercial ? 21 : 5,
+    businessDays: row.commercial || row.recurrent ? 21 : 5,
     originalDueOn: toDay(row.originalDueOn),
     dueOn: toDay(row.dueOn),
+    calendar: row.dueCalendar,
+    recurrent: row.recurrent,
+    source: row.source as 'clerk' | 'public',
     status: row.status as S.FoiaStatus,
     extension:
       reason && row.extendedAt && row.extendedBy
@@ -115,8 +119,16 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
 
   app.get(
     '/foia/requests/:id',
-    { config: { access: READERS }, schema: { tags: ['foia'], summary: 'A request with its deadline and status history', params: S.RequestParams, response: { 200: S.FoiaRequest, ...errors } } },
-    async (request) => read(request.params.id),
+    {
+      config: { access: READERS },
+      schema: {
+        tags: ['foia'],
+        summary: 'A request with its deadline and status history, by its id or its tracking number (2026-0042)',
+        params: S.RequestLookupParams,
+        response: { 200: S.FoiaRequest, ...errors },
+      },
+    },
+    async (request) => read(await inTransaction(prisma, (tx) => resolveRequestId(tx, request.params.id))),
   )
 
   app.post(
@@ -181,12 +193,26 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     },
     async (request) => {
       const after = request.query.cursor ? decodeCursor(request.query.cursor, { commentId: 'uuid' }).commentId : undefined
-      const page = await inTransaction(prisma, (tx) => listAttached(tx, request.params.id, { limit: request.query.limit, ...(after ? { after } : {}) }))
+      const page = await inTransaction(prisma, async (tx) => {
+        const page = await listAttached(tx, request.params.id, { limit: request.query.limit, ...(after ? { after } : {}) })
+        // Each record is shown with its author and the start of its text.
+        await recordAccess(tx, { ...accessFrom(request, 'foia.records.read', { ...request.params, ...request.query }, app.clock()), recordIds: page.items.map((r) => r.commentId) })
+        return page
+      })
       const last = page.items[page.items.length - 1]
       return {
         items: page.items.map((r) => ({
           commentId: r.commentId,
           searchId: r.searchId,
+          platform: r.comment.platform,
+          externalId: r.comment.externalId,
+          authorName: r.comment.disposedAt ? null : r.comment.authorName,
+          excerpt: r.comment.disposedAt || r.comment.currentText === null ? null : r.comment.currentText.slice(0, 200),
+          status: r.comment.status,
+          byCity: r.comment.byCity,
+          firstPlatformAt: r.comment.firstPlatformAt.toISOString(),
+          lastPlatformAt: r.comment.lastPlatformAt.toISOString(),
+          versions: r.comment.versionCount,
           attachedAt: r.attachedAt.toISOString(),
           attachedBy: r.attachedBy,
           disposedAt: r.comment.disposedAt?.toISOString() ?? null,
@@ -234,6 +260,27 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       withholdingBody(await inTransaction(prisma, (tx) => setWithholding(tx, request.params.id, request.params.commentId, { withheld: false }, actor(request), app.clock))),
   )
 
+  app.delete(
+    '/foia/requests/:id/records/:commentId',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: 'Detach a record from an open request, with the reason: recorded in the ledger (foia.record_detached); later productions leave it out',
+        description:
+          'The record stays in the request\'s history, marked detached with who, when and why; attaching it again (by id or search) brings it back, and the ledger keeps the detachment.',
+        params: S.RecordParams,
+        body: S.DetachRecord,
+        response: { 200: S.DetachResult, 409: Problem, ...errors },
+      },
+    },
+    async (request) => {
+      const { id, commentId } = request.params
+      const result = await inTransaction(prisma, (tx) => detachRecord(tx, id, commentId, request.body.reason, actor(request), app.clock))
+      return { commentId, ...result }
+    },
+  )
+
   app.get(
     '/foia/requests/:id/searches',
     {
@@ -278,7 +325,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
         // The scan reads every attached record's text for this clerk.
         await recordAccess(tx, {
           ...accessFrom(request, 'foia.redactions.suggest', request.params, app.clock()),
-          recordIds: Prisma.sql`SELECT comment_id FROM foia_request_record WHERE request_id = ${request.params.id}::uuid ORDER BY comment_id`,
+          recordIds: Prisma.sql`SELECT comment_id FROM foia_request_record WHERE request_id = ${request.params.id}::uuid AND detached_at IS NULL ORDER BY comment_id`,
         })
         return result
       }),

@@ -21,6 +21,10 @@ export const LEDGER_KINDS = [
   'disposal.approved',
   'disposal',
   'foia.production',
+  'foia.record_detached',
+  'foia.letter',
+  'foia.letter_delivery',
+  'foia.review',
 ] as const
 export type LedgerKind = (typeof LEDGER_KINDS)[number]
 
