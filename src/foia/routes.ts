@@ -11,6 +11,8 @@ import { decodeCursor, encodeCursor } from '../http/cursor.js'
 import { actorOf, type Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
 import type { HolidayCalendar } from './business-days.js'
+import { deliverLetter } from './letter-mail.js'
+import { createLetter, type LetterDeps } from './letters.js'
 import { completeArchive, productionProof, proofTreeSizes } from './production-proof.js'
 import { createProduction, productionBody, ProductionNotSealedError, waitUntilSealed } from './productions.js'
 import { attachRecords, detachRecord, listAttached, listSearches, rerunSearch, setWithholding, type KeptSearch, type Withholding } from './records.js'
@@ -74,7 +76,7 @@ function redactionBody({ row, text }: RedactionView): z.infer<typeof S.Redaction
   }
 }
 
-export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = async (app, { calendar }) => {
+export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar; letterDeps: Omit<LetterDeps, 'clock'> }> = async (app, { calendar, letterDeps }) => {
   const prisma = app.db.prisma
   const actor = (request: FastifyRequest) => `user:${actorOf(request).sub}`
   const deps = { clock: app.clock, calendar }
@@ -155,14 +157,20 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       config: { access: CLERKS },
       schema: {
         tags: ['foia'],
-        summary: 'The one extension of 5 business days (5 ILCS 140/3(e)), with its statutory reason',
+        summary: 'The one extension of 5 business days (5 ILCS 140/3(e)), with its statutory reason; the written notice (3(f)) is rendered, recorded and e-mailed with it',
+        description: 'Refused (409) once the original deadline has passed, for a commercial (3.1) or recurrent (3.2) request, and a second time. The notice is in GET .../letters.',
         params: S.RequestParams,
         body: S.Extension,
         response: { 200: S.FoiaRequest, 409: Problem, 422: Problem, ...errors },
       },
     },
     async (request) => {
-      await inTransaction(prisma, (tx) => extendRequest(tx, request.params.id, request.body, actor(request), deps))
+      // The extension and its written notice (3(f)) in one transaction: no extension without its letter.
+      const letter = await inTransaction(prisma, async (tx) => {
+        await extendRequest(tx, request.params.id, request.body, actor(request), deps)
+        return createLetter(tx, request.params.id, { kind: 'extension', note: request.body.note }, actor(request), { clock: app.clock, ...letterDeps })
+      })
+      await deliverLetter(prisma, app.config.smtp, letter, app.clock)
       return read(request.params.id)
     },
   )
