@@ -55,7 +55,7 @@ export const TemplateInput = z
     body: z.string().min(1).max(50_000).describe(`The letter with {{placeholders}}: ${Object.keys(PLACEHOLDERS).join(', ')}`),
   })
   .strict()
-  .meta({ id: 'FoiaLetterTemplateInput' })
+  .meta({ id: 'FoiaLetterTemplateSave' })
 export const Template = z
   .object({
     kind: LetterKind,
@@ -73,7 +73,7 @@ export const Message = z
   .object({ id: z.uuid(), author: z.enum(['requester', 'clerk']), body: z.string(), at: z.iso.datetime() })
   .meta({ id: 'FoiaMessage' })
 export const MessageList = z.object({ items: z.array(Message), nextCursor: z.null() }).meta({ id: 'FoiaMessageList' })
-export const MessageInput = z.object({ body: z.string().trim().min(1).max(10_000) }).strict().meta({ id: 'FoiaMessageInput' })
+export const MessageInput = z.object({ body: z.string().trim().min(1).max(10_000) }).strict().meta({ id: 'FoiaMessageCreate' })
 
 export const FeeInput = z
   .object({
@@ -84,7 +84,7 @@ export const FeeInput = z
   })
   .strict()
   .refine((f) => !f.waived || f.waiverReason, { message: 'a waiver needs its reason', path: ['waiverReason'] })
-  .meta({ id: 'FoiaFeeInput' })
+  .meta({ id: 'FoiaFeeEstimate' })
 export const Fee = z
   .object({
     pages: z.number().int(),
@@ -114,7 +114,7 @@ export const ReviewInput = z
   .strict()
   .refine((r) => r.kind !== 'outcome' || r.outcome, { message: 'an outcome needs its outcome', path: ['outcome'] })
   .refine((r) => r.kind !== 'document' || r.document, { message: 'a document step needs the document', path: ['document'] })
-  .meta({ id: 'FoiaReviewInput' })
+  .meta({ id: 'FoiaReviewStep' })
 export const ReviewEvent = z
   .object({
     id: z.uuid(),
