@@ -94,7 +94,7 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     t.equal(spam.statusCode, 400, 'the honeypot field filled: refused')
     t.equal(await app.db.prisma.foiaRequest.count(), 0, 'and nothing created')
 
-    const filed = await file({ name: 'Ann Resident', contact: 'Ann@Example.org', description: 'All comments on the Court Street bridge post, call me at 815-555-0100', commercial: false })
+    const filed = await file({ name: 'Ann Resident', contact: 'Ann@Example.org', description: 'All comments on the Court Street bridge post {{officials}}, call me at 815-555-0100', commercial: false })
     t.equal(filed.statusCode, 201, filed.body)
     t.same(filed.json(), { trackingNumber: '2026-0001', receivedOn: '2026-11-16', dueOn: '2026-11-23', businessDays: 5, calendar: 'illinois-490-v1', acknowledgement: 'sent' })
     t.same(sink.mails[0]!.to, ['ann@example.org'])
@@ -104,6 +104,7 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     t.equal(letters.length, 1)
     t.match(letters[0], { kind: 'acknowledgement', templateVersion: 0, deliveries: [{ status: 'sent', error: null }] })
     t.match(letters[0].text, /Your tracking number is 2026-0001/)
+    t.match(letters[0].text, /bridge post \{\{officials\}\}, call me/, "a placeholder in the requester's text is not expanded")
     t.match(letters[0].text, /within 5 business days after receipt, by 2026-11-23/)
     const pdf = await checkLetter(letters[0], 0)
     t.match(pdf, /tracking number is 2026-0001/)
@@ -303,4 +304,18 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     const steps = (await app.inject({ method: 'GET', url: `/v1/foia/requests/${id}/reviews`, headers: auditor })).json().items
     t.same(steps.map((s: { kind: string }) => s.kind), ['requested', 'document', 'outcome'])
   })
+})
+
+t.test('public routes are rate limited per client', async (t) => {
+  const { app } = await testApp(t)
+  const file = (ip: string) =>
+    app.inject({ method: 'POST', url: '/v1/foia/public/requests', remoteAddress: ip, payload: { name: 'N', contact: 'n@example.org', description: 'd', commercial: false } })
+  for (let i = 0; i < 5; i++) t.equal((await file('203.0.113.7')).statusCode, 201)
+  const limited = await file('203.0.113.7')
+  t.equal(limited.statusCode, 429, 'the sixth filing in an hour from one client')
+  t.equal(await app.db.prisma.foiaRequest.count(), 5, 'and nothing created')
+  t.equal((await file('198.51.100.9')).statusCode, 201, 'another client still can')
+  const status = (ip: string) => app.inject({ method: 'POST', url: '/v1/foia/public/requests/status', remoteAddress: ip, payload: { trackingNumber: '2026-0001', contact: 'guess@example.org' } })
+  for (let i = 0; i < 30; i++) t.equal((await status('203.0.113.8')).statusCode, 404)
+  t.equal((await status('203.0.113.8')).statusCode, 429, 'guessing contacts is limited to 30 an hour per client')
 })
