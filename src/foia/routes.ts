@@ -517,7 +517,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar; lett
       return reply
         .type('application/x-tar')
         .header('content-length', String(archive.bytes))
-        .header('content-disposition', `attachment; filename="foia-${row.requestId}-${row.id}.tar"`)
+        .header('content-disposition', `attachment; filename="foia-${(await read(row.requestId)).trackingNumber}-${row.id}.tar"`)
         .header('x-manifest-sha256', row.manifestSha256)
         .send(createReadStream(archive.path))
     },

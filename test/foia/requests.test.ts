@@ -184,6 +184,10 @@ t.test('tracking numbers: concurrent creations get every number once, and a roll
     /rolled back/,
   )
   t.equal((await create(99)).json().trackingNumber, '2026-0019', 'the rolled-back number is given to the next request')
+
+  const first = answers[0]!.json()
+  await t.rejects(app.db.prisma.foiaRequest.update({ where: { id: first.id }, data: { trackingNumber: '2026-9999' } }), /never change/, 'a number once given never changes, even for the service')
+  await t.rejects(app.db.prisma.foiaRequest.update({ where: { id: first.id }, data: { receivedOn: new Date('2026-01-02T00:00:00Z') } }), /never change/, 'nor does the date of receipt')
 })
 
 t.test('detaching a record: recorded in the ledger, left out of the request, attachable again', async (t) => {
