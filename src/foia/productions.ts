@@ -181,7 +181,11 @@ export async function createProduction(
 ): Promise<FoiaProduction> {
   const request = await deps.prisma.foiaRequest.findUnique({ where: { id: requestId }, select: { id: true } })
   if (!request) throw new NotFoundError(`No FOIA request ${requestId}.`)
-  const pending = await deps.prisma.foiaRedaction.count({ where: { requestId, status: 'suggested' } })
+  // Suggestions on a record detached since do not hold the production up: it is not produced.
+  const [{ pending } = { pending: 0 }] = await deps.prisma.$queryRaw<Array<{ pending: number }>>`
+    SELECT count(*)::int AS pending FROM foia_redaction d
+      JOIN foia_request_record r ON r.request_id = d.request_id AND r.comment_id = d.comment_id AND r.detached_at IS NULL
+     WHERE d.request_id = ${requestId}::uuid AND d.status = 'suggested'`
   if (pending > 0) {
     throw new ConflictError(`${pending} suggested redaction(s) are not reviewed yet: accept or reject each before producing.`, 'foia-redactions-pending')
   }
