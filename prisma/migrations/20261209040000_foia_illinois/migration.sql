@@ -29,6 +29,10 @@ UPDATE foia_request r SET tracking_number = numbered.year::text || '-' || lpad(n
   FROM numbered WHERE numbered.id = r.id;
 INSERT INTO foia_tracking_counter (year, last)
   SELECT EXTRACT(YEAR FROM received_on)::int, COUNT(*) FROM foia_request GROUP BY 1;
+-- Requests logged before count towards a recurrent requester's (5 ILCS 140/2(g)) by their e-mail
+-- address, as src/foia/requests.ts (emailOf) recognizes one.
+UPDATE foia_request SET requester_email = lower(btrim(requester_contact))
+ WHERE btrim(requester_contact) ~ '^[^\s@<>(),;:"\[\]]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$';
 -- The shipped 2026-2027 list computed the deadlines of those requests (the rules give the same days).
 UPDATE foia_request SET due_calendar = 'illinois-state-list-2026-2027';
 
