@@ -193,6 +193,31 @@ export async function extendRequest(tx: Tx, id: string, input: { reason: Extensi
   })
 }
 
+/**
+ * A clerk's decision on the recurrent-requester flag (5 ILCS 140/2(g) excludes news media,
+ * non-profit, scientific and academic organizations, which counting by address cannot see): the
+ * deadline is computed again from the date of receipt (5 or 21 business days), with the reason
+ * kept in the history. Not once extended: the extension's date stands.
+ */
+export async function setRecurrent(tx: Tx, id: string, input: { recurrent: boolean; reason: string }, actor: string, deps: FoiaDeps): Promise<void> {
+  const row = await lockRequest(tx, id)
+  if (FINAL_STATUSES.includes(row.status as FoiaStatus)) throw new RequestClosedError(id, row.status)
+  if (row.recurrent === input.recurrent) throw new ConflictError(`FOIA request ${row.trackingNumber} is ${row.recurrent ? 'already' : 'not'} flagged recurrent.`, 'foia-status-unchanged')
+  if (row.extendedAt) throw new ConflictError(`FOIA request ${row.trackingNumber} was extended: its deadline stands.`, 'foia-already-extended')
+  const due = deadline(toDay(row.receivedOn), responseDays(row.commercial, input.recurrent), deps.calendar)
+  await tx.foiaRequest.update({ where: { id }, data: { recurrent: input.recurrent, originalDueOn: toDate(due), dueOn: toDate(due), dueCalendar: deps.calendar.name } })
+  await tx.foiaRequestStatus.create({
+    data: {
+      id: randomUUID(),
+      requestId: id,
+      status: row.status,
+      at: deps.clock(),
+      by: actor,
+      note: `${input.recurrent ? 'flagged' : 'not'} a recurrent requester (5 ILCS 140/2(g)): ${input.reason}; due ${due}`,
+    },
+  })
+}
+
 export interface RequestView {
   row: FoiaRequestRow
   history: StatusRow[]

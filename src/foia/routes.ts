@@ -17,7 +17,7 @@ import { completeArchive, productionProof, proofTreeSizes } from './production-p
 import { createProduction, productionBody, ProductionNotSealedError, waitUntilSealed } from './productions.js'
 import { attachRecords, detachRecord, listAttached, listSearches, rerunSearch, setWithholding, type KeptSearch, type Withholding } from './records.js'
 import { addRedaction, decideRedaction, getRedaction, listRedactions, suggestRedactions, type RedactionView } from './redaction.js'
-import { changeStatus, createRequest, extendRequest, getRequest, listRequests, resolveRequestId, toDay, type RequestView } from './requests.js'
+import { changeStatus, createRequest, extendRequest, getRequest, listRequests, resolveRequestId, setRecurrent, toDay, type RequestView } from './requests.js'
 import * as S from './schemas.js'
 
 // Records clerks run requests; auditors read how each was answered.
@@ -147,6 +147,25 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar; lett
     },
     async (request) => {
       await inTransaction(prisma, (tx) => changeStatus(tx, request.params.id, request.body, actor(request), app.clock))
+      return read(request.params.id)
+    },
+  )
+
+  app.post(
+    '/foia/requests/:id/recurrent',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: "Decide the recurrent-requester flag (5 ILCS 140/2(g)) against the count, with the reason: the deadline is computed again (5 or 21 business days)",
+        description: 'The count cannot see the exclusions of 2(g) (news media, non-profit, scientific or academic organizations): the clerk can. Refused once the request is extended or closed.',
+        params: S.RequestParams,
+        body: S.RecurrentDecision,
+        response: { 200: S.FoiaRequest, 409: Problem, ...errors },
+      },
+    },
+    async (request) => {
+      await inTransaction(prisma, (tx) => setRecurrent(tx, request.params.id, request.body, actor(request), deps))
       return read(request.params.id)
     },
   )

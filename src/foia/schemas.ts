@@ -72,6 +72,14 @@ export const Extension = z
   .strict()
   .meta({ id: 'FoiaExtension' })
 
+export const RecurrentDecision = z
+  .object({
+    recurrent: z.boolean(),
+    reason: z.string().trim().min(1).max(2000).describe('Why, e.g. "the requester is a news media organization (2(g) excludes it)"'),
+  })
+  .strict()
+  .meta({ id: 'FoiaRecurrentDecision' })
+
 export const StatusHistoryItem = z.object({ status: FoiaStatus, at: z.iso.datetime(), by: z.string(), note: z.string().nullable() })
 
 export const TrackingNumber = z

@@ -255,6 +255,12 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     t.match(recurrent.text, /within 21 business days after receipt, by 2026-12-24/)
     await checkLetter(recurrent, sink.mails.length - 1)
     t.same(sink.mails.at(-1)!.to, ['rex@example.org'])
+    const decide = (payload: object) => app.inject({ method: 'POST', url: `/v1/foia/requests/${eighth.id}/recurrent`, headers: clerk, payload })
+    t.equal((await decide({ recurrent: false })).statusCode, 400, 'a reason is required')
+    const cleared = (await decide({ recurrent: false, reason: 'the requester is a newspaper (2(g) excludes news media)' })).json()
+    t.match(cleared, { recurrent: false, businessDays: 5, dueOn: '2026-12-02' }, 'back to 5 business days')
+    t.match(cleared.history.at(-1).note, /not a recurrent requester .*newspaper.*due 2026-12-02/)
+    t.match((await decide({ recurrent: false, reason: 'again' })).json(), { status: 409 })
 
     const posted = (await app.inject({ method: 'POST', url: '/v1/foia/requests', headers: clerk, payload: { requester: { name: 'Paul', contact: '12 Main St, Kankakee' }, receivedOn: '2026-11-23', description: 'z', commercial: false } })).json()
     const before = sink.mails.length
