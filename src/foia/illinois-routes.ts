@@ -301,11 +301,11 @@ export const foiaIllinoisRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalend
         const created = await createLetter(tx, id, { kind: 'acknowledgement' }, 'system', letterDeps)
         return { id, created }
       })
-      const acknowledgement = await deliverLetter(prisma, mail, created, app.clock)
+      const acknowledgement = await deliverLetter(prisma, mail, created, app.clock, { publicFiling: true })
       const { row } = await inTransaction(prisma, (tx) => getRequest(tx, id))
       if (row.recurrent) {
         const notice = await inTransaction(prisma, (tx) => createLetter(tx, id, { kind: 'recurrent' }, 'system', letterDeps))
-        await deliverLetter(prisma, mail, notice, app.clock)
+        await deliverLetter(prisma, mail, notice, app.clock, { publicFiling: true })
       }
       return reply.status(201).send({
         trackingNumber: row.trackingNumber,

@@ -22,7 +22,7 @@ export const LetterCreate = z
   .meta({ id: 'FoiaLetterCreate' })
 
 export const Delivery = z.object({
-  status: z.enum(['sent', 'failed', 'no_address', 'no_mail_server']).describe('no_address: the requester gave no e-mail address (send the PDF by post); no_mail_server: SMTP_URL is not set'),
+  status: z.enum(['sent', 'failed', 'no_address', 'no_mail_server', 'suppressed']).describe('no_address: the requester gave no e-mail address (send the PDF by post); no_mail_server: SMTP_URL is not set; suppressed: a publicly filed request\'s letter not e-mailed, the address having received 3 such letters in 24 hours (the public form is not a way to send mail to anyone)'),
   error: z.string().nullable(),
   at: z.iso.datetime(),
 })
@@ -152,7 +152,7 @@ export const PublicReceipt = z
     dueOn: IsoDate,
     businessDays: z.number().int(),
     calendar: z.string(),
-    acknowledgement: z.enum(['sent', 'failed', 'no_address', 'no_mail_server']).describe('Whether the acknowledgement letter was e-mailed'),
+    acknowledgement: z.enum(['sent', 'failed', 'no_address', 'no_mail_server', 'suppressed']).describe('Whether the acknowledgement letter was e-mailed'),
   })
   .meta({ id: 'FoiaPublicReceipt' })
 export const PublicLookup = z

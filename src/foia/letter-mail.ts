@@ -26,14 +26,34 @@ export async function sendLetterMail(
   return sent.ok ? { status: 'sent', messageId: sent.messageId } : { status: 'failed', error: sent.error }
 }
 
+/**
+ * Letters of publicly filed requests e-mailed to one address in 24 hours, at most. Anyone can file
+ * with any address, and the acknowledgement repeats the name and description the filer chose: without
+ * this, the public form would make the city's relay send text of a stranger's choosing to anyone.
+ */
+export const PUBLIC_LETTERS_PER_DAY = 3
+
+async function publicLettersSentTo(prisma: PrismaClient, email: string, clock: Clock): Promise<number> {
+  const since = new Date(clock().getTime() - 86_400_000)
+  return prisma.foiaLetterDelivery.count({ where: { status: 'sent', at: { gte: since }, letter: { email, request: { source: 'public' } } } })
+}
+
 /** Sends a letter just committed, if the requester gave an e-mail address, and records the outcome. */
-export async function deliverLetter(prisma: PrismaClient, mail: LetterMailConfig | null, created: CreatedLetter, clock: Clock): Promise<DeliveryStatus> {
+export async function deliverLetter(
+  prisma: PrismaClient,
+  mail: LetterMailConfig | null,
+  created: CreatedLetter,
+  clock: Clock,
+  options: { publicFiling?: boolean } = {},
+): Promise<DeliveryStatus> {
   const { letter, email } = created
   const outcome: { status: DeliveryStatus; messageId?: string; error?: string } = !email
     ? { status: 'no_address' }
     : !mail
       ? { status: 'no_mail_server' }
-      : await sendLetterMail(mail, email, { subject: letter.subject, text: letter.text, pdf: Buffer.from(letter.pdf) })
+      : options.publicFiling && (await publicLettersSentTo(prisma, email, clock)) >= PUBLIC_LETTERS_PER_DAY
+        ? { status: 'suppressed', error: `${PUBLIC_LETTERS_PER_DAY} letters of public filings were e-mailed to this address in the last 24 hours` }
+        : await sendLetterMail(mail, email, { subject: letter.subject, text: letter.text, pdf: Buffer.from(letter.pdf) })
   await inTransaction(prisma, (tx) => recordDelivery(tx, letter.id, outcome, clock))
   return outcome.status
 }

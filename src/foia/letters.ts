@@ -254,7 +254,7 @@ export async function getLetterPdf(tx: Tx, requestId: string, letterId: string):
   return { pdf: Buffer.from(row.pdf), kind: row.kind, trackingNumber: row.request.trackingNumber }
 }
 
-export type DeliveryStatus = 'sent' | 'failed' | 'no_address' | 'no_mail_server'
+export type DeliveryStatus = 'sent' | 'failed' | 'no_address' | 'no_mail_server' | 'suppressed'
 
 /** Records how a letter's sending ended (foia_letter_delivery and a `foia.letter_delivery` ledger entry). */
 export async function recordDelivery(tx: Tx, letterId: string, outcome: { status: DeliveryStatus; error?: string | undefined; messageId?: string | undefined }, clock: Clock): Promise<void> {

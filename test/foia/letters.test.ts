@@ -293,6 +293,22 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     await t.rejects(app.db.prisma.foiaLetter.deleteMany({}), 'nor does a letter')
   })
 
+  t.test('the public form is not a way to mail anyone: 3 letters of public filings a day to one address', async (t) => {
+    const file = (i: number) =>
+      app.inject({ method: 'POST', url: '/v1/foia/public/requests', remoteAddress: `192.0.2.${i}`, payload: { name: 'Buy pills at spam.example', contact: 'victim@example.org', description: 'spam text', commercial: false } })
+    const before = sink.mails.filter((m) => m.to.includes('victim@example.org')).length
+    const answers = []
+    for (let i = 1; i <= 4; i++) answers.push((await file(i)).json())
+    t.same(answers.map((a) => a.acknowledgement), ['sent', 'sent', 'sent', 'suppressed'])
+    t.equal(sink.mails.filter((m) => m.to.includes('victim@example.org')).length - before, 3, 'three mails reached the address')
+    t.match(answers[3], { trackingNumber: /^2026-/ }, 'the fourth request is still filed, and its status can be read')
+    const id = (await app.inject({ method: 'GET', url: `/v1/foia/requests/${answers[3].trackingNumber}`, headers: clerk })).json().id
+    const [ack] = (await app.inject({ method: 'GET', url: `/v1/foia/requests/${id}/letters`, headers: clerk })).json().items
+    t.match(ack.deliveries, [{ status: 'suppressed', error: /3 letters of public filings/ }])
+    const clerkLetter = (await app.inject({ method: 'POST', url: `/v1/foia/requests/${id}/letters`, headers: clerk, payload: { kind: 'response' } })).json()
+    t.match(clerkLetter.deliveries, [{ status: 'sent' }], "a clerk's letter is not limited")
+  })
+
   t.test('review by the Public Access Counselor', async (t) => {
     now = new Date('2026-12-05T15:00:00Z')
     const id = (await app.inject({ method: 'GET', url: '/v1/foia/requests/2026-0001', headers: clerk })).json().id

@@ -114,7 +114,7 @@ CREATE TABLE "foia_letter_delivery" (
     "error" TEXT,
     "at" TIMESTAMPTZ(3) NOT NULL,
     CONSTRAINT "foia_letter_delivery_pkey" PRIMARY KEY ("seq"),
-    CONSTRAINT "foia_letter_delivery_status_check" CHECK ("status" IN ('sent', 'failed', 'no_address', 'no_mail_server'))
+    CONSTRAINT "foia_letter_delivery_status_check" CHECK ("status" IN ('sent', 'failed', 'no_address', 'no_mail_server', 'suppressed'))
 );
 CREATE INDEX "foia_letter_delivery_letter_id_seq_idx" ON "foia_letter_delivery"("letter_id", "seq");
 ALTER TABLE "foia_letter_delivery" ADD CONSTRAINT "foia_letter_delivery_letter_id_fkey" FOREIGN KEY ("letter_id") REFERENCES "foia_letter"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
