@@ -8,7 +8,7 @@ import { actorOf, type Role } from '../plugins/auth.js'
 import { Problem, ValidationProblem } from '../plugins/errors.js'
 import { illinoisDate, type HolidayCalendar } from './business-days.js'
 import * as I from './illinois-schemas.js'
-import { addMessage, denialCitations, findByTrackingAndContact, latestFee, listDenials, listMessages, listReviews, recordFee, recordReview } from './intake.js'
+import { addMessage, csvCell, denialCitations, findByTrackingAndContact, latestFee, listDenials, listMessages, listReviews, recordFee, recordReview } from './intake.js'
 import { deliverLetter } from './letter-mail.js'
 import { REQUIRED, type LetterKind } from './letter-render.js'
 import { createLetter, getLetterPdf, listLetters, saveTemplate, templateVersions, type LetterDeps } from './letters.js'
@@ -417,18 +417,13 @@ export const foiaIllinoisRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalend
       },
     },
     async (request, reply) => {
-      const cell = (v: string) => {
-        // A cell starting with =, +, - or @ would be a formula in a spreadsheet: quoted with a leading '.
-        const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v
-        return /[",\r\n]/.test(safe) || safe !== v ? `"${safe.replace(/"/g, '""')}"` : safe
-      }
       const lines = ['citation,tracking_number,date,partial,letter_id,text_sha256,ledger_entry_id,notice']
       for (let cursor: string | undefined; ; ) {
         const { page } = await denialPage({ citation: request.query.citation, limit: 200, cursor })
         for (const d of page.items.map(denialBody)) {
           for (const citation of d.citations) {
             if (request.query.citation && citation !== request.query.citation) continue
-            lines.push([citation, d.trackingNumber, d.date, String(d.partial), d.letterId, d.textSha256, d.ledgerEntryId, d.text].map(cell).join(','))
+            lines.push([citation, d.trackingNumber, d.date, String(d.partial), d.letterId, d.textSha256, d.ledgerEntryId, d.text].map(csvCell).join(','))
           }
         }
         if (!page.more) break

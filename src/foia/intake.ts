@@ -180,3 +180,12 @@ export async function denialCitations(tx: Tx) {
   const rows = await tx.foiaDenialExemption.groupBy({ by: ['citation'], _count: { letterId: true }, orderBy: { citation: 'asc' } })
   return rows.map((r) => ({ citation: r.citation, notices: r._count.letterId }))
 }
+
+/**
+ * One CSV cell (RFC 4180). A cell starting with =, +, -, @, a tab or a carriage return would run as
+ * a formula in a spreadsheet (CSV injection): it is prefixed with ' and quoted.
+ */
+export function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value
+  return /[",\r\n]/.test(safe) || safe !== value ? `"${safe.replace(/"/g, '""')}"` : safe
+}

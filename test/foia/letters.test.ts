@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { SMTPServer } from 'smtp-server'
 import t, { type Test } from 'tap'
 import { extractText, getDocumentProxy } from 'unpdf'
+import { csvCell } from '../../src/foia/intake.js'
 import { testApp } from '../helpers/app.js'
 import { websiteComments } from './helpers.js'
 
@@ -340,4 +341,11 @@ t.test('public routes are rate limited per client', async (t) => {
   const status = (ip: string) => app.inject({ method: 'POST', url: '/v1/foia/public/requests/status', remoteAddress: ip, payload: { trackingNumber: '2026-0001', contact: 'guess@example.org' } })
   for (let i = 0; i < 30; i++) t.equal((await status('203.0.113.8')).statusCode, 404)
   t.equal((await status('203.0.113.8')).statusCode, 429, 'guessing contacts is limited to 30 an hour per client')
+})
+
+t.test('the denial index CSV: cells quoted, formulas defused', async (t) => {
+  t.equal(csvCell('5 ILCS 140/7(1)(c)'), '5 ILCS 140/7(1)(c)')
+  t.equal(csvCell('a, "b"\nc'), '"a, ""b""\nc"')
+  t.equal(csvCell('=HYPERLINK("http://evil.example")'), `"'=HYPERLINK(""http://evil.example"")"`)
+  for (const start of ['+', '-', '@', '\t', '\r']) t.match(csvCell(`${start}1`), /^"'/, `a cell starting with ${JSON.stringify(start)}`)
 })
