@@ -4,6 +4,7 @@ import { parseCronItems } from 'graphile-worker'
 import { z } from 'zod'
 import type { PlatformApiConfig } from './moderation/platform-clients.js'
 import { holidayCalendar } from './foia/business-days.js'
+import type { MailConfig } from './mail/send.js'
 import { PROJECT_ROOT } from './paths.js'
 
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/townsquare'
@@ -146,7 +147,15 @@ export const EnvSchema = z
     LINKEDIN_ORGANIZATION_URN: optionalString.describe("The city's organization URN, e.g. urn:li:organization:12345."),
     WEBSITE_API_URL: z.preprocess(emptyAsUndefined, z.url().optional()).describe("The city website's moderation API base URL (docs/moderation.md)."),
     WEBSITE_API_TOKEN: optionalString.describe("Bearer token for the city website's moderation API."),
-    SMTP_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^smtp$/ }).optional()).describe('smtp://user:pass@host:port for notices e-mailed to website authors. Unset: no e-mail.'),
+    SMTP_URL: z
+      .preprocess(emptyAsUndefined, z.url({ protocol: /^smtps?$/ }).optional())
+      .describe(
+        'The relay for e-mailed notices and letters: smtps://user:pass@host:465 (TLS) or smtp://user:pass@host:587 (STARTTLS required, see SMTP_PLAINTEXT); the certificate is always verified. Unset: no e-mail.',
+      ),
+    SMTP_CA_FILE: optionalString.describe("PEM file of CA certificates trusted for the SMTP relay in addition to the system's (a private relay). Verification cannot be switched off."),
+    SMTP_PLAINTEXT: z
+      .preprocess(emptyAsUndefined, z.enum(['refuse', 'allow']).default('refuse'))
+      .describe('allow: send over smtp:// without STARTTLS when the relay offers none (credentials and messages in clear; only for a relay on the same host). refuse: such a message fails.'),
     NOTICE_FROM_EMAIL: z.preprocess(emptyAsUndefined, z.email().default('no-reply@townsquare.invalid')).describe('From address of e-mailed notices.'),
     MODERATION_CLAIM_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(240).default(15)).describe('How long a claim on a review item lasts.'),
     APPEAL_WINDOW_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(365).default(30)).describe('How long after a decision its author may appeal.'),
@@ -274,7 +283,7 @@ export interface Config {
     maxGroupEvents: number
   }
   platforms: PlatformApiConfig
-  smtp: { url: string; from: string } | null
+  smtp: MailConfig | null
   moderation: { claimMinutes: number; appealWindowDays: number }
   retention: { disposalNoticeDays: number }
   jobs: { enabled: boolean; concurrency: number; maxAttempts: number; reconcileSchedule: string | null }
@@ -388,7 +397,7 @@ export function loadConfig(
           : null,
       website: env.WEBSITE_API_URL && env.WEBSITE_API_TOKEN ? { baseUrl: env.WEBSITE_API_URL, token: env.WEBSITE_API_TOKEN } : null,
     },
-    smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.NOTICE_FROM_EMAIL } : null,
+    smtp: env.SMTP_URL ? { url: env.SMTP_URL, from: env.NOTICE_FROM_EMAIL, caFile: env.SMTP_CA_FILE ?? null, plaintext: env.SMTP_PLAINTEXT === 'allow' } : null,
     moderation: { claimMinutes: env.MODERATION_CLAIM_MINUTES, appealWindowDays: env.APPEAL_WINDOW_DAYS },
     retention: { disposalNoticeDays: env.DISPOSAL_NOTICE_DAYS },
     jobs: {

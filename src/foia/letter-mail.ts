@@ -1,28 +1,25 @@
-import { sendNoticeEmail } from '../moderation/notice-delivery.js'
 import { inTransaction } from '../db/tx.js'
 import type { PrismaClient } from '../generated/prisma/client.js'
 import type { Clock } from '../ledger/append.js'
+import { sendMail, type MailConfig } from '../mail/send.js'
 import { recordDelivery, type CreatedLetter, type DeliveryStatus } from './letters.js'
 
-export interface LetterMailConfig {
-  url: string
-  from: string
-}
-
 /**
- * The one function that sends a FOIA letter by e-mail: the letter's text as the message body.
- *
- * For now through the project's plain-SMTP client (src/moderation/notice-delivery.ts), which sends
- * one text/plain part and cannot attach the PDF: the message says the PDF is available on request
- * and the text is the letter itself (the same text the ledger's textSha256 covers). When the mail
- * module (nodemailer, branch notices25) lands, this sends the PDF as an attachment too.
+ * The one function that sends a FOIA letter by e-mail (src/mail/send.ts, nodemailer, TLS): the
+ * letter's text as the message body, byte for byte the text the ledger's textSha256 covers, and the
+ * recorded PDF attached (its SHA-256 is the ledger's pdfSha256).
  */
 export async function sendLetterMail(
-  mail: LetterMailConfig,
+  mail: MailConfig,
   to: string,
-  letter: { subject: string; text: string; pdf?: Buffer },
+  letter: { subject: string; text: string; pdf: Buffer; fileName: string },
 ): Promise<{ status: DeliveryStatus; messageId?: string; error?: string }> {
-  const sent = await sendNoticeEmail({ url: mail.url, from: mail.from }, to, letter.subject, letter.text)
+  const sent = await sendMail(mail, {
+    to,
+    subject: letter.subject,
+    text: letter.text,
+    attachments: [{ filename: letter.fileName, content: letter.pdf, contentType: 'application/pdf' }],
+  })
   return sent.ok ? { status: 'sent', messageId: sent.messageId } : { status: 'failed', error: sent.error }
 }
 
@@ -41,19 +38,19 @@ async function publicLettersSentTo(prisma: PrismaClient, email: string, clock: C
 /** Sends a letter just committed, if the requester gave an e-mail address, and records the outcome. */
 export async function deliverLetter(
   prisma: PrismaClient,
-  mail: LetterMailConfig | null,
+  mail: MailConfig | null,
   created: CreatedLetter,
   clock: Clock,
   options: { publicFiling?: boolean } = {},
 ): Promise<DeliveryStatus> {
-  const { letter, email } = created
+  const { letter, email, trackingNumber } = created
   const outcome: { status: DeliveryStatus; messageId?: string; error?: string } = !email
     ? { status: 'no_address' }
     : !mail
       ? { status: 'no_mail_server' }
       : options.publicFiling && (await publicLettersSentTo(prisma, email, clock)) >= PUBLIC_LETTERS_PER_DAY
         ? { status: 'suppressed', error: `${PUBLIC_LETTERS_PER_DAY} letters of public filings were e-mailed to this address in the last 24 hours` }
-        : await sendLetterMail(mail, email, { subject: letter.subject, text: letter.text, pdf: Buffer.from(letter.pdf) })
+        : await sendLetterMail(mail, email, { subject: letter.subject, text: letter.text, pdf: Buffer.from(letter.pdf), fileName: `foia-${trackingNumber}-${letter.kind}.pdf` })
   await inTransaction(prisma, (tx) => recordDelivery(tx, letter.id, outcome, clock))
   return outcome.status
 }

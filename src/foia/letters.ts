@@ -116,6 +116,7 @@ export interface CreatedLetter {
   letter: FoiaLetter
   /** Where to e-mail it (the requester's address), or null. */
   email: string | null
+  trackingNumber: string
 }
 
 /**
@@ -235,7 +236,7 @@ export async function createLetter(tx: Tx, requestId: string, input: LetterInput
     },
   })
   if (exemptions) await tx.foiaDenialExemption.createMany({ data: [...exemptions.keys()].map((citation) => ({ letterId: id, citation })) })
-  return { letter, email: row.requesterEmail }
+  return { letter, email: row.requesterEmail, trackingNumber: row.trackingNumber }
 }
 
 export async function listLetters(tx: Tx, requestId: string) {

@@ -8,7 +8,7 @@ import { asSql, type Queryable } from '../db/sql.js'
 import { appendEntries, type Clock } from '../ledger/append.js'
 import { runReconciliation } from '../records/reconcile.js'
 import type { Platform } from '../webhooks/platforms/index.js'
-import { sendNoticeEmail } from './notice-delivery.js'
+import { sendMail } from '../mail/send.js'
 import { openReviewItem } from './queue.js'
 import { performPlatformAction, PlatformNotConfiguredError, replyToAuthor, UnsupportedOperationError, type PlatformCallResult } from './platform-clients.js'
 
@@ -60,7 +60,7 @@ async function attempt(deps: JobDeps, action: { operation: string; platform: str
       case 'email': {
         if (!deps.config.smtp) return { ok: false, transient: false, error: 'SMTP is not configured (SMTP_URL)', detail: {} }
         if (!authorEmail) return { ok: false, transient: false, error: 'the author left no e-mail address', detail: {} }
-        const sent = await sendNoticeEmail(deps.config.smtp, authorEmail, 'About your comment on the City website', noticeText ?? '')
+        const sent = await sendMail(deps.config.smtp, { to: authorEmail, subject: 'About your comment on the City website', text: noticeText ?? '' })
         return sent.ok ? { ok: true, detail: { to: authorEmail, messageId: sent.messageId } } : { ok: false, transient: sent.transient, error: sent.error, detail: { to: authorEmail } }
       }
       default:

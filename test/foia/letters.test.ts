@@ -1,44 +1,72 @@
 import { createHash } from 'node:crypto'
-import type { AddressInfo } from 'node:net'
-import { SMTPServer } from 'smtp-server'
 import t, { type Test } from 'tap'
 import { extractText, getDocumentProxy } from 'unpdf'
 import { csvCell } from '../../src/foia/intake.js'
 import { testApp } from '../helpers/app.js'
+import { startSmtpSink, testPki } from '../helpers/smtp-sink.js'
 import { websiteComments } from './helpers.js'
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex')
 
 interface Mail {
   to: string[]
-  raw: string
+  secure: boolean
   subject: string
+  /** The text/plain part, decoded. */
   body: string
+  /** The attached PDF, decoded, and its file name. */
+  pdf: Buffer | null
+  pdfName: string | null
 }
 
-/** A real SMTP server on a free port: what the service sends arrives here. */
-async function smtpSink(t: Test): Promise<{ url: string; mails: Mail[] }> {
-  const mails: Mail[] = []
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = []
-      stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8')
-        const split = raw.indexOf('\r\n\r\n')
-        const headers = raw.slice(0, split)
-        const subject = /^Subject: (.*)$/m.exec(headers)?.[1]?.trim() ?? ''
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw, subject, body: raw.slice(split + 4).replace(/\r\n/g, '\n') })
-        callback()
-      })
-    },
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return { url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`, mails }
+/** The parts of a MIME message (multipart/mixed or a single part), their transfer encodings undone. */
+function parseMail(raw: string): { headers: string; parts: Array<{ headers: string; content: Buffer }> } {
+  const split = raw.indexOf('\r\n\r\n')
+  const headers = raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ')
+  const body = raw.slice(split + 4)
+  const decode = (partHeaders: string, content: string): Buffer => {
+    const encoding = /content-transfer-encoding:\s*([\w-]+)/i.exec(partHeaders)?.[1]?.toLowerCase()
+    if (encoding === 'base64') return Buffer.from(content.replace(/\s+/g, ''), 'base64')
+    if (encoding === 'quoted-printable') {
+      const bytes = content.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)))
+      return Buffer.from(bytes, 'latin1')
+    }
+    return Buffer.from(content, 'utf8')
+  }
+  const boundary = /boundary="?([^";\r\n]+)"?/i.exec(headers)?.[1]
+  if (!boundary) return { headers, parts: [{ headers, content: decode(headers, body) }] }
+  const parts = body
+    .split(`--${boundary}`)
+    .slice(1)
+    .filter((p) => !p.startsWith('--'))
+    .map((p) => {
+      const at = p.indexOf('\r\n\r\n')
+      const partHeaders = p.slice(0, at).replace(/\r\n[ \t]+/g, ' ')
+      return { headers: partHeaders, content: decode(partHeaders, p.slice(at + 4).replace(/\r\n$/, '')) }
+    })
+  return { headers, parts }
+}
+
+/** A real SMTP server with STARTTLS and a test CA (test/helpers/smtp-sink.ts): what the service sends arrives here. */
+async function smtpSink(t: Test): Promise<{ url: string; caFile: string; mails: () => Mail[] }> {
+  const sink = await startSmtpSink({ tls: 'starttls' })
+  t.teardown(() => sink.close())
+  // Parsed when read: the sink fills its list as messages arrive.
+  const mails = (): Mail[] =>
+    sink.messages.map((m) => {
+      const { headers, parts } = parseMail(m.data)
+      const text = parts.find((p) => /content-type:\s*text\/plain/i.test(p.headers))
+      const pdf = parts.find((p) => /content-type:\s*application\/pdf/i.test(p.headers))
+      return {
+        to: m.rcptTo,
+        secure: m.secure,
+        subject: /^Subject: (.*)$/m.exec(headers)?.[1]?.trim() ?? '',
+        body: text ? text.content.toString('utf8').replace(/\r\n/g, '\n') : '',
+        pdf: pdf?.content ?? null,
+        pdfName: pdf ? (/filename="?([^";]+)"?/i.exec(pdf.headers)?.[1] ?? null) : null,
+      }
+    })
+  return { url: sink.url(), caFile: testPki().caFile, mails }
 }
 
 async function pdfText(pdf: Buffer): Promise<{ text: string; title: unknown; language: unknown }> {
@@ -55,6 +83,7 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     clock: () => now,
     env: {
       SMTP_URL: sink.url,
+      SMTP_CA_FILE: sink.caFile,
       NOTICE_FROM_EMAIL: 'foia@citykankakee-il.gov',
       FOIA_PUBLIC_BODY: 'City of Kankakee',
       FOIA_OFFICE_ADDRESS: '304 S. Indiana Ave.|Kankakee, IL 60901',
@@ -81,10 +110,13 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     t.equal(read.language, 'en-US', 'and its language')
     t.match(pdf.rawPayload.toString('latin1'), /\/StructTreeRoot/, 'tagged: it has a structure tree')
     if (mailIndex !== null) {
-      const mail = sink.mails[mailIndex]!
+      const mail = sink.mails()[mailIndex]!
       t.ok(mail, 'e-mailed')
-      t.equal(mail.body.replace(/\n+$/, '\n'), letter.text, 'the mail carries the letter\'s text, byte for byte')
-      t.equal(sha256(mail.body.replace(/\n+$/, '\n')), payload.textSha256, 'whose hash is the one in the ledger')
+      t.ok(mail.secure, 'over TLS (STARTTLS, the certificate verified against SMTP_CA_FILE)')
+      t.equal(mail.body, letter.text, 'the mail carries the letter\'s text, byte for byte')
+      t.equal(sha256(mail.body), payload.textSha256, 'whose hash is the one in the ledger')
+      t.equal(sha256(mail.pdf!), payload.pdfSha256, 'and the PDF attached is the one recorded')
+      t.match(mail.pdfName, /^foia-\d{4}-\d{4}-[a-z]+\.pdf$/)
     }
     return read.text
   }
@@ -98,7 +130,7 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     const filed = await file({ name: 'Ann Resident', contact: 'Ann@Example.org', description: 'All comments on the Court Street bridge post {{officials}}, call me at 815-555-0100', commercial: false })
     t.equal(filed.statusCode, 201, filed.body)
     t.same(filed.json(), { trackingNumber: '2026-0001', receivedOn: '2026-11-16', dueOn: '2026-11-23', businessDays: 5, calendar: 'illinois-490-v1', acknowledgement: 'sent' })
-    t.same(sink.mails[0]!.to, ['ann@example.org'])
+    t.same(sink.mails()[0]!.to, ['ann@example.org'])
     const request = (await app.inject({ method: 'GET', url: '/v1/foia/requests/2026-0001', headers: clerk })).json()
     t.match(request, { source: 'public', createdBy: 'public', requester: { name: 'Ann Resident', contact: 'Ann@Example.org' } })
     const letters = (await app.inject({ method: 'GET', url: `/v1/foia/requests/${request.id}/letters`, headers: clerk })).json().items
@@ -137,7 +169,7 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
   t.test('extension notice with the 3(e) reason and the new date; none after the original deadline', async (t) => {
     const id = (await app.inject({ method: 'GET', url: '/v1/foia/requests/2026-0001', headers: clerk })).json().id
     now = new Date('2026-11-20T15:00:00Z')
-    const sent = sink.mails.length
+    const sent = sink.mails().length
     const extended = await app.inject({ method: 'POST', url: `/v1/foia/requests/${id}/extension`, headers: clerk, payload: { reason: 'exemption_review' } })
     t.equal(extended.statusCode, 200, extended.body)
     t.equal(extended.json().dueOn, '2026-12-02')
@@ -175,7 +207,7 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     const write = (payload: object) => app.inject({ method: 'POST', url: `/v1/foia/requests/${id}/letters`, headers: clerk, payload })
     t.equal((await write({ kind: 'denial' })).statusCode, 400, 'a denial needs its factual basis')
     t.equal((await write({ kind: 'denial', factualBasis: 'x', exemptions: [{ citation: 'privacy', covers: 'x' }] })).statusCode, 400, 'an exemption of 5 ILCS 140/7')
-    const sent = sink.mails.length
+    const sent = sink.mails().length
     const denial = await write({
       kind: 'denial',
       partial: true,
@@ -235,7 +267,7 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     t.match((await fee({ pages: 120, electronic: false, waived: true, waiverReason: 'in the public interest (6(c))' })).json(), { amountCents: 1050, dueCents: 0, waived: true })
     const response = (await app.inject({ method: 'POST', url: `/v1/foia/requests/${id}/letters`, headers: clerk, payload: { kind: 'response', note: 'The records are attached.' } })).json()
     t.match(response.text, /Fees are waived: in the public interest \(6\(c\)\)\./)
-    await checkLetter(response, sink.mails.length - 1)
+    await checkLetter(response, sink.mails().length - 1)
 
     t.match((await app.inject({ method: 'POST', url: `/v1/foia/requests/${id}/letters`, headers: clerk, payload: { kind: 'recurrent' } })).json(), { status: 409, type: '/problems/foia-letter-not-applicable' })
     const burden = (payload: object) => app.inject({ method: 'POST', url: `/v1/foia/requests/${id}/letters`, headers: clerk, payload: { kind: 'burdensome', ...payload } })
@@ -243,7 +275,7 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     const burdensome = await burden({ burden: 'Every comment since 2009: 2 million records', narrowing: 'One post, or one month' })
     t.equal(burdensome.statusCode, 201)
     t.match(burdensome.json().text, /unduly burdensome.*Every comment since 2009.*One post, or one month/s)
-    await checkLetter(burdensome.json(), sink.mails.length - 1)
+    await checkLetter(burdensome.json(), sink.mails().length - 1)
 
     // A recurrent requester: 7 requests within 7 days before this one.
     for (let i = 0; i < 7; i++) {
@@ -254,8 +286,8 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     t.match(eighth.history[0].note, /recurrent requester/)
     const recurrent = (await app.inject({ method: 'POST', url: `/v1/foia/requests/${eighth.id}/letters`, headers: clerk, payload: { kind: 'recurrent' } })).json()
     t.match(recurrent.text, /within 21 business days after receipt, by 2026-12-24/)
-    await checkLetter(recurrent, sink.mails.length - 1)
-    t.same(sink.mails.at(-1)!.to, ['rex@example.org'])
+    await checkLetter(recurrent, sink.mails().length - 1)
+    t.same(sink.mails().at(-1)!.to, ['rex@example.org'])
     const decide = (payload: object) => app.inject({ method: 'POST', url: `/v1/foia/requests/${eighth.id}/recurrent`, headers: clerk, payload })
     t.equal((await decide({ recurrent: false })).statusCode, 400, 'a reason is required')
     const cleared = (await decide({ recurrent: false, reason: 'the requester is a newspaper (2(g) excludes news media)' })).json()
@@ -264,10 +296,10 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
     t.match((await decide({ recurrent: false, reason: 'again' })).json(), { status: 409 })
 
     const posted = (await app.inject({ method: 'POST', url: '/v1/foia/requests', headers: clerk, payload: { requester: { name: 'Paul', contact: '12 Main St, Kankakee' }, receivedOn: '2026-11-23', description: 'z', commercial: false } })).json()
-    const before = sink.mails.length
+    const before = sink.mails().length
     const ack = (await app.inject({ method: 'POST', url: `/v1/foia/requests/${posted.id}/letters`, headers: clerk, payload: { kind: 'acknowledgement' } })).json()
     t.match(ack.deliveries, [{ status: 'no_address' }], 'no e-mail address: the PDF is for the post')
-    t.equal(sink.mails.length, before)
+    t.equal(sink.mails().length, before)
     await checkLetter(ack, null)
   })
 
@@ -297,11 +329,11 @@ t.test('letters: each kind rendered, e-mailed to a real SMTP server, recorded in
   t.test('the public form is not a way to mail anyone: 3 letters of public filings a day to one address', async (t) => {
     const file = (i: number) =>
       app.inject({ method: 'POST', url: '/v1/foia/public/requests', remoteAddress: `192.0.2.${i}`, payload: { name: 'Buy pills at spam.example', contact: 'victim@example.org', description: 'spam text', commercial: false } })
-    const before = sink.mails.filter((m) => m.to.includes('victim@example.org')).length
+    const before = sink.mails().filter((m) => m.to.includes('victim@example.org')).length
     const answers = []
     for (let i = 1; i <= 4; i++) answers.push((await file(i)).json())
     t.same(answers.map((a) => a.acknowledgement), ['sent', 'sent', 'sent', 'suppressed'])
-    t.equal(sink.mails.filter((m) => m.to.includes('victim@example.org')).length - before, 3, 'three mails reached the address')
+    t.equal(sink.mails().filter((m) => m.to.includes('victim@example.org')).length - before, 3, 'three mails reached the address')
     t.match(answers[3], { trackingNumber: /^2026-/ }, 'the fourth request is still filed, and its status can be read')
     const id = (await app.inject({ method: 'GET', url: `/v1/foia/requests/${answers[3].trackingNumber}`, headers: clerk })).json().id
     const [ack] = (await app.inject({ method: 'GET', url: `/v1/foia/requests/${id}/letters`, headers: clerk })).json().items

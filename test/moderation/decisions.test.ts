@@ -4,13 +4,13 @@ import { inTransaction } from '../../src/db/tx.js'
 import { seedDefaultPolicy } from '../../src/policy/seed.js'
 import { testApp } from '../helpers/app.js'
 import { startFakePlatform, type FakePlatform } from '../helpers/fake-platform.js'
-import { startFakeSmtp } from '../helpers/fake-smtp.js'
+import { startSmtpSink, testPki } from '../helpers/smtp-sink.js'
 import { appealReferenceIn } from '../factories/records.js'
 import { deliver, fixture } from '../factories/webhooks.js'
 
 async function moderationApp(t: Test, clock?: () => Date) {
   const fake = await startFakePlatform()
-  const smtp = await startFakeSmtp()
+  const smtp = await startSmtpSink({ tls: 'starttls' })
   t.teardown(async () => {
     await fake.close()
     await smtp.close()
@@ -29,6 +29,7 @@ async function moderationApp(t: Test, clock?: () => Date) {
     WEBSITE_API_URL: fake.baseUrl,
     WEBSITE_API_TOKEN: 'web-token',
     SMTP_URL: smtp.url(),
+    SMTP_CA_FILE: testPki().caFile,
     JOB_MAX_ATTEMPTS: '3',
   }
   const ctx = await testApp(t, { env, ...(clock ? { clock } : {}) })
