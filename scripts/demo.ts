@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { createSigner } from 'fast-jwt'
 import { loadConfigOrExit } from '../src/cli.js'
 import { inTransaction } from '../src/db/tx.js'
+import { illinoisDate } from '../src/foia/business-days.js'
 import { systemClock } from '../src/ledger/append.js'
 import { PROJECT_ROOT } from '../src/paths.js'
 import { ROLES } from '../src/plugins/auth.js'
@@ -215,7 +216,7 @@ Try (in another terminal):
   curl -s -H "Authorization: Bearer $CLERK" '${base}/v1/comments?limit=5'
   curl -s -H "Authorization: Bearer $CLERK" '${base}/v1/records/search?removed=true'
   curl -s -X POST -H "Authorization: Bearer $CLERK" -H 'content-type: application/json' ${base}/v1/foia/requests \\
-       -d '{"requester":{"name":"A resident"},"receivedOn":"${new Date().toISOString().slice(0, 10)}","description":"Comments the city removed","commercial":false}'
+       -d '{"requester":{"name":"A resident"},"receivedOn":"${illinoisDate(new Date())}","description":"Comments the city removed","commercial":false}'
   curl -s -H "Authorization: Bearer $AUDITOR" ${base}/v1/audit/access
   curl -s -H "Authorization: Bearer $TST_ADMIN" ${base}/v1/appeals
   curl -s -X POST -H "Authorization: Bearer $TST_ADMIN" -H 'content-type: application/json' ${base}/v1/blocks \\

@@ -7,7 +7,8 @@ import { auditRoutes } from './audit/routes.js'
 import { commentRoutes } from './comments/routes.js'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/client.js'
-import { loadHolidayCalendar } from './foia/business-days.js'
+import { holidayCalendar } from './foia/business-days.js'
+import { foiaIllinoisRoutes } from './foia/illinois-routes.js'
 import { foiaRoutes } from './foia/routes.js'
 import { readMigrationFiles } from './db/migrate.js'
 import { healthRoutes } from './health/routes.js'
@@ -152,7 +153,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       await v1.register(moderationRoutes)
       await v1.register(transparencyRoutes)
       await v1.register(retentionRoutes)
-      await v1.register(foiaRoutes, { calendar: loadHolidayCalendar({ file: config.foia.holidaysFile, extra: config.foia.extraHolidays }) })
+      const calendarOptions = { closedDays: config.foia.closedDays, openDays: config.foia.openDays, openHolidays: config.foia.openHolidays }
+      const calendar = holidayCalendar(calendarOptions)
+      const letterDeps = { letters: { publicBody: config.foia.publicBody, officeAddress: config.foia.officeAddress, officials: config.foia.officials, calendar: calendarOptions } }
+      await v1.register(foiaRoutes, { calendar, letterDeps })
+      await v1.register(foiaIllinoisRoutes, { calendar, letterDeps })
       await v1.register(recordRoutes)
       await v1.register(reconcileRoutes)
       await v1.register(auditRoutes)

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { parseCronItems } from 'graphile-worker'
 import { z } from 'zod'
 import type { PlatformApiConfig } from './moderation/platform-clients.js'
+import { holidayCalendar } from './foia/business-days.js'
 import type { MailConfig } from './mail/send.js'
 import { PROJECT_ROOT } from './paths.js'
 
@@ -218,18 +219,39 @@ export const EnvSchema = z
         'When the job worker reconciles the comment projections against the ledger (cron, UTC; docs/ledger.md "Reconciliation"); off: never on a schedule. Needs JOBS=on in some instance.',
       ),
     JOB_MAX_ATTEMPTS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(25).default(6)).describe('Attempts of a platform action before it is surfaced in the queue as failed.'),
-    FOIA_HOLIDAYS_FILE: optionalString.describe(
-      'JSON file {"years": [...], "holidays": [{"date": "YYYY-MM-DD", "name": "..."}]} that replaces the shipped State of Illinois holidays for FOIA deadlines.',
-    ),
-    FOIA_EXTRA_HOLIDAYS: z
-      .preprocess(emptyAsUndefined, z.string().regex(/^\d{4}-\d{2}-\d{2}(,\d{4}-\d{2}-\d{2})*$/, 'comma-separated dates YYYY-MM-DD').optional())
-      .describe('More days the city is closed (comma-separated YYYY-MM-DD), skipped by FOIA deadlines.'),
+    FOIA_CLOSED_DAYS: z.preprocess(emptyAsUndefined, z.string().regex(/^\d{4}-\d{2}-\d{2}(,\d{4}-\d{2}-\d{2})*$/, 'comma-separated dates YYYY-MM-DD').optional())
+      .describe('Days the city\'s offices are closed besides the State of Illinois holidays (comma-separated YYYY-MM-DD), skipped by FOIA deadlines.'),
+    FOIA_OPEN_DAYS: z.preprocess(emptyAsUndefined, z.string().regex(/^\d{4}-\d{2}-\d{2}(,\d{4}-\d{2}-\d{2})*$/, 'comma-separated dates YYYY-MM-DD').optional())
+      .describe('Days the city\'s offices are open although the State observes a holiday (comma-separated YYYY-MM-DD): business days for FOIA deadlines.'),
+    FOIA_OPEN_HOLIDAYS: z
+      .preprocess(emptyAsUndefined, z.string().regex(/^[a-z_]+(,[a-z_]+)*$/, 'comma-separated holiday ids, e.g. columbus_day,lincolns_birthday').optional())
+      .describe('State holidays the city never observes, by id (comma-separated; ids in docs/foia.md, e.g. columbus_day): its offices are open, so they count as business days.'),
+    FOIA_PUBLIC_BODY: z
+      .preprocess(emptyAsUndefined, z.string().min(1).max(200).default('City of Kankakee'))
+      .describe('The public body named in FOIA letters.'),
+    FOIA_OFFICE_ADDRESS: z
+      .preprocess(emptyAsUndefined, z.string().max(500).default(''))
+      .describe('The FOIA office\'s postal address for letters (lines separated by "|").'),
+    FOIA_OFFICIALS: z
+      .preprocess(emptyAsUndefined, z.string().regex(/^[^=|]+=[^=|]+(\|[^=|]+=[^=|]+)*$/, 'Name=Title pairs separated by "|"').default('FOIA Officer=Freedom of Information Officer'))
+      .describe('Those responsible for FOIA denials, named with their titles in every denial notice (5 ILCS 140/9(a)): "Name=Title|Name=Title".'),
+    FOIA_FEE_PER_PAGE_CENTS: z
+      .preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(15).default(15))
+      .describe('Fee per black-and-white letter or legal page after the first 50 (5 ILCS 140/6(b): at most 15 cents).'),
+    FOIA_FEE_MEDIUM_CENTS: z
+      .preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000).default(0))
+      .describe('Fee for an electronic production: the actual cost of the medium (5 ILCS 140/6(a)); 0 for an e-mailed or downloaded copy.'),
     FOIA_PRODUCTIONS_DIR: optionalString.describe('Where FOIA production archives are stored. Defaults to DATA_DIR/productions.'),
     FOIA_SEAL_WAIT_MS: z
       .preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(120_000).default(10_000))
       .describe('How long creating a production waits for its records to be sealed into the ledger before answering 409 (ms).'),
   })
   .superRefine((env, ctx) => {
+    try {
+      holidayCalendar({ closedDays: env.FOIA_CLOSED_DAYS?.split(','), openDays: env.FOIA_OPEN_DAYS?.split(','), openHolidays: env.FOIA_OPEN_HOLIDAYS?.split(',') })
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['FOIA_CLOSED_DAYS'], message: `FOIA calendar: ${(error as Error).message}` })
+    }
     if (Boolean(env.META_APP_SECRET) !== Boolean(env.META_VERIFY_TOKEN)) {
       ctx.addIssue({ code: 'custom', path: [env.META_APP_SECRET ? 'META_VERIFY_TOKEN' : 'META_APP_SECRET'], message: 'META_APP_SECRET and META_VERIFY_TOKEN are set together' })
     }
@@ -318,7 +340,17 @@ export interface Config {
   }
   retention: { disposalNoticeDays: number }
   jobs: { enabled: boolean; concurrency: number; maxAttempts: number; reconcileSchedule: string | null }
-  foia: { holidaysFile: string | null; extraHolidays: string[]; productionsDir: string; sealWaitMs: number }
+  foia: {
+    closedDays: string[]
+    openDays: string[]
+    openHolidays: string[]
+    publicBody: string
+    officeAddress: string[]
+    officials: Array<{ name: string; title: string }>
+    fees: { perPageCents: number; mediumCents: number }
+    productionsDir: string
+    sealWaitMs: number
+  }
   ledger: {
     origin: string
     /** PEM, or undefined in development (then generated in dataDir). */
@@ -436,8 +468,16 @@ export function loadConfig(
       reconcileSchedule: env.RECONCILE_SCHEDULE === 'off' ? null : env.RECONCILE_SCHEDULE,
     },
     foia: {
-      holidaysFile: env.FOIA_HOLIDAYS_FILE ?? null,
-      extraHolidays: env.FOIA_EXTRA_HOLIDAYS?.split(',') ?? [],
+      closedDays: env.FOIA_CLOSED_DAYS?.split(',') ?? [],
+      openDays: env.FOIA_OPEN_DAYS?.split(',') ?? [],
+      openHolidays: env.FOIA_OPEN_HOLIDAYS?.split(',') ?? [],
+      publicBody: env.FOIA_PUBLIC_BODY,
+      officeAddress: env.FOIA_OFFICE_ADDRESS ? env.FOIA_OFFICE_ADDRESS.split('|').map((l) => l.trim()) : [],
+      officials: env.FOIA_OFFICIALS.split('|').map((pair) => {
+        const [name, title] = pair.split('=') as [string, string]
+        return { name: name.trim(), title: title.trim() }
+      }),
+      fees: { perPageCents: env.FOIA_FEE_PER_PAGE_CENTS, mediumCents: env.FOIA_FEE_MEDIUM_CENTS },
       productionsDir: env.FOIA_PRODUCTIONS_DIR ?? join(env.DATA_DIR, 'productions'),
       sealWaitMs: env.FOIA_SEAL_WAIT_MS,
     },

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '../../src/generated/prisma/client.js'
-import { holidayCalendar, ILLINOIS_STATE_HOLIDAYS } from '../../src/foia/business-days.js'
+import { holidayCalendar } from '../../src/foia/business-days.js'
 import { createRequest } from '../../src/foia/requests.js'
 import { inTransaction } from '../../src/db/tx.js'
 import { systemClock } from '../../src/ledger/append.js'
@@ -9,7 +9,7 @@ export function createFoiaRequestForBench(prisma: PrismaClient, description: str
   return inTransaction(prisma, (tx) =>
     createRequest(tx, { requester: { name: 'Benchmark' }, receivedOn: '2026-11-16', description, commercial: false }, 'user:bench', {
       clock: systemClock,
-      calendar: holidayCalendar(ILLINOIS_STATE_HOLIDAYS),
+      calendar: holidayCalendar(),
     }),
   )
 }

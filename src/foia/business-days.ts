@@ -1,10 +1,21 @@
-import { readFileSync } from 'node:fs'
-import { z } from 'zod'
+import { createHash } from 'node:crypto'
 
 /**
- * Illinois business days for FOIA deadlines (5 ILCS 140/3(d), 3(e), 3.1). Dates are calendar dates
- * in Illinois, written YYYY-MM-DD; the arithmetic is done on UTC midnights so that no time zone or
- * daylight-saving change can move a date.
+ * Illinois business days for FOIA deadlines (5 ILCS 140/3(d), 3(e), 3.1, 3.2). Dates are calendar
+ * dates in Illinois, written YYYY-MM-DD; the arithmetic is done on UTC midnights so that no time
+ * zone or daylight-saving change can move a date.
+ *
+ * The holidays are computed by rule for any year (no list to run out): the legal holidays of Illinois
+ * (the State Commemorative Dates Act, 5 ILCS 490, and the legal holidays of the Promissory Note and
+ * Bank Holiday Act, 205 ILCS 630/17, which name the same days: New Year's Day, Martin Luther King
+ * Jr.'s Birthday, Lincoln's and Washington's Birthdays, Memorial Day, Juneteenth, Independence Day,
+ * Labor Day, Columbus Day, Veterans' Day, Thanksgiving and Christmas), General Election Day in even
+ * years (a State holiday since the 2020 general election), and the day after
+ * Thanksgiving, which State offices close by practice (CMS, "State Holidays"). A holiday falling on
+ * a Saturday is observed the Friday before, on a Sunday the Monday after, as State offices do. On
+ * top of that, the city's own calendar from configuration: days it closes (FOIA_CLOSED_DAYS), days
+ * it is open although the State is closed (FOIA_OPEN_DAYS), and State holidays it never observes
+ * (FOIA_OPEN_HOLIDAYS). A city's business days are the days its offices are open.
  */
 
 export interface Holiday {
@@ -12,50 +23,63 @@ export interface Holiday {
   name: string
 }
 
-export interface HolidayCalendar {
-  /** The years whose holidays are known: a deadline reaching into another year is refused. */
-  years: ReadonlySet<number>
-  holidays: ReadonlyMap<string, string>
+/** A holiday rule: the actual (unshifted) date in a year, or null when it is not a holiday that year. */
+export interface HolidayRule {
+  id: string
+  name: string
+  /** The rule in words (the Acts are cited in the module comment and docs/foia.md). */
+  rule: string
+  date(year: number): string | null
 }
 
-/**
- * The State of Illinois holidays (CMS, "State Holidays", the schedule State offices close on; see
- * docs/foia.md for the source and how each date was checked). A holiday on a Saturday is observed
- * the Friday before, on a Sunday the Monday after; General Election Day only in even years.
- */
-export const ILLINOIS_STATE_HOLIDAYS: { years: number[]; holidays: Holiday[] } = {
-  years: [2026, 2027],
-  holidays: [
-    { date: '2026-01-01', name: "New Year's Day" },
-    { date: '2026-01-19', name: 'Martin Luther King Jr. Day' },
-    { date: '2026-02-12', name: "Lincoln's Birthday" },
-    { date: '2026-02-16', name: "Washington's Birthday (Presidents' Day)" },
-    { date: '2026-05-25', name: 'Memorial Day' },
-    { date: '2026-06-19', name: 'Juneteenth' },
-    { date: '2026-07-03', name: 'Independence Day (observed; July 4 is a Saturday)' },
-    { date: '2026-09-07', name: 'Labor Day' },
-    { date: '2026-10-12', name: 'Columbus Day' },
-    { date: '2026-11-03', name: 'General Election Day' },
-    { date: '2026-11-11', name: "Veterans' Day" },
-    { date: '2026-11-26', name: 'Thanksgiving Day' },
-    { date: '2026-11-27', name: 'Day after Thanksgiving' },
-    { date: '2026-12-25', name: 'Christmas Day' },
-    { date: '2027-01-01', name: "New Year's Day" },
-    { date: '2027-01-18', name: 'Martin Luther King Jr. Day' },
-    { date: '2027-02-12', name: "Lincoln's Birthday" },
-    { date: '2027-02-15', name: "Washington's Birthday (Presidents' Day)" },
-    { date: '2027-05-31', name: 'Memorial Day' },
-    { date: '2027-06-18', name: 'Juneteenth (observed; June 19 is a Saturday)' },
-    { date: '2027-07-05', name: 'Independence Day (observed; July 4 is a Sunday)' },
-    { date: '2027-09-06', name: 'Labor Day' },
-    { date: '2027-10-11', name: 'Columbus Day' },
-    { date: '2027-11-11', name: "Veterans' Day" },
-    { date: '2027-11-25', name: 'Thanksgiving Day' },
-    { date: '2027-11-26', name: 'Day after Thanksgiving' },
-    { date: '2027-12-24', name: 'Christmas Day (observed; December 25 is a Saturday)' },
-    { date: '2027-12-31', name: "New Year's Day 2028 (observed; January 1, 2028 is a Saturday)" },
-  ],
+const pad = (n: number) => String(n).padStart(2, '0')
+const ymd = (year: number, month: number, day: number) => `${year}-${pad(month)}-${pad(day)}`
+const weekdayOf = (date: string) => new Date(date + 'T00:00:00Z').getUTCDay()
+
+/** The n-th `weekday` (0 Sunday … 6 Saturday) of a month; n = -1 for the last. */
+export function nthWeekday(year: number, month: number, weekday: number, n: number): string {
+  if (n > 0) {
+    const first = new Date(Date.UTC(year, month - 1, 1)).getUTCDay()
+    return ymd(year, month, 1 + ((weekday - first + 7) % 7) + (n - 1) * 7)
+  }
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate()
+  const last = new Date(Date.UTC(year, month - 1, lastDay)).getUTCDay()
+  return ymd(year, month, lastDay - ((last - weekday + 7) % 7))
 }
+
+const fixed = (month: number, day: number) => (year: number) => ymd(year, month, day)
+const LEGAL = 'fixed date'
+
+/** The State of Illinois' holidays, by rule. */
+export const ILLINOIS_HOLIDAY_RULES: readonly HolidayRule[] = [
+  { id: 'new_years_day', name: "New Year's Day", rule: LEGAL, date: fixed(1, 1) },
+  { id: 'martin_luther_king_day', name: 'Martin Luther King Jr. Day', rule: 'third Monday in January', date: (y) => nthWeekday(y, 1, 1, 3) },
+  { id: 'lincolns_birthday', name: "Lincoln's Birthday", rule: 'February 12', date: fixed(2, 12) },
+  { id: 'washingtons_birthday', name: "Washington's Birthday (Presidents' Day)", rule: 'third Monday in February', date: (y) => nthWeekday(y, 2, 1, 3) },
+  { id: 'memorial_day', name: 'Memorial Day', rule: 'last Monday in May', date: (y) => nthWeekday(y, 5, 1, -1) },
+  { id: 'juneteenth', name: 'Juneteenth', rule: 'June 19, from 2022', date: (y) => (y >= 2022 ? ymd(y, 6, 19) : null) },
+  { id: 'independence_day', name: 'Independence Day', rule: LEGAL, date: fixed(7, 4) },
+  { id: 'labor_day', name: 'Labor Day', rule: 'first Monday in September', date: (y) => nthWeekday(y, 9, 1, 1) },
+  { id: 'columbus_day', name: 'Columbus Day', rule: 'second Monday in October', date: (y) => nthWeekday(y, 10, 1, 2) },
+  {
+    id: 'general_election_day',
+    name: 'General Election Day',
+    rule: 'even years from 2020: the Tuesday after the first Monday in November',
+    // The first Tuesday after the first Monday: the Tuesday between November 2 and 8.
+    date: (y) => (y % 2 === 0 && y >= 2020 ? nthWeekday(y, 11, 2, nthWeekday(y, 11, 2, 1) === ymd(y, 11, 1) ? 2 : 1) : null),
+  },
+  { id: 'veterans_day', name: "Veterans' Day", rule: LEGAL, date: fixed(11, 11) },
+  { id: 'thanksgiving_day', name: 'Thanksgiving Day', rule: 'fourth Thursday in November', date: (y) => nthWeekday(y, 11, 4, 4) },
+  {
+    id: 'day_after_thanksgiving',
+    name: 'Day after Thanksgiving',
+    rule: 'the Friday after Thanksgiving, by State practice (CMS, "State Holidays"), not by statute',
+    date: (y) => addDays(nthWeekday(y, 11, 4, 4), 1),
+  },
+  { id: 'christmas_day', name: 'Christmas Day', rule: LEGAL, date: fixed(12, 25) },
+]
+
+export const HOLIDAY_RULE_IDS = ILLINOIS_HOLIDAY_RULES.map((r) => r.id)
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/
 
@@ -66,57 +90,97 @@ export function isIsoDate(value: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value
 }
 
-export const HolidayFile = z
-  .object({
-    years: z.array(z.number().int().min(2000).max(2200)).min(1),
-    holidays: z.array(z.object({ date: z.string().refine(isIsoDate, 'must be a date YYYY-MM-DD'), name: z.string().min(1) })),
-  })
-  .strict()
-
-export function holidayCalendar(source: { years: number[]; holidays: Holiday[] }, extra: readonly string[] = []): HolidayCalendar {
-  const holidays = new Map(source.holidays.map((h) => [h.date, h.name]))
-  for (const date of extra) if (!holidays.has(date)) holidays.set(date, 'Local holiday (FOIA_EXTRA_HOLIDAYS)')
-  return { years: new Set(source.years), holidays }
-}
-
-/**
- * The calendar in force: the file named by FOIA_HOLIDAYS_FILE (it replaces the shipped list), else
- * the shipped State of Illinois holidays; plus FOIA_EXTRA_HOLIDAYS (e.g. a day the city closes).
- */
-export function loadHolidayCalendar(options: { file: string | null; extra: readonly string[] }): HolidayCalendar {
-  if (!options.file) return holidayCalendar(ILLINOIS_STATE_HOLIDAYS, options.extra)
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(readFileSync(options.file, 'utf8'))
-  } catch (error) {
-    throw new Error(`FOIA_HOLIDAYS_FILE ${options.file} is unreadable: ${(error as Error).message}`)
-  }
-  const result = HolidayFile.safeParse(parsed)
-  if (!result.success) {
-    throw new Error(`FOIA_HOLIDAYS_FILE ${options.file}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
-  }
-  return holidayCalendar(result.data, options.extra)
-}
-
-export class CalendarNotCoveredError extends Error {
-  constructor(readonly year: number) {
-    super(`The FOIA holiday calendar has no holidays for ${year}; add that year (FOIA_HOLIDAYS_FILE) before computing deadlines in it.`)
-    this.name = 'CalendarNotCoveredError'
-  }
-}
-
 const DAY_MS = 86_400_000
 
-function addDays(date: string, days: number): string {
+export function addDays(date: string, days: number): string {
   return new Date(new Date(date + 'T00:00:00Z').getTime() + days * DAY_MS).toISOString().slice(0, 10)
 }
 
-/** A weekday that is not a holiday. Throws when the calendar does not know the date's year. */
+/** The day a holiday is observed: Saturday → the Friday before, Sunday → the Monday after. */
+export function observedDate(date: string): string {
+  const weekday = weekdayOf(date)
+  if (weekday === 6) return addDays(date, -1)
+  if (weekday === 0) return addDays(date, 1)
+  return date
+}
+
+export interface CityCalendarOptions {
+  /** Days the city's offices are closed besides the State holidays (FOIA_CLOSED_DAYS). */
+  closedDays?: readonly string[]
+  /** Days the city's offices are open although the State observes a holiday (FOIA_OPEN_DAYS). */
+  openDays?: readonly string[]
+  /** Rule ids of State holidays the city never observes (FOIA_OPEN_HOLIDAYS). */
+  openHolidays?: readonly string[]
+}
+
+export interface HolidayCalendar {
+  /**
+   * Names the calendar a deadline was computed with: the rules' version and a digest of the city's
+   * configuration, so two deadlines computed under different city calendars are told apart.
+   */
+  name: string
+  /** The holidays observed in a year (the city's closing days included), by date. */
+  holidays(year: number): Holiday[]
+  isHoliday(date: string): string | null
+}
+
+/** Version of the rules above: changes when a rule changes, and with it every calendar's name. */
+export const RULES_VERSION = 'illinois-490-v1'
+
+export function holidayCalendar(options: CityCalendarOptions = {}): HolidayCalendar {
+  const closed = [...new Set(options.closedDays ?? [])].sort()
+  const open = [...new Set(options.openDays ?? [])].sort()
+  const openRules = [...new Set(options.openHolidays ?? [])].sort()
+  for (const d of [...closed, ...open]) if (!isIsoDate(d)) throw new RangeError(`not a date YYYY-MM-DD: ${d}`)
+  for (const id of openRules) if (!HOLIDAY_RULE_IDS.includes(id)) throw new RangeError(`unknown holiday ${id}; one of ${HOLIDAY_RULE_IDS.join(', ')}`)
+  const both = closed.filter((d) => open.includes(d))
+  if (both.length) throw new RangeError(`both closed and open: ${both.join(', ')}`)
+  const rules = ILLINOIS_HOLIDAY_RULES.filter((r) => !openRules.includes(r.id))
+  const cache = new Map<number, Map<string, string>>()
+  const ofYear = (year: number): Map<string, string> => {
+    let days = cache.get(year)
+    if (days) return days
+    days = new Map()
+    // A holiday of the next year can be observed in this one (January 1 on a Saturday: December 31).
+    for (const y of [year - 1, year, year + 1]) {
+      for (const rule of rules) {
+        const actual = rule.date(y)
+        if (!actual) continue
+        const observed = observedDate(actual)
+        if (!observed.startsWith(`${year}-`)) continue
+        const suffix = observed === actual ? '' : ` (observed; ${actual} is a ${weekdayOf(actual) === 6 ? 'Saturday' : 'Sunday'})`
+        days.set(observed, `${rule.name}${suffix}`)
+      }
+    }
+    for (const d of open) if (d.startsWith(`${year}-`)) days.delete(d)
+    for (const d of closed) if (d.startsWith(`${year}-`) && !days.has(d)) days.set(d, 'City offices closed (FOIA_CLOSED_DAYS)')
+    if (cache.size > 200) cache.clear()
+    cache.set(year, days)
+    return days
+  }
+  const config = JSON.stringify({ closed, open, openRules })
+  const custom = closed.length + open.length + openRules.length > 0
+  const name = custom ? `${RULES_VERSION}+city-${createHash('sha256').update(config).digest('hex').slice(0, 12)}` : RULES_VERSION
+  return {
+    name,
+    holidays: (year) => [...ofYear(year)].map(([date, n]) => ({ date, name: n })).sort((a, b) => a.date.localeCompare(b.date)),
+    isHoliday: (date) => ofYear(Number(date.slice(0, 4))).get(date) ?? null,
+  }
+}
+
+/** A plain-language description of a calendar's name, for letters and the API. */
+export function describeCalendar(options: CityCalendarOptions): string {
+  const parts = ["State of Illinois legal holidays (5 ILCS 490; 205 ILCS 630/17), General Election Day in even years and the day after Thanksgiving, a Saturday holiday observed the Friday before and a Sunday one the Monday after"]
+  if (options.openHolidays?.length) parts.push(`less the holidays the city does not observe (${options.openHolidays.join(', ')})`)
+  if (options.closedDays?.length) parts.push(`plus ${options.closedDays.length} day(s) city offices are closed`)
+  if (options.openDays?.length) parts.push(`less ${options.openDays.length} day(s) city offices are open`)
+  return parts.join(', ')
+}
+
+/** A weekday that is not a holiday of the calendar. */
 export function isBusinessDay(date: string, calendar: HolidayCalendar): boolean {
-  const year = Number(date.slice(0, 4))
-  if (!calendar.years.has(year)) throw new CalendarNotCoveredError(year)
-  const weekday = new Date(date + 'T00:00:00Z').getUTCDay()
-  return weekday !== 0 && weekday !== 6 && !calendar.holidays.has(date)
+  const weekday = weekdayOf(date)
+  return weekday !== 0 && weekday !== 6 && calendar.isHoliday(date) === null
 }
 
 /**
@@ -135,9 +199,19 @@ export function addBusinessDays(date: string, n: number, calendar: HolidayCalend
   return day
 }
 
-/** Business days allowed for a first response: 5 (3(d)), or 21 for a commercial request (3.1(a)). */
-export function responseDays(commercial: boolean): number {
-  return commercial ? 21 : 5
+/** Business days counted from a date (exclusive) to another (inclusive). */
+export function businessDaysBetween(from: string, to: string, calendar: HolidayCalendar): number {
+  let n = 0
+  for (let day = addDays(from, 1); day <= to; day = addDays(day, 1)) if (isBusinessDay(day, calendar)) n++
+  return n
+}
+
+/**
+ * Business days allowed for a first response: 5 (3(d)), or 21 for a commercial request (3.1(a)) or
+ * a recurrent requester's (3.2(b)).
+ */
+export function responseDays(commercial: boolean, recurrent = false): number {
+  return commercial || recurrent ? 21 : 5
 }
 
 /** One extension of 5 business days from the original due date (3(e)). */

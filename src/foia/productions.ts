@@ -64,11 +64,11 @@ export async function unsealedEntries(db: Queryable, requestId: string): Promise
      SELECT ((SELECT count(*)
                 FROM foia_request_record r JOIN ledger_entry e ON e.subject = r.comment_id::text
                 LEFT JOIN ledger_leaf l ON l.entry_id = e.id
-               WHERE r.request_id = $1 AND (l.leaf_index IS NULL OR l.leaf_index >= (SELECT size FROM covered)))
+               WHERE r.request_id = $1 AND r.detached_at IS NULL AND (l.leaf_index IS NULL OR l.leaf_index >= (SELECT size FROM covered)))
            + (SELECT count(*)
                 FROM ledger_entry e LEFT JOIN ledger_leaf l ON l.entry_id = e.id
                WHERE e.subject IN (SELECT DISTINCT c.disposal_id::text FROM foia_request_record r JOIN comment c ON c.id = r.comment_id
-                                    WHERE r.request_id = $1 AND c.disposal_id IS NOT NULL)
+                                    WHERE r.request_id = $1 AND r.detached_at IS NULL AND c.disposal_id IS NOT NULL)
                  AND (l.leaf_index IS NULL OR l.leaf_index >= (SELECT size FROM covered))))::text AS n`,
     [requestId],
   )
@@ -181,11 +181,15 @@ export async function createProduction(
 ): Promise<FoiaProduction> {
   const request = await deps.prisma.foiaRequest.findUnique({ where: { id: requestId }, select: { id: true } })
   if (!request) throw new NotFoundError(`No FOIA request ${requestId}.`)
-  const pending = await deps.prisma.foiaRedaction.count({ where: { requestId, status: 'suggested' } })
+  // Suggestions on a record detached since do not hold the production up: it is not produced.
+  const [{ pending } = { pending: 0 }] = await deps.prisma.$queryRaw<Array<{ pending: number }>>`
+    SELECT count(*)::int AS pending FROM foia_redaction d
+      JOIN foia_request_record r ON r.request_id = d.request_id AND r.comment_id = d.comment_id AND r.detached_at IS NULL
+     WHERE d.request_id = ${requestId}::uuid AND d.status = 'suggested'`
   if (pending > 0) {
     throw new ConflictError(`${pending} suggested redaction(s) are not reviewed yet: accept or reject each before producing.`, 'foia-redactions-pending')
   }
-  if ((await deps.prisma.foiaRequestRecord.count({ where: { requestId } })) === 0) {
+  if ((await deps.prisma.foiaRequestRecord.count({ where: { requestId, detachedAt: null } })) === 0) {
     throw new ConflictError('No records are attached to this request: attach records before producing.', 'foia-no-records')
   }
 
@@ -363,7 +367,7 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
          JOIN comment c ON c.id = r.comment_id
          JOIN ledger_entry e ON e.subject = r.comment_id::text
          JOIN ledger_leaf l ON l.entry_id = e.id
-        WHERE r.request_id = $1 AND l.leaf_index < $2
+        WHERE r.request_id = $1 AND r.detached_at IS NULL AND l.leaf_index < $2
           -- A record disposed of under the Local Records Act has no content left to produce, and
           -- one withheld in full is not produced: both are listed in not-produced.jsonl instead.
           AND c.disposed_at IS NULL AND NOT ${WITHHELD_SQL}
@@ -500,7 +504,7 @@ async function writeNotProduced(
          FROM foia_request_record r JOIN comment c ON c.id = r.comment_id
          LEFT JOIN disposal d ON d.id = c.disposal_id
          LEFT JOIN LATERAL (SELECT citation, note FROM foia_withholding w WHERE w.request_id = r.request_id AND w.comment_id = r.comment_id ORDER BY w.seq DESC LIMIT 1) w ON true
-        WHERE r.request_id = $1 AND r.comment_id > $2::uuid AND (c.disposed_at IS NOT NULL OR ${WITHHELD_SQL})
+        WHERE r.request_id = $1 AND r.detached_at IS NULL AND r.comment_id > $2::uuid AND (c.disposed_at IS NOT NULL OR ${WITHHELD_SQL})
         ORDER BY r.comment_id LIMIT $3`,
       [requestId, after, batchSize],
     )

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Tx } from '../db/tx.js'
-import type { Clock } from '../ledger/append.js'
+import { appendEntries, type Clock } from '../ledger/append.js'
 import { ConflictError, NotFoundError, ValidationProblem } from '../plugins/errors.js'
 import { RecordQuery, recordConditions } from '../records/query.js'
 import { RequestClosedError } from './requests.js'
@@ -30,7 +30,9 @@ async function keepSearch(tx: Tx, requestId: string, query: RecordQuery, actor: 
   const attached = await tx.$executeRaw`
     INSERT INTO foia_request_record (request_id, comment_id, search_id, attached_at, attached_by)
     SELECT ${requestId}::uuid, r.comment_id, r.search_id, ${now}, ${actor} FROM foia_search_result r WHERE r.search_id = ${id}::uuid
-    ON CONFLICT (request_id, comment_id) DO NOTHING`
+    ON CONFLICT (request_id, comment_id) DO UPDATE
+      SET detached_at = NULL, detached_by = NULL, detach_reason = NULL, attached_at = EXCLUDED.attached_at, attached_by = EXCLUDED.attached_by, search_id = EXCLUDED.search_id
+      WHERE foia_request_record.detached_at IS NOT NULL`
   return { search: { id, query, matched, runAt: now, runBy: actor, rerunOf }, attached }
 }
 
@@ -62,7 +64,9 @@ export async function attachRecords(
     attached += await tx.$executeRaw`
       INSERT INTO foia_request_record (request_id, comment_id, search_id, attached_at, attached_by)
       SELECT ${requestId}::uuid, id, NULL, ${now}, ${actor} FROM unnest(${ids}::uuid[]) AS id
-      ON CONFLICT (request_id, comment_id) DO NOTHING`
+      ON CONFLICT (request_id, comment_id) DO UPDATE
+      SET detached_at = NULL, detached_by = NULL, detach_reason = NULL, attached_at = EXCLUDED.attached_at, attached_by = EXCLUDED.attached_by, search_id = EXCLUDED.search_id
+      WHERE foia_request_record.detached_at IS NOT NULL`
   }
   let search: KeptSearch | null = null
   if (input.query) {
@@ -70,7 +74,7 @@ export async function attachRecords(
     search = kept.search
     attached += kept.attached
   }
-  const records = await tx.foiaRequestRecord.count({ where: { requestId } })
+  const records = await tx.foiaRequestRecord.count({ where: { requestId, detachedAt: null } })
   return { search, attached, records }
 }
 
@@ -134,7 +138,8 @@ export async function setWithholding(
   clock: Clock,
 ): Promise<Withholding> {
   await openRequest(tx, requestId)
-  if (!(await tx.foiaRequestRecord.findUnique({ where: { requestId_commentId: { requestId, commentId } }, select: { commentId: true } }))) {
+  const attached = await tx.foiaRequestRecord.findUnique({ where: { requestId_commentId: { requestId, commentId } }, select: { detachedAt: true } })
+  if (!attached || attached.detachedAt) {
     throw new NotFoundError(`Comment ${commentId} is not attached to FOIA request ${requestId}.`)
   }
   const row = await tx.foiaWithholding.create({
@@ -157,12 +162,37 @@ export async function currentWithholdings(tx: Tx, requestId: string, commentIds:
 export async function listAttached(tx: Tx, requestId: string, page: { limit: number; after?: string }) {
   if (!(await tx.foiaRequest.findUnique({ where: { id: requestId }, select: { id: true } }))) throw new NotFoundError(`No FOIA request ${requestId}.`)
   const rows = await tx.foiaRequestRecord.findMany({
-    where: { requestId, ...(page.after ? { commentId: { gt: page.after } } : {}) },
+    where: { requestId, detachedAt: null, ...(page.after ? { commentId: { gt: page.after } } : {}) },
     orderBy: { commentId: 'asc' },
     take: page.limit + 1,
-    include: { comment: { select: { disposedAt: true } } },
+    include: {
+      comment: {
+        select: { disposedAt: true, platform: true, externalId: true, authorName: true, currentText: true, status: true, firstPlatformAt: true, lastPlatformAt: true, versionCount: true, byCity: true },
+      },
+    },
   })
   const items = rows.slice(0, page.limit)
   const withheld = await currentWithholdings(tx, requestId, items.map((r) => r.commentId))
   return { items: items.map((r) => ({ ...r, withholding: withheld.get(r.commentId) ?? null })), more: rows.length > page.limit }
+}
+
+/**
+ * Detaches a record from an open request (attached by mistake, or outside the request): it leaves
+ * the request's records and productions. The row stays, marked with who detached it, when and why,
+ * and the detachment is a `foia.record_detached` ledger entry; attaching it again clears the mark
+ * (the ledger keeps the detachment). A withholding or redaction of it stays in its history.
+ */
+export async function detachRecord(tx: Tx, requestId: string, commentId: string, reason: string, actor: string, clock: Clock): Promise<{ ledgerEntryId: string; records: number }> {
+  await tx.$queryRaw`SELECT id FROM foia_request WHERE id = ${requestId}::uuid FOR UPDATE`
+  await openRequest(tx, requestId)
+  const row = await tx.foiaRequestRecord.findUnique({ where: { requestId_commentId: { requestId, commentId } }, select: { detachedAt: true } })
+  if (!row || row.detachedAt) throw new NotFoundError(`Comment ${commentId} is not attached to FOIA request ${requestId}.`)
+  const now = clock()
+  await tx.foiaRequestRecord.update({ where: { requestId_commentId: { requestId, commentId } }, data: { detachedAt: now, detachedBy: actor, detachReason: reason } })
+  const request = await tx.foiaRequest.findUniqueOrThrow({ where: { id: requestId }, select: { trackingNumber: true } })
+  const [entry] = await appendEntries(tx, [
+    { kind: 'foia.record_detached', subject: requestId, actor, payload: { requestId, trackingNumber: request.trackingNumber, commentId, reason } },
+  ])
+  const records = await tx.foiaRequestRecord.count({ where: { requestId, detachedAt: null } })
+  return { ledgerEntryId: entry!.id, records }
 }

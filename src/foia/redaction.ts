@@ -232,7 +232,7 @@ export async function suggestRedactions(tx: Tx, requestId: string, actor: string
   for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
     const rows = await tx.$queryRaw<Array<{ id: string; subject: string; payload: string }>>`
       SELECT e.id::text, e.subject, e.payload FROM foia_request_record r JOIN ledger_entry e ON e.subject = r.comment_id::text
-       WHERE r.request_id = ${requestId}::uuid AND e.id > ${after}::uuid AND e.payload IS NOT NULL ORDER BY e.id LIMIT ${batchSize}`
+       WHERE r.request_id = ${requestId}::uuid AND r.detached_at IS NULL AND e.id > ${after}::uuid AND e.payload IS NOT NULL ORDER BY e.id LIMIT ${batchSize}`
     if (rows.length === 0) break
     scanned += rows.length
     const found: Array<{ entryId: string; commentId: string; path: string; start: number; end: number; category: RedactionCategory }> = []
@@ -314,7 +314,7 @@ export async function addRedaction(
 ): Promise<string> {
   await lockRequest(tx, requestId)
   const [entry] = await tx.$queryRaw<Array<{ subject: string; payload: string }>>`
-    SELECT e.subject, e.payload FROM ledger_entry e JOIN foia_request_record r ON r.comment_id::text = e.subject AND r.request_id = ${requestId}::uuid
+    SELECT e.subject, e.payload FROM ledger_entry e JOIN foia_request_record r ON r.comment_id::text = e.subject AND r.request_id = ${requestId}::uuid AND r.detached_at IS NULL
      WHERE e.id = ${input.entryId}::uuid`
   if (!entry) {
     throw new ValidationProblem(`Ledger entry ${input.entryId} is not part of a record attached to this request.`, [{ path: 'body:$.entryId', message: 'not an entry of an attached record' }])

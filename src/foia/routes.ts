@@ -11,11 +11,13 @@ import { decodeCursor, encodeCursor } from '../http/cursor.js'
 import { actorOf, type Role } from '../plugins/auth.js'
 import { NotFoundError, Problem } from '../plugins/errors.js'
 import type { HolidayCalendar } from './business-days.js'
+import { deliverLetter } from './letter-mail.js'
+import { createLetter, type LetterDeps } from './letters.js'
 import { completeArchive, productionProof, proofTreeSizes } from './production-proof.js'
 import { createProduction, productionBody, ProductionNotSealedError, waitUntilSealed } from './productions.js'
-import { attachRecords, listAttached, listSearches, rerunSearch, setWithholding, type KeptSearch, type Withholding } from './records.js'
+import { attachRecords, detachRecord, listAttached, listSearches, rerunSearch, setWithholding, type KeptSearch, type Withholding } from './records.js'
 import { addRedaction, decideRedaction, getRedaction, listRedactions, suggestRedactions, type RedactionView } from './redaction.js'
-import { changeStatus, createRequest, extendRequest, getRequest, listRequests, toDay, type RequestView } from './requests.js'
+import { changeStatus, createRequest, extendRequest, getRequest, listRequests, resolveRequestId, setRecurrent, toDay, type RequestView } from './requests.js'
 import * as S from './schemas.js'
 import { withResolvedQuery } from '../http/dates.js'
 
@@ -29,13 +31,17 @@ function requestBody(v: RequestView): z.infer<typeof S.FoiaRequest> {
   const reason = row.extensionReason as S.ExtensionReason | null
   return {
     id: row.id,
+    trackingNumber: row.trackingNumber,
     requester: { name: row.requesterName, contact: row.requesterContact },
     description: row.description,
     commercial: row.commercial,
     receivedOn: toDay(row.receivedOn),
-    businessDays: row.commercial ? 21 : 5,
+    businessDays: row.commercial || row.recurrent ? 21 : 5,
     originalDueOn: toDay(row.originalDueOn),
     dueOn: toDay(row.dueOn),
+    calendar: row.dueCalendar,
+    recurrent: row.recurrent,
+    source: row.source as 'clerk' | 'public',
     status: row.status as S.FoiaStatus,
     extension:
       reason && row.extendedAt && row.extendedBy
@@ -71,7 +77,7 @@ function redactionBody({ row, text }: RedactionView): z.infer<typeof S.Redaction
   }
 }
 
-export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = async (app, { calendar }) => {
+export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar; letterDeps: Omit<LetterDeps, 'clock'> }> = async (app, { calendar, letterDeps }) => {
   const prisma = app.db.prisma
   const actor = (request: FastifyRequest) => `user:${actorOf(request).sub}`
   const deps = { clock: app.clock, calendar }
@@ -118,8 +124,17 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
 
   app.get(
     '/foia/requests/:id',
-    { config: { access: READERS }, schema: { tags: ['foia'], summary: 'A request with its deadline and status history', description: 'The request, its statutory deadline (extended when an extension was taken) and every status change with its date and author.', params: S.RequestParams, response: { 200: S.FoiaRequest, ...errors } } },
-    async (request) => read(request.params.id),
+    {
+      config: { access: READERS },
+      schema: {
+        tags: ['foia'],
+        summary: 'A request with its deadline and status history, by its id or its tracking number (2026-0042)',
+        description: 'The request, its statutory deadline (extended when an extension was taken), the calendar it was computed with, and every status change with its date and author.',
+        params: S.RequestLookupParams,
+        response: { 200: S.FoiaRequest, ...errors },
+      },
+    },
+    async (request) => read(await inTransaction(prisma, (tx) => resolveRequestId(tx, request.params.id))),
   )
 
   app.post(
@@ -142,20 +157,44 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
   )
 
   app.post(
+    '/foia/requests/:id/recurrent',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: "Decide the recurrent-requester flag (5 ILCS 140/2(g)) against the count, with the reason: the deadline is computed again (5 or 21 business days)",
+        description: 'The count cannot see the exclusions of 2(g) (news media, non-profit, scientific or academic organizations): the clerk can. Refused once the request is extended or closed.',
+        params: S.RequestParams,
+        body: S.RecurrentDecision,
+        response: { 200: S.FoiaRequest, 409: Problem, ...errors },
+      },
+    },
+    async (request) => {
+      await inTransaction(prisma, (tx) => setRecurrent(tx, request.params.id, request.body, actor(request), deps))
+      return read(request.params.id)
+    },
+  )
+
+  app.post(
     '/foia/requests/:id/extension',
     {
       config: { access: CLERKS },
       schema: {
         tags: ['foia'],
-        summary: 'The one extension of 5 business days (5 ILCS 140/3(e)), with its statutory reason',
-        description: 'Once per request, with one of the reasons 5 ILCS 140/3(e) lists; the new due date is 5 more business days.',
+        summary: 'The one extension of 5 business days (5 ILCS 140/3(e)), with its statutory reason; the written notice (3(f)) is rendered, recorded and e-mailed with it',
+        description: 'Refused (409) once the original deadline has passed, for a commercial (3.1) or recurrent (3.2) request, and a second time. The notice is in GET .../letters.',
         params: S.RequestParams,
         body: S.Extension,
         response: { 200: S.FoiaRequest, 409: Problem, 422: Problem, ...errors },
       },
     },
     async (request) => {
-      await inTransaction(prisma, (tx) => extendRequest(tx, request.params.id, request.body, actor(request), deps))
+      // The extension and its written notice (3(f)) in one transaction: no extension without its letter.
+      const letter = await inTransaction(prisma, async (tx) => {
+        await extendRequest(tx, request.params.id, request.body, actor(request), deps)
+        return createLetter(tx, request.params.id, { kind: 'extension', note: request.body.note }, actor(request), { clock: app.clock, ...letterDeps })
+      })
+      await deliverLetter(prisma, app.config.smtp, letter, app.clock)
       return read(request.params.id)
     },
   )
@@ -187,12 +226,26 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
     },
     async (request) => {
       const after = request.query.cursor ? decodeCursor(request.query.cursor, { commentId: 'uuid' }).commentId : undefined
-      const page = await inTransaction(prisma, (tx) => listAttached(tx, request.params.id, { limit: request.query.limit, ...(after ? { after } : {}) }))
+      const page = await inTransaction(prisma, async (tx) => {
+        const page = await listAttached(tx, request.params.id, { limit: request.query.limit, ...(after ? { after } : {}) })
+        // Each record is shown with its author and the start of its text.
+        await recordAccess(tx, { ...accessFrom(request, 'foia.records.read', { ...request.params, ...request.query }, app.clock()), recordIds: page.items.map((r) => r.commentId) })
+        return page
+      })
       const last = page.items[page.items.length - 1]
       return {
         items: page.items.map((r) => ({
           commentId: r.commentId,
           searchId: r.searchId,
+          platform: r.comment.platform,
+          externalId: r.comment.externalId,
+          authorName: r.comment.disposedAt ? null : r.comment.authorName,
+          excerpt: r.comment.disposedAt || r.comment.currentText === null ? null : r.comment.currentText.slice(0, 200),
+          status: r.comment.status,
+          byCity: r.comment.byCity,
+          firstPlatformAt: r.comment.firstPlatformAt.toISOString(),
+          lastPlatformAt: r.comment.lastPlatformAt.toISOString(),
+          versions: r.comment.versionCount,
           attachedAt: r.attachedAt.toISOString(),
           attachedBy: r.attachedBy,
           disposedAt: r.comment.disposedAt?.toISOString() ?? null,
@@ -242,6 +295,27 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       withholdingBody(await inTransaction(prisma, (tx) => setWithholding(tx, request.params.id, request.params.commentId, { withheld: false }, actor(request), app.clock))),
   )
 
+  app.delete(
+    '/foia/requests/:id/records/:commentId',
+    {
+      config: { access: CLERKS },
+      schema: {
+        tags: ['foia'],
+        summary: 'Detach a record from an open request, with the reason: recorded in the ledger (foia.record_detached); later productions leave it out',
+        description:
+          'The record stays in the request\'s history, marked detached with who, when and why; attaching it again (by id or search) brings it back, and the ledger keeps the detachment.',
+        params: S.RecordParams,
+        body: S.DetachRecord,
+        response: { 200: S.DetachResult, 409: Problem, ...errors },
+      },
+    },
+    async (request) => {
+      const { id, commentId } = request.params
+      const result = await inTransaction(prisma, (tx) => detachRecord(tx, id, commentId, request.body.reason, actor(request), app.clock))
+      return { commentId, ...result }
+    },
+  )
+
   app.get(
     '/foia/requests/:id/searches',
     {
@@ -288,7 +362,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
         // The scan reads every attached record's text for this clerk.
         await recordAccess(tx, {
           ...accessFrom(request, 'foia.redactions.suggest', request.params, app.clock()),
-          recordIds: Prisma.sql`SELECT comment_id FROM foia_request_record WHERE request_id = ${request.params.id}::uuid ORDER BY comment_id`,
+          recordIds: Prisma.sql`SELECT comment_id FROM foia_request_record WHERE request_id = ${request.params.id}::uuid AND detached_at IS NULL ORDER BY comment_id`,
         })
         return result
       }),
@@ -477,7 +551,7 @@ export const foiaRoutes: FastifyPluginAsyncZod<{ calendar: HolidayCalendar }> = 
       return reply
         .type('application/x-tar')
         .header('content-length', String(archive.bytes))
-        .header('content-disposition', `attachment; filename="foia-${row.requestId}-${row.id}.tar"`)
+        .header('content-disposition', `attachment; filename="foia-${(await read(row.requestId)).trackingNumber}-${row.id}.tar"`)
         .header('x-manifest-sha256', row.manifestSha256)
         .send(createReadStream(archive.path))
     },

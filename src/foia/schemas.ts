@@ -72,11 +72,25 @@ export const Extension = z
   .strict()
   .meta({ id: 'FoiaExtension' })
 
+export const RecurrentDecision = z
+  .object({
+    recurrent: z.boolean(),
+    reason: z.string().trim().min(1).max(2000).describe('Why, e.g. "the requester is a news media organization (2(g) excludes it)"'),
+  })
+  .strict()
+  .meta({ id: 'FoiaRecurrentDecision' })
+
 export const StatusHistoryItem = z.object({ status: FoiaStatus, at: z.iso.datetime(), by: z.string(), note: z.string().nullable() })
+
+export const TrackingNumber = z
+  .string()
+  .regex(/^\d{4}-\d{4,}$/, 'a tracking number YYYY-NNNN, e.g. 2026-0042')
+  .describe('The FOIA tracking number: the year of receipt and a number, gap-free within the year, e.g. 2026-0042')
 
 export const FoiaRequest = z
   .object({
     id: z.uuid(),
+    trackingNumber: TrackingNumber,
     requester: z.object({ name: z.string(), contact: z.string().nullable() }),
     description: z.string(),
     commercial: z.boolean(),
@@ -84,6 +98,9 @@ export const FoiaRequest = z
     businessDays: z.number().int().describe('Business days allowed for the first response: 5, or 21 when commercial'),
     originalDueOn: IsoDate,
     dueOn: IsoDate.describe('The deadline in force (moved by the extension)'),
+    calendar: z.string().describe('The business-day calendar the deadline was computed with: illinois-490-v1 (State of Illinois holidays by rule), +city-<digest> when the city\'s own closing and open days apply (docs/foia.md, "Deadlines")'),
+    recurrent: z.boolean().describe('From a recurrent requester (5 ILCS 140/2(g)): 21 business days (3.2), no 3(e) extension'),
+    source: z.enum(['clerk', 'public']).describe('clerk: logged by a clerk; public: filed by the requester through the public route'),
     status: FoiaStatus,
     extension: z
       .object({ reason: ExtensionReason, citation: z.string(), reasonText: z.string(), note: z.string().nullable(), at: z.iso.datetime(), by: z.string() })
@@ -107,6 +124,14 @@ export const ListQuery = z
 export const FoiaRequestList = z.object({ items: z.array(FoiaRequest), nextCursor: z.string().nullable() }).meta({ id: 'FoiaRequestList' })
 
 export const RequestParams = z.object({ id: z.uuid() })
+export const RequestLookupParams = z.object({ id: z.union([z.uuid(), TrackingNumber]).describe('The request\'s id or its tracking number (2026-0042)') })
+export const DetachRecord = z
+  .object({ reason: z.string().trim().min(1).max(2000).describe('Why the record leaves the request; recorded in the ledger (foia.record_detached)') })
+  .strict()
+  .meta({ id: 'FoiaDetachRecord' })
+export const DetachResult = z
+  .object({ commentId: z.uuid(), ledgerEntryId: z.uuid().describe('The foia.record_detached ledger entry'), records: z.number().int().describe('Records still attached') })
+  .meta({ id: 'FoiaDetachResult' })
 
 export const AttachRecords = z
   .object({
@@ -159,6 +184,15 @@ export const AttachedRecordList = z
       z.object({
         commentId: z.uuid(),
         searchId: z.uuid().nullable(),
+        platform: z.string(),
+        externalId: z.string().describe("The platform's id of the comment"),
+        authorName: z.string().nullable().describe('null once disposed'),
+        excerpt: z.string().nullable().describe('The first 200 characters of its current text; null once disposed'),
+        status: z.string().describe('The comment\'s status on the platform (e.g. active, hidden, deleted)'),
+        byCity: z.boolean(),
+        firstPlatformAt: z.iso.datetime(),
+        lastPlatformAt: z.iso.datetime(),
+        versions: z.number().int(),
         attachedAt: z.iso.datetime(),
         attachedBy: z.string(),
         disposedAt: z.iso.datetime().nullable().describe('Its content was destroyed by a disposal: a production lists it as disposed, with its disposal entries'),

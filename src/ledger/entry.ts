@@ -26,6 +26,10 @@ export const LEDGER_KINDS = [
   'account.block',
   'account.unblock',
   'platform.connection',
+  'foia.record_detached',
+  'foia.letter',
+  'foia.letter_delivery',
+  'foia.review',
 ] as const
 export type LedgerKind = (typeof LEDGER_KINDS)[number]
 

@@ -23,13 +23,21 @@ const TABLES: Record<string, string> = {
   'public.comment_text_search': 'SELECT,INSERT',
   'public.disposal': 'SELECT,INSERT,UPDATE', // approval and execution, forward only (trigger)
   'public.disposal_record': 'SELECT,INSERT,UPDATE', // each record's outcome in its disposal
+  'public.foia_denial_exemption': 'SELECT,INSERT',
+  'public.foia_fee': 'SELECT,INSERT',
+  'public.foia_letter': 'SELECT,INSERT',
+  'public.foia_letter_delivery': 'SELECT,INSERT',
+  'public.foia_letter_template': 'SELECT,INSERT', // a new version per edit
+  'public.foia_message': 'SELECT,INSERT',
   'public.foia_production': 'SELECT,INSERT',
   'public.foia_redaction': 'SELECT,INSERT,UPDATE', // a clerk's decision on a suggested redaction
   'public.foia_request': 'SELECT,INSERT,UPDATE', // status, deadline extension
-  'public.foia_request_record': 'SELECT,INSERT',
+  'public.foia_request_record': 'SELECT,INSERT', // UPDATE of the detachment columns only: see below
+  'public.foia_review_event': 'SELECT,INSERT',
   'public.foia_request_status': 'SELECT,INSERT',
   'public.foia_search': 'SELECT,INSERT',
   'public.foia_search_result': 'SELECT,INSERT',
+  'public.foia_tracking_counter': 'SELECT,INSERT,UPDATE', // the next tracking number of a year
   'public.foia_withholding': 'SELECT,INSERT', // append-only: the latest decision on a record counts
   'public.idempotency_record': 'SELECT,INSERT,UPDATE,DELETE', // replayable answers, expired after a day
   'public.installation_secret': 'SELECT', // event keys are HMACs under it; made by its migration, never changed
@@ -99,6 +107,16 @@ t.test('the runtime role has exactly the documented rights, and nothing an owner
     ledgerColumns.map((c) => c.column),
     ['id', 'kind', 'subject', 'actor', 'payload', 'payload_salt', 'payload_commitment'],
     'a ledger entry\'s time (recorded_at) and sealing order (tx_id, seq) are the database\'s to set',
+  )
+
+  const recordColumns = await rows<{ column: string }>(`
+    SELECT a.attname AS column FROM pg_attribute a
+     WHERE a.attrelid = 'public.foia_request_record'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+       AND has_column_privilege('townsquare_runtime', a.attrelid, a.attnum, 'UPDATE') ORDER BY a.attnum`)
+  t.same(
+    recordColumns.map((c) => c.column),
+    ['search_id', 'attached_at', 'attached_by', 'detached_at', 'detached_by', 'detach_reason'],
+    'an attached record can be detached and attached again, never moved to another request or comment',
   )
 
   const [rights] = await rows<Record<string, boolean>>(`

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { illinoisDate } from '../../src/foia/business-days.js'
 import { verifyLedgerBundle, writeLedgerBundle } from '../../src/ledger/bundle.js'
 import { extractTar } from '../../src/foia/tar.js'
 import { verifyProduction, verifyProductionArchive } from '../../src/foia/verify-production.js'
@@ -109,7 +110,7 @@ t.test('the disposal workflow: eligibility, listing, approval, notice period, ex
   t.match((await call(app, clerkA, 'GET', `/v1/comments/${kept}`)).json(), { text: 'Please fix Court Street', disposedAt: null }, 'the other comment is untouched')
 
   // A FOIA request that asks for both: the clerk sees which was disposed, and a production holds the other.
-  const request = await call(app, clerkA, 'POST', '/v1/foia/requests', { requester: { name: 'A resident' }, receivedOn: new Date().toISOString().slice(0, 10), description: 'Bridge comments', commercial: false })
+  const request = await call(app, clerkA, 'POST', '/v1/foia/requests', { requester: { name: 'A resident' }, receivedOn: illinoisDate(new Date()), description: 'Bridge comments', commercial: false })
   t.equal(request.statusCode, 201, request.body)
   const requestId = request.json().id as string
   t.equal((await call(app, clerkA, 'POST', `/v1/foia/requests/${requestId}/records`, { commentIds: [old, kept] })).statusCode, 200)

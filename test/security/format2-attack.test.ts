@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type pg from 'pg'
 import t from 'tap'
+import { illinoisDate } from '../../src/foia/business-days.js'
 import { extractTar } from '../../src/foia/tar.js'
 import { verifyProduction, verifyProductionArchive } from '../../src/foia/verify-production.js'
 import { writeLedgerBundle } from '../../src/ledger/bundle.js'
@@ -136,7 +137,7 @@ t.test('no hash in a production, an export after disposal or the entry endpoint 
   t.equal(versions.produced2.payload.text, TEMPLATE('4821', '0143'))
 
   // --- a production with the code and the phone number redacted ----------------------------------
-  const request = await call(app, clerkA, 'POST', '/v1/foia/requests', { requester: { name: 'A resident' }, receivedOn: realNow.toISOString().slice(0, 10), description: 'Bridge comments', commercial: false })
+  const request = await call(app, clerkA, 'POST', '/v1/foia/requests', { requester: { name: 'A resident' }, receivedOn: illinoisDate(clock()), description: 'Bridge comments', commercial: false })
   t.equal(request.statusCode, 201, request.body)
   const requestId = request.json().id as string
   const attached = await call(app, clerkA, 'POST', `/v1/foia/requests/${requestId}/records`, { commentIds: [produced2, produced1] })
