@@ -189,3 +189,18 @@ t.test('public pages: the policy in force and the transparency statistics, witho
   t.equal(reversed.statusCode, 400)
   t.match(reversed.body, 'from must be before to')
 })
+
+t.test('every console page needs a session of one of its roles, and every public page none', async (t) => {
+  const { app } = await testApp(t)
+  const pages = app.routeAccess.filter((r) => r.method === 'GET' && (r.url === '/console' || r.url.startsWith('/console/')))
+  t.ok(pages.length > 0)
+  const publicPages = new Set(['/console/sign-in', '/console/sign-in/oidc', '/console/sign-in/callback'])
+  for (const route of pages) {
+    const res = await app.inject({ method: 'GET', url: route.url })
+    if (publicPages.has(route.url)) t.not(res.statusCode, 303, `${route.url} opens without a session`)
+    else t.equal(res.headers.location, `/console/sign-in?returnTo=${encodeURIComponent(route.url)}`, `${route.url} sends the anonymous to sign-in`)
+  }
+  const hx = await app.inject({ method: 'GET', url: '/console', headers: { 'hx-request': 'true', 'hx-current-url': 'http://127.0.0.1/console?tab=2' } })
+  t.equal(hx.statusCode, 401, 'an htmx fragment without a session')
+  t.equal(hx.headers['hx-redirect'], '/console/sign-in?returnTo=%2Fconsole%3Ftab%3D2', 'sends the whole window to sign-in and back')
+})

@@ -1,0 +1,139 @@
+// The console in a real browser: Debian's Chromium driven by playwright-core, the service on
+// PostgreSQL under the runtime role, axe-core on every page, journeys by keyboard alone, and the
+// OpenID Connect sign-in against a real OpenID provider (oidc-provider) running in the test.
+import { once } from 'node:events'
+import http from 'node:http'
+import net from 'node:net'
+import Provider from 'oidc-provider'
+import t, { type Test } from 'tap'
+import { inTransaction } from '../../src/db/tx.js'
+import { seedDefaultPolicy } from '../../src/policy/seed.js'
+import { testApp } from '../helpers/app.js'
+import { accessibilityViolations, launchBrowser, screenshot, tabTo } from '../helpers/browser.js'
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** A real OpenID provider with one client (the console) and accounts whose groups we choose. */
+async function startProvider(t: Test, redirectUri: string, groups: Record<string, string[]>) {
+  const server = http.createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const issuer = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`
+  const provider = new Provider(issuer, {
+    clients: [{ client_id: 'townsquare-console', client_secret: 'console-secret', redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
+    claims: { openid: ['sub'], profile: ['name', 'groups'] },
+    conformIdTokenClaims: false,
+    pkce: { required: () => true },
+    findAccount: async (_ctx: unknown, id: string) => ({ accountId: id, claims: async () => ({ sub: id, name: `${id[0]!.toUpperCase()}${id.slice(1)} Example`, groups: groups[id] ?? [] }) }),
+  })
+  server.on('request', provider.callback())
+  t.teardown(() => new Promise((resolve) => server.close(resolve)))
+  return issuer
+}
+
+t.test('pages pass axe, sign-in works by keyboard alone, and through the city identity provider', async (t) => {
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const issuer = await startProvider(t, `${base}/console/sign-in/callback`, { robin: ['Records'], casey: ['Parks'] })
+  const { app } = await testApp(t, {
+    env: {
+      OIDC_ISSUER: issuer,
+      OIDC_CLIENT_ID: 'townsquare-console',
+      OIDC_CLIENT_SECRET: 'console-secret',
+      OIDC_REDIRECT_URL: `${base}/console/sign-in/callback`,
+      OIDC_ROLES_CLAIM: 'groups',
+      OIDC_ROLE_MAP: 'Records=records_clerk',
+    },
+  })
+  await inTransaction(app.db.prisma, (tx) => seedDefaultPolicy(tx, () => new Date('2026-01-01T00:00:00Z')))
+  await app.listen({ port, host: '127.0.0.1' })
+  const browser = await launchBrowser(t)
+  if (!browser) return
+
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  const cspViolations: string[] = []
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text())
+  })
+
+  for (const [path, name, heading] of [
+    ['/', 'public-home', "The city's social media, on the record"],
+    ['/policy', 'public-policy', /comment policy/i],
+    ['/transparency', 'public-transparency', 'Transparency statistics'],
+    ['/console/sign-in', 'sign-in', 'Staff sign-in'],
+  ] as const) {
+    const res = await page.goto(base + path)
+    t.equal(res?.status(), 200, `${path} answers 200`)
+    t.match(await page.locator('h1').first().innerText(), heading, `${path} shows its heading`)
+    t.same(await accessibilityViolations(page), [], `${path}: no axe-core violations`)
+    await screenshot(page, name)
+  }
+  const font = String(await page.evaluate('getComputedStyle(document.body).fontFamily'))
+  t.match(font, /Source Sans Pro/, 'USWDS styles are served and applied')
+
+  // An error summary, by keyboard: submitting the empty form says what is missing and keeps focus reachable.
+  await page.goto(`${base}/console/sign-in?returnTo=%2Fconsole`)
+  await tabTo(page, 'form[action="/console/sign-in/development"] button[type="submit"]')
+  await page.keyboard.press('Enter')
+  await page.waitForURL(`${base}/console/sign-in/development`)
+  t.match(await page.locator('#error-summary').innerText(), 'Enter your name', 'the error summary lists the problem')
+  t.same(await accessibilityViolations(page), [], 'the page with errors: no axe-core violations')
+
+  // Development sign-in by keyboard alone.
+  await tabTo(page, '#name')
+  await page.keyboard.type('Pat Moderator')
+  await tabTo(page, 'input[name="role"]')
+  // Arrow keys move through a radio group and select as they go: Records clerk is the third.
+  await page.keyboard.press('ArrowDown')
+  await page.keyboard.press('ArrowDown')
+  await page.keyboard.press('Space')
+  t.equal(await page.locator('input[name="role"]:checked').getAttribute('value'), 'records_clerk')
+  await tabTo(page, 'form[action="/console/sign-in/development"] button[type="submit"]')
+  await page.keyboard.press('Enter')
+  await page.waitForURL(`${base}/console`)
+  t.match(await page.locator('h1').innerText(), 'Welcome, Pat Moderator')
+  t.same(await accessibilityViolations(page), [], '/console: no axe-core violations')
+  await screenshot(page, 'console-home')
+  await tabTo(page, 'form[action="/console/sign-out"] button')
+  await page.keyboard.press('Enter')
+  await page.waitForURL(/\/console\/sign-in\?notice=signed-out/)
+  t.match(await page.locator('.usa-alert').first().innerText(), 'You are signed out')
+
+  // Through the identity provider: a member of Records becomes a records clerk.
+  const sso = await (await browser.newContext()).newPage()
+  await sso.goto(`${base}/console/sign-in`)
+  await sso.getByRole('link', { name: "Sign in with the city's account" }).click()
+  await sso.waitForURL(new RegExp('^' + issuer))
+  await sso.fill('input[name="login"]', 'robin')
+  await sso.fill('input[name="password"]', 'any')
+  await sso.click('button[type="submit"]')
+  await sso.getByRole('button', { name: 'Continue' }).click()
+  await sso.waitForURL(`${base}/console`)
+  t.match(await sso.locator('h1').innerText(), 'Welcome, Robin Example')
+  t.match(await sso.locator('.usa-intro').innerText(), 'Records clerk', 'the role comes from the mapped group')
+  const { rows } = await app.db.pool.query("SELECT subject, roles, signed_in_by FROM console_session WHERE signed_in_by = 'oidc'")
+  t.same(rows, [{ subject: 'robin', roles: ['records_clerk'], signed_in_by: 'oidc' }])
+
+  // An account without a mapped group signs in at the provider but gets no console.
+  const nobody = await (await browser.newContext()).newPage()
+  await nobody.goto(`${base}/console/sign-in/oidc?returnTo=%2Fconsole`)
+  await nobody.fill('input[name="login"]', 'casey')
+  await nobody.fill('input[name="password"]', 'any')
+  await nobody.click('button[type="submit"]')
+  await nobody.getByRole('button', { name: 'Continue' }).click()
+  await nobody.waitForURL(`${base}/console/sign-in?notice=no-role`)
+  t.match(await nobody.locator('.usa-alert').first().innerText(), 'No Townsquare role')
+
+  // A forged callback (a state this browser never started) signs no one in.
+  const forged = await (await browser.newContext()).newPage()
+  await forged.goto(`${base}/console/sign-in/callback?code=abc&state=forged`)
+  t.equal(new URL(forged.url()).search, '?notice=failed')
+  t.same(cspViolations, [], 'no Content-Security-Policy violation on any page')
+})
