@@ -12,6 +12,7 @@ import { PROJECT_ROOT } from '../paths.js'
 import type { Role } from '../plugins/auth.js'
 import { ProblemError } from '../plugins/errors.js'
 import { OidcSignIn } from './oidc.js'
+import { moderationPages } from './moderation/routes.js'
 import { publicPages } from './public/routes.js'
 import { csrfMatches, readSession, type Session } from './session.js'
 import { staffPages } from './staff/routes.js'
@@ -99,7 +100,11 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
     let expired = false
     if (token) {
       const found = await readSession(app.db.prisma, app.clock, { idleMs: config.sessionIdleMs, maxMs: config.sessionMaxMs }, token)
-      if ('session' in found) request.consoleSession = found.session
+      if ('session' in found) {
+        request.consoleSession = found.session
+        // The domain's helpers (access log, actor names) read request.user, as on the API.
+        request.user = { sub: found.session.subject, roles: found.session.roles }
+      }
       else {
         expired = found.none === 'expired'
         reply.clearCookie(COOKIE.session, cookieOptions)
@@ -169,6 +174,7 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
   }
   await app.register(publicPages)
   await app.register(staffPages, { context })
+  await app.register(moderationPages)
 }
 
 function preSessionMatches(cookie: string | undefined, submitted: unknown): boolean {

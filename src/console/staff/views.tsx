@@ -91,8 +91,11 @@ interface Task {
 }
 
 /** What each role does in the console; the home page lists the tasks of the signed-in roles. */
-export function tasksOf(_roles: readonly Role[]): Task[] {
+export function tasksOf(roles: readonly Role[]): Task[] {
   const tasks: Task[] = []
+  if (roles.includes('tst_moderator') || roles.includes('tst_admin')) {
+    tasks.push({ href: '/console/queue', title: 'Review queue', text: 'Comments held for a person to decide, oldest first.' })
+  }
   tasks.push({ href: '/policy', title: 'Comment policy in force', text: 'The published rules, as residents see them.' })
   tasks.push({ href: '/transparency', title: 'Transparency statistics', text: 'The public counts of decisions and appeals.' })
   return tasks

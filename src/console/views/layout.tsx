@@ -15,8 +15,9 @@ export interface NavLink {
 }
 
 /** What each role's navigation offers; the home page lists the same. */
-export function staffLinks(_roles: readonly Role[]): NavLink[] {
+export function staffLinks(roles: readonly Role[]): NavLink[] {
   const links: NavLink[] = [{ href: '/console', label: 'Home' }]
+  if (roles.includes('tst_moderator') || roles.includes('tst_admin')) links.push({ href: '/console/queue', label: 'Review queue' })
   return links
 }
 
