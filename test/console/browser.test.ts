@@ -8,6 +8,7 @@ import Provider from 'oidc-provider'
 import t, { type Test } from 'tap'
 import { inTransaction } from '../../src/db/tx.js'
 import { seedDefaultPolicy } from '../../src/policy/seed.js'
+import { deliver, metaChanges } from '../factories/webhooks.js'
 import { testApp } from '../helpers/app.js'
 import { accessibilityViolations, launchBrowser, screenshot, tabTo } from '../helpers/browser.js'
 
@@ -90,17 +91,42 @@ t.test('pages pass axe, sign-in works by keyboard alone, and through the city id
   await tabTo(page, '#name')
   await page.keyboard.type('Pat Moderator')
   await tabTo(page, 'input[name="role"]')
-  // Arrow keys move through a radio group and select as they go: Records clerk is the third.
-  await page.keyboard.press('ArrowDown')
-  await page.keyboard.press('ArrowDown')
+  // Tab enters the radio group on its first option, TST moderator; Space selects it.
   await page.keyboard.press('Space')
-  t.equal(await page.locator('input[name="role"]:checked').getAttribute('value'), 'records_clerk')
+  t.equal(await page.locator('input[name="role"]:checked').getAttribute('value'), 'tst_moderator')
   await tabTo(page, 'form[action="/console/sign-in/development"] button[type="submit"]')
   await page.keyboard.press('Enter')
   await page.waitForURL(`${base}/console`)
   t.match(await page.locator('h1').innerText(), 'Welcome, Pat Moderator')
   t.same(await accessibilityViolations(page), [], '/console: no axe-core violations')
   await screenshot(page, 'console-home')
+
+  // The review queue, by keyboard alone: a comment flagged by rule 4.e (a phone number) is opened and removed.
+  await deliver(app, 'meta', metaChanges([{ id: '950_1', message: 'Is the pool open? Call 815-555-0142 <script>alert(1)</script>' }]))
+  await tabTo(page, 'a[href="/console/queue"]')
+  await page.keyboard.press('Enter')
+  await page.waitForURL(`${base}/console/queue`)
+  t.match(await page.locator('table.ts-queue').innerText(), 'Is the pool open? Call 815-555-0142 <script>alert(1)</script>', 'the comment shows as text')
+  t.same(await accessibilityViolations(page), [], '/console/queue: no axe-core violations')
+  await screenshot(page, 'console-queue')
+  await tabTo(page, 'a[data-queue-index="0"]')
+  await page.keyboard.press('Enter')
+  await page.waitForURL(/\/console\/queue\/[0-9a-f-]{36}$/)
+  t.match(await page.locator('mark').first().innerText(), '815-555-0142', 'the evidence is marked')
+  t.same(await accessibilityViolations(page), [], 'a queue item: no axe-core violations')
+  await screenshot(page, 'console-queue-item')
+  await tabTo(page, '#action-approve')
+  await page.keyboard.press('ArrowDown')
+  await page.keyboard.press('ArrowDown')
+  t.equal(await page.locator('input[name="action"]:checked').getAttribute('value'), 'remove')
+  await tabTo(page, '[id="rule-4.b"]')
+  await page.keyboard.press('Space')
+  await tabTo(page, 'form[action$="/decision"] button[type="submit"]')
+  await page.keyboard.press('Enter')
+  await page.waitForURL(`${base}/console/queue?decided=1`)
+  t.match(await page.locator('.usa-alert').first().innerText(), 'Decision recorded')
+  const decisions = await app.db.prisma.moderationDecision.findMany()
+  t.match(decisions, [{ actor: 'user:dev:pat-moderator', action: 'remove', ruleCodes: ['4.b'] }], 'the decision is recorded as made')
   await tabTo(page, 'form[action="/console/sign-out"] button')
   await page.keyboard.press('Enter')
   await page.waitForURL(/\/console\/sign-in\?notice=signed-out/)

@@ -102,8 +102,8 @@ export function QueuePage(props: {
                   <a href={`/console/queue/${r.id}`} data-queue-index={i}>
                     <span safe>{excerpt(r.comment.text)}</span>
                   </a>
-                  <div class="usa-hint" safe>
-                    {r.comment.authorName ?? 'Unknown author'}
+                  <div class="ts-author" safe>
+                    {'by ' + (r.comment.authorName ?? 'unknown author')}
                   </div>
                 </th>
                 <td data-label="Platform" safe>
