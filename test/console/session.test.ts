@@ -95,6 +95,9 @@ t.test('sign-in never redirects to another site, and refuses bad input with the 
   }
   const jar = new Jar()
   const page = await get(app, jar, '/console/sign-in')
+  const long = await post(app, jar, '/console/sign-in/development', { _csrf: csrfOf(page.body), name: 'P'.repeat(101), role: 'auditor', returnTo: '/console' })
+  t.match(long.body, 'value="' + 'P'.repeat(101) + '"', 'the name typed is kept')
+  t.match(long.body, /id="role-auditor"[^>]*checked/, 'the role chosen is kept')
   const bad = await post(app, jar, '/console/sign-in/development', { _csrf: csrfOf(page.body), name: '', role: 'superuser', returnTo: '/console' })
   t.equal(bad.statusCode, 400)
   t.match(bad.body, 'There is a problem')

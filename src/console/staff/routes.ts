@@ -13,7 +13,7 @@ export async function staffPages(app: FastifyInstance, options: { context: Conso
   const prisma = app.db.prisma
   const config = app.config.console
 
-  const signInPage = (request: Parameters<typeof viewerOf>[0], reply: Parameters<typeof sendPage>[0], extra: { errors?: Array<{ field: string; message: string }>; returnTo?: string } = {}) => {
+  const signInPage = (request: Parameters<typeof viewerOf>[0], reply: Parameters<typeof sendPage>[0], extra: { errors?: Array<{ field: string; message: string }>; returnTo?: string; typed?: { name: string; role: string } } = {}) => {
     const query = request.query as Record<string, unknown>
     const notice = (SIGN_IN_NOTICES as readonly string[]).includes(String(query.notice)) ? (query.notice as SignInNotice) : null
     const errors = extra.errors ?? []
@@ -26,6 +26,7 @@ export async function staffPages(app: FastifyInstance, options: { context: Conso
         notice,
         errors,
         csrfToken: context.preSessionCsrf(request, reply),
+        ...(extra.typed ? { typed: extra.typed } : {}),
       }),
       errors.length ? 400 : 200,
     )
@@ -45,7 +46,7 @@ export async function staffPages(app: FastifyInstance, options: { context: Conso
     const errors: Array<{ field: string; message: string }> = []
     if (name === '' || name.length > 100) errors.push({ field: 'name', message: 'Enter your name, up to 100 characters' })
     if (!(ROLES as readonly string[]).includes(role)) errors.push({ field: 'role-tst_moderator', message: 'Choose a role' })
-    if (errors.length) return signInPage(request, reply, { errors, returnTo })
+    if (errors.length) return signInPage(request, reply, { errors, returnTo, typed: { name, role } })
     const subject = 'dev:' + name.toLowerCase().replace(/[^a-z0-9]+/g, '-')
     const { token } = await startSession(prisma, app.clock, { subject, displayName: name, roles: [role as Role], signedInBy: 'development' })
     request.log.info({ subject, roles: [role], via: 'development' }, 'console sign-in')

@@ -13,7 +13,10 @@ export function SignInPage(props: {
   errors: ReadonlyArray<{ field: string; message: string }>
   /** The form's CSRF token: a pre-session token bound to a cookie. */
   csrfToken: string
+  /** What was typed, kept when the form is shown again with errors. */
+  typed?: { name: string; role: string }
 }): JSX.Element {
+  const nameError = props.errors.some((e) => e.field === 'name')
   return (
     <Layout title="Sign in" viewer={null} path="/console/sign-in">
       <h1>Staff sign-in</h1>
@@ -54,7 +57,16 @@ export function SignInPage(props: {
                 {e.message}
               </span>
             ))}
-            <input class="usa-input" id="name" name="name" type="text" autocomplete="name" aria-describedby="name-hint" required />
+            <input
+              class={'usa-input' + (nameError ? ' usa-input--error' : '')}
+              id="name"
+              name="name"
+              type="text"
+              autocomplete="name"
+              value={props.typed?.name ?? ''}
+              aria-describedby={nameError ? 'name-hint name-error' : 'name-hint'}
+              required
+            />
           </div>
           <fieldset class={'usa-fieldset usa-form-group' + (props.errors.some((e) => e.field === 'role-tst_moderator') ? ' usa-form-group--error' : '')}>
             <legend class="usa-legend">Role</legend>
@@ -65,7 +77,7 @@ export function SignInPage(props: {
             ))}
             {(Object.keys(ROLE_NAMES) as Role[]).map((role) => (
               <div class="usa-radio">
-                <input class="usa-radio__input" id={'role-' + role} type="radio" name="role" value={role} />
+                <input class="usa-radio__input" id={'role-' + role} type="radio" name="role" value={role} checked={props.typed?.role === role} />
                 <label class="usa-radio__label" for={'role-' + role} safe>
                   {ROLE_NAMES[role]}
                 </label>
