@@ -12,6 +12,7 @@ import { PROJECT_ROOT } from '../paths.js'
 import type { Role } from '../plugins/auth.js'
 import { ProblemError } from '../plugins/errors.js'
 import { OidcSignIn } from './oidc.js'
+import { auditPages } from './audit/routes.js'
 import { moderationPages } from './moderation/routes.js'
 import { publicPages } from './public/routes.js'
 import { csrfMatches, readSession, type Session } from './session.js'
@@ -175,6 +176,7 @@ export async function consolePlugin(app: FastifyInstance): Promise<void> {
   await app.register(publicPages)
   await app.register(staffPages, { context })
   await app.register(moderationPages)
+  await app.register(auditPages)
 }
 
 function preSessionMatches(cookie: string | undefined, submitted: unknown): boolean {

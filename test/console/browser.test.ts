@@ -132,6 +132,25 @@ t.test('pages pass axe, sign-in works by keyboard alone, and through the city id
   await page.waitForURL(/\/console\/sign-in\?notice=signed-out/)
   t.match(await page.locator('.usa-alert').first().innerText(), 'You are signed out')
 
+  // The auditor's pages.
+  await app.ledger.sealer!.sealNow()
+  const auditor = await (await browser.newContext()).newPage()
+  await auditor.goto(`${base}/console/sign-in?returnTo=%2Fconsole%2Fledger`)
+  await auditor.fill('#name', 'Alex Auditor')
+  await auditor.click('label[for="role-auditor"]')
+  await auditor.click('form[action="/console/sign-in/development"] button[type="submit"]')
+  await auditor.waitForURL(`${base}/console/ledger`)
+  t.same(await accessibilityViolations(auditor), [], '/console/ledger: no axe-core violations')
+  await auditor.getByRole('button', { name: 'Verify the ledger' }).click()
+  await auditor.waitForURL(`${base}/console/ledger/verify`)
+  t.match(await auditor.locator('.usa-alert').first().innerText(), 'The ledger verifies')
+  t.same(await accessibilityViolations(auditor), [], 'a verification report: no axe-core violations')
+  await screenshot(auditor, 'console-ledger')
+  await auditor.goto(`${base}/console/access-log`)
+  t.match(await auditor.locator('table').innerText(), 'moderation.queue')
+  t.same(await accessibilityViolations(auditor), [], '/console/access-log: no axe-core violations')
+  await screenshot(auditor, 'console-access-log')
+
   // Through the identity provider: a member of Records becomes a records clerk.
   const sso = await (await browser.newContext()).newPage()
   await sso.goto(`${base}/console/sign-in`)

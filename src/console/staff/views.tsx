@@ -108,6 +108,10 @@ export function tasksOf(roles: readonly Role[]): Task[] {
   if (roles.includes('tst_moderator') || roles.includes('tst_admin')) {
     tasks.push({ href: '/console/queue', title: 'Review queue', text: 'Comments held for a person to decide, oldest first.' })
   }
+  if (roles.includes('auditor') || roles.includes('records_clerk')) {
+    tasks.push({ href: '/console/ledger', title: 'Ledger', text: 'The latest signed checkpoint, its age, and a full verification run.' })
+  }
+  if (roles.includes('auditor')) tasks.push({ href: '/console/access-log', title: 'Access log', text: 'Every read of records by a person, with filters and CSV.' })
   tasks.push({ href: '/policy', title: 'Comment policy in force', text: 'The published rules, as residents see them.' })
   tasks.push({ href: '/transparency', title: 'Transparency statistics', text: 'The public counts of decisions and appeals.' })
   return tasks

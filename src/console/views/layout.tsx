@@ -18,6 +18,8 @@ export interface NavLink {
 export function staffLinks(roles: readonly Role[]): NavLink[] {
   const links: NavLink[] = [{ href: '/console', label: 'Home' }]
   if (roles.includes('tst_moderator') || roles.includes('tst_admin')) links.push({ href: '/console/queue', label: 'Review queue' })
+  if (roles.includes('auditor') || roles.includes('records_clerk')) links.push({ href: '/console/ledger', label: 'Ledger' })
+  if (roles.includes('auditor')) links.push({ href: '/console/access-log', label: 'Access log' })
   return links
 }
 
