@@ -60,6 +60,7 @@ t.test('pages pass axe, sign-in works by keyboard alone, and through the city id
   const context = await browser.newContext()
   const page = await context.newPage()
   const cspViolations: string[] = []
+  page.on('pageerror', (e) => cspViolations.push(`page error: ${e.message}`))
   page.on('console', (m) => {
     if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text())
   })
@@ -127,6 +128,24 @@ t.test('pages pass axe, sign-in works by keyboard alone, and through the city id
   t.match(await page.locator('.usa-alert').first().innerText(), 'Decision recorded')
   const decisions = await app.db.prisma.moderationDecision.findMany()
   t.match(decisions, [{ actor: 'user:dev:pat-moderator', action: 'remove', ruleCodes: ['4.b'] }], 'the decision is recorded as made')
+  // The same by the queue's shortcuts: j, Enter, c (claim), r, 1 (cite 4.a beside the cited 4.e), Ctrl+Enter.
+  await deliver(app, 'meta', metaChanges([{ id: '950_2', message: 'Text the fire chief at 217-555-0199 tonight' }]))
+  await page.goto(`${base}/console/queue`)
+  t.match(await page.locator('main').innerText(), '217-555-0199', 'the comment waits in the queue')
+  await page.keyboard.press('j')
+  t.equal(await page.evaluate('document.activeElement?.getAttribute("data-queue-index")'), '0', 'j focuses the first comment')
+  await page.keyboard.press('Enter')
+  await page.waitForURL(/\/console\/queue\/[0-9a-f-]{36}$/)
+  await page.keyboard.press('c')
+  await page.waitForURL(/\/console\/queue\/[0-9a-f-]{36}$/)
+  t.match(await page.locator('form[data-claim] button').innerText(), 'Release my claim', 'c claimed it')
+  await page.keyboard.press('r')
+  await page.keyboard.press('1')
+  await page.keyboard.press('Control+Enter')
+  await page.waitForURL(`${base}/console/queue?decided=1`)
+  const byKeys = await app.db.prisma.moderationDecision.findMany({ orderBy: { decidedAt: 'asc' } })
+  t.match(byKeys[1], { action: 'remove', ruleCodes: ['4.a', '4.e'] }, 'the decision made with shortcuts is recorded')
+
   await tabTo(page, 'form[action="/console/sign-out"] button')
   await page.keyboard.press('Enter')
   await page.waitForURL(/\/console\/sign-in\?notice=signed-out/)

@@ -107,6 +107,11 @@ export async function moderationPages(app: FastifyInstance): Promise<void> {
           select: { currentText: true, lastPlatformAt: true, moderationStatus: true },
         })
       : []
+    const next = await tx.reviewItem.findFirst({
+      where: { status: 'open', OR: [{ createdAt: { gt: item.createdAt } }, { createdAt: item.createdAt, id: { gt: item.id } }] },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      select: { id: true },
+    })
     const stale = latest.id !== item.eventId
     const matches = Array.isArray(item.evidence) ? (item.evidence as unknown as RuleMatch[]) : []
     return {
@@ -134,6 +139,7 @@ export async function moderationPages(app: FastifyInstance): Promise<void> {
       authorHistory: history.map((h) => ({ text: h.currentText, platformTime: h.lastPlatformAt, moderationStatus: h.moderationStatus })),
       policyVersion: effective?.version ?? null,
       rules: effective?.content.rules ?? [],
+      nextItemId: next?.id ?? null,
     }
   }
 

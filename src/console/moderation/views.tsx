@@ -32,7 +32,7 @@ export function QueuePage(props: {
 }): JSX.Element {
   const claimant = (r: QueueRow): string => (r.claimedBy !== null && r.claimExpiresAt !== null && r.claimExpiresAt > props.now ? r.claimedBy.replace(/^user:/, '') : '—')
   return (
-    <Layout title="Review queue" viewer={props.viewer} path="/console/queue">
+    <Layout title="Review queue" viewer={props.viewer} path="/console/queue" scripts={['queue-keys.js']}>
       <h1>Review queue</h1>
       {props.notice ? (
         <Alert type={props.notice.type} heading={props.notice.heading}>
@@ -137,6 +137,13 @@ export function QueuePage(props: {
       ) : (
         <></>
       )}
+      <Shortcuts
+        keys={[
+          ['j', 'next comment in the list'],
+          ['k', 'previous comment'],
+          ['Enter', 'open it'],
+        ]}
+      />
     </Layout>
   )
 }
@@ -185,6 +192,8 @@ export interface ItemView {
   authorHistory: Array<{ text: string | null; platformTime: Date; moderationStatus: string }>
   policyVersion: number | null
   rules: Rule[]
+  /** The next open item in queue order, for "skip" (n). */
+  nextItemId: string | null
 }
 
 export type DecideForm = { action: string; ruleCodes: string[]; note: string }
@@ -203,7 +212,7 @@ export function ItemPage(props: {
   const claimedByMe = it.claimedBy === props.viewerActor && it.claimExpiresAt !== null && it.claimExpiresAt > props.now
   const cited = (code: string) => it.ruleCodes.includes(code)
   return (
-    <Layout title="Review a comment" viewer={props.viewer} path="/console/queue">
+    <Layout title="Review a comment" viewer={props.viewer} path="/console/queue" scripts={['queue-keys.js']}>
       <nav aria-label="Breadcrumbs" class="usa-breadcrumb">
         <ol class="usa-breadcrumb__list">
           <li class="usa-breadcrumb__list-item">
@@ -287,14 +296,14 @@ export function ItemPage(props: {
               </p>
             </Alert>
           ) : (
-            <form method="post" action={`/console/queue/${it.id}/claim`}>
+            <form method="post" action={`/console/queue/${it.id}/claim`} data-claim>
               <input type="hidden" name="_csrf" value={props.viewer.csrfToken} />
               <button type="submit" class="usa-button usa-button--outline" name="claim" value={claimedByMe ? 'release' : 'claim'}>
                 {claimedByMe ? 'Release my claim' : 'Claim this comment'}
               </button>
             </form>
           )}
-          <form method="post" action={`/console/queue/${it.id}/decision`} class="usa-form" novalidate>
+          <form method="post" action={`/console/queue/${it.id}/decision`} class="usa-form" novalidate data-decision>
             <input type="hidden" name="_csrf" value={props.viewer.csrfToken} />
             <input type="hidden" name="versionId" value={it.versionId} />
             <fieldset class={'usa-fieldset' + (props.errors.some((e) => e.field === 'action-remove') ? ' usa-form-group--error' : '')}>
@@ -342,8 +351,48 @@ export function ItemPage(props: {
               Record the decision
             </button>
           </form>
+          {it.nextItemId ? (
+            <p>
+              <a href={`/console/queue/${it.nextItemId}`} data-next-item>
+                Skip to the next comment in the queue
+              </a>
+            </p>
+          ) : (
+            <></>
+          )}
         </div>
       </div>
+      <Shortcuts
+        keys={[
+          ['a', 'approve'],
+          ['h', 'hide'],
+          ['r', 'remove'],
+          ['1 to 9', 'cite or uncite the rule in that place in the list'],
+          ['c', 'claim the comment, or release your claim'],
+          ['Ctrl+Enter', 'record the decision'],
+          ['n', 'skip to the next comment'],
+        ]}
+      />
     </Layout>
+  )
+}
+
+/** The keyboard shortcuts of a page, shown to everyone (they work only with the script). */
+function Shortcuts(props: { keys: ReadonlyArray<readonly [string, string]> }): JSX.Element {
+  return (
+    <details class="ts-details ts-shortcuts">
+      <summary>Keyboard shortcuts</summary>
+      <p>They work when the focus is not in a text field.</p>
+      <dl class="ts-facts">
+        {props.keys.map(([key, what]) => (
+          <>
+            <dt>
+              <kbd safe>{key}</kbd>
+            </dt>
+            <dd safe>{what}</dd>
+          </>
+        ))}
+      </dl>
+    </details>
   )
 }

@@ -41,6 +41,8 @@ export function Layout(props: {
   viewer: Viewer | null
   /** The path of the page, to mark its navigation link as current. */
   path: string
+  /** The page's own scripts from /assets/ (progressive enhancement: the page works without them). */
+  scripts?: readonly string[]
   children?: Children
 }): JSX.Element {
   const links = props.viewer ? staffLinks(props.viewer.roles) : publicLinks
@@ -136,6 +138,9 @@ export function Layout(props: {
           </footer>
           <script src="/assets/uswds/js/uswds.min.js"></script>
           <script src="/assets/htmx/htmx.min.js"></script>
+          {(props.scripts ?? []).map((src) => (
+            <script src={'/assets/' + src}></script>
+          ))}
         </body>
       </html>
     </>
