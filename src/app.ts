@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { auditRoutes } from './audit/routes.js'
 import { commentRoutes } from './comments/routes.js'
+import { consolePlugin } from './console/plugin.js'
 import type { Config } from './config.js'
 import { createDatabase, type Database } from './db/client.js'
 import { holidayCalendar } from './foia/business-days.js'
@@ -166,6 +167,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     { prefix: '/v1' },
   )
+  if (config.console.enabled) await app.register(consolePlugin)
 
   return app
 }

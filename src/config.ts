@@ -6,6 +6,7 @@ import type { PlatformApiConfig } from './moderation/platform-clients.js'
 import { holidayCalendar } from './foia/business-days.js'
 import type { MailConfig } from './mail/send.js'
 import { PROJECT_ROOT } from './paths.js'
+import { ROLES } from './plugins/auth.js'
 
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/townsquare'
 
@@ -46,6 +47,22 @@ const validTimeZone = (zone: string) => {
     return false
   }
 }
+/** A zod field for an ISO 8601 duration (or ms) within bounds, as milliseconds. */
+const durationField = (fallback: string, minMs: number, maxMs: number, range: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default(fallback)
+      .transform((value, ctx) => {
+        const ms = parseDurationMs(value)
+        if (ms === null || ms < minMs || ms > maxMs) {
+          ctx.addIssue({ code: 'custom', message: `milliseconds or an ISO 8601 duration (e.g. PT30M, PT12H), ${range}` })
+          return z.NEVER
+        }
+        return ms
+      }),
+  )
 /**
  * The whole environment of the service. Each key is documented here (`describe`) and in
  * `.env.example`; the reference in docs/operations.md is generated from this schema (npm run docs:config).
@@ -205,6 +222,29 @@ export const EnvSchema = z
     DISPOSAL_NOTICE_DAYS: z
       .preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(365).default(30))
       .describe('Days between recording a disposal\'s approval and destroying its records (Local Records Act practice: 30). The database\'s floor (retention_settings, 30 unless its owner lowers it) prevails when longer; docs/retention.md.'),
+    CONSOLE: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')).describe('Serve the console and the public pages (docs/console.md). The /v1 API is served either way.'),
+    CONSOLE_SESSION_IDLE: durationField('PT30M', 60_000, 86_400_000, 'from 1 minute to 1 day').describe(
+      'A console session ends after this long without a request (ISO 8601 duration or ms; default PT30M).',
+    ),
+    CONSOLE_SESSION_MAX: durationField('PT12H', 60_000, 7 * 86_400_000, 'from 1 minute to 7 days').describe(
+      'A console session ends this long after sign-in, however active (ISO 8601 duration or ms; default PT12H).',
+    ),
+    CONSOLE_DEV_SIGN_IN: z
+      .preprocess(emptyAsUndefined, z.enum(['on', 'off']).optional())
+      .describe('The development sign-in page that picks a role without an identity provider. Default on outside production; refused in production.'),
+    CONSOLE_SECURE_COOKIES: z
+      .preprocess(emptyAsUndefined, z.enum(['on', 'off']).optional())
+      .describe('Mark the session cookie Secure (HTTPS only). Default on in production, off otherwise (so http://localhost works).'),
+    OIDC_ISSUER: z.preprocess(emptyAsUndefined, z.url().optional()).describe('The city identity provider\'s issuer URL (OpenID Connect discovery). Unset: no single sign-on.'),
+    OIDC_CLIENT_ID: optionalString.describe('The console\'s client id at the identity provider.'),
+    OIDC_CLIENT_SECRET: optionalString.describe('The console\'s client secret (confidential client; PKCE is used as well).'),
+    OIDC_REDIRECT_URL: z
+      .preprocess(emptyAsUndefined, z.url().optional())
+      .describe('The callback registered at the identity provider, ending in /console/sign-in/callback, e.g. https://townsquare.kankakee.gov/console/sign-in/callback.'),
+    OIDC_ROLES_CLAIM: z.preprocess(emptyAsUndefined, z.string().default('roles')).describe('The ID token claim that lists the user\'s groups or roles (Entra ID: roles or groups; Okta: groups).'),
+    OIDC_ROLE_MAP: optionalString.describe(
+      'Claim values to Townsquare roles, comma-separated value=role pairs (e.g. TST-Moderators=tst_moderator,Records=records_clerk). Unset: claim values that are role names are taken as they are.',
+    ),
     JOBS: z.preprocess(emptyAsUndefined, z.enum(['on', 'off']).default('on')).describe('Run the job worker (platform actions, notices) in this instance.'),
     JOB_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(50).default(4)).describe('Jobs run at once by this instance.'),
     RECONCILE_SCHEDULE: z
@@ -258,6 +298,18 @@ export const EnvSchema = z
     if (env.JWT_PUBLIC_KEY && env.JWT_JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['JWT_JWKS_URL'], message: 'set JWT_PUBLIC_KEY or JWT_JWKS_URL, not both' })
     }
+    if (env.OIDC_ROLE_MAP) {
+      for (const pair of env.OIDC_ROLE_MAP.split(',').map((p) => p.trim()).filter(Boolean)) {
+        const at = pair.lastIndexOf('=')
+        if (at <= 0 || !(ROLES as readonly string[]).includes(pair.slice(at + 1).trim())) {
+          ctx.addIssue({ code: 'custom', path: ['OIDC_ROLE_MAP'], message: `"${pair}" is not value=role with a role among ${ROLES.join(', ')}` })
+        }
+      }
+    }
+    const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_REDIRECT_URL]
+    if (oidc.some(Boolean) && !oidc.every(Boolean)) {
+      ctx.addIssue({ code: 'custom', path: ['OIDC_ISSUER'], message: 'OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_REDIRECT_URL are set together' })
+    }
     if (env.MIGRATION_DATABASE_URL && !env.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'required when MIGRATION_DATABASE_URL is set' })
     }
@@ -270,6 +322,7 @@ export const EnvSchema = z
         ctx.addIssue({ code: 'custom', path: ['JWT_PUBLIC_KEY'], message: 'production needs JWT_PUBLIC_KEY or JWT_JWKS_URL' })
       }
       if (!env.JWT_ISSUER) ctx.addIssue({ code: 'custom', path: ['JWT_ISSUER'], message: 'required in production' })
+      if (env.CONSOLE_DEV_SIGN_IN === 'on') ctx.addIssue({ code: 'custom', path: ['CONSOLE_DEV_SIGN_IN'], message: 'the development sign-in is refused in production: sign in through OIDC_ISSUER' })
       if (!env.JWT_AUDIENCE) ctx.addIssue({ code: 'custom', path: ['JWT_AUDIENCE'], message: 'required in production' })
       if (!env.LEDGER_SIGNING_KEY) ctx.addIssue({ code: 'custom', path: ['LEDGER_SIGNING_KEY'], message: 'required in production' })
       if (env.LEDGER_ORIGIN === PLACEHOLDER_LEDGER_ORIGIN) {
@@ -340,6 +393,14 @@ export interface Config {
   }
   retention: { disposalNoticeDays: number }
   jobs: { enabled: boolean; concurrency: number; maxAttempts: number; reconcileSchedule: string | null }
+  console: {
+    enabled: boolean
+    sessionIdleMs: number
+    sessionMaxMs: number
+    devSignIn: boolean
+    secureCookies: boolean
+    oidc: { issuer: string; clientId: string; clientSecret: string | null; redirectUrl: string; rolesClaim: string; roleMap: Map<string, string[]> | null } | null
+  }
   foia: {
     closedDays: string[]
     openDays: string[]
@@ -461,6 +522,24 @@ export function loadConfig(
       noticeChannels: { x: env.NOTICE_CHANNEL_X, linkedin: env.NOTICE_CHANNEL_LINKEDIN },
     },
     retention: { disposalNoticeDays: env.DISPOSAL_NOTICE_DAYS },
+    console: {
+      enabled: env.CONSOLE === 'on',
+      sessionIdleMs: env.CONSOLE_SESSION_IDLE,
+      sessionMaxMs: env.CONSOLE_SESSION_MAX,
+      devSignIn: (env.CONSOLE_DEV_SIGN_IN ?? (env.NODE_ENV === 'production' ? 'off' : 'on')) === 'on',
+      secureCookies: (env.CONSOLE_SECURE_COOKIES ?? (env.NODE_ENV === 'production' ? 'on' : 'off')) === 'on',
+      oidc:
+        env.OIDC_ISSUER && env.OIDC_CLIENT_ID && env.OIDC_REDIRECT_URL
+          ? {
+              issuer: env.OIDC_ISSUER,
+              clientId: env.OIDC_CLIENT_ID,
+              clientSecret: env.OIDC_CLIENT_SECRET ?? null,
+              redirectUrl: env.OIDC_REDIRECT_URL,
+              rolesClaim: env.OIDC_ROLES_CLAIM,
+              roleMap: env.OIDC_ROLE_MAP ? parseRoleMap(env.OIDC_ROLE_MAP) : null,
+            }
+          : null,
+    },
     jobs: {
       enabled: env.JOBS === 'on',
       concurrency: env.JOB_CONCURRENCY,
@@ -515,4 +594,15 @@ function trustProxy(value: string | undefined): Config['trustProxy'] {
 /** Loads `.env` from the working directory when present; real environment variables win. */
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path)
+}
+
+/** `value=role,value=role` of OIDC_ROLE_MAP; a value named twice maps to both roles. */
+export function parseRoleMap(text: string): Map<string, string[]> {
+  const map = new Map<string, string[]>()
+  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = pair.lastIndexOf('=')
+    const value = pair.slice(0, at).trim()
+    map.set(value, [...(map.get(value) ?? []), pair.slice(at + 1).trim()])
+  }
+  return map
 }

@@ -62,9 +62,9 @@ export class ForbiddenError extends ProblemError {
   }
 }
 
-// Routes that third-party plugins add (the Swagger UI's static files) cannot carry our
+// Routes that third-party plugins add (the Swagger UI's and the console's static files) cannot carry our
 // declaration; they are listed here, by prefix, so that the exception is visible in one place.
-const PLUGIN_ROUTES_PUBLIC = ['/docs']
+const PLUGIN_ROUTES_PUBLIC = ['/docs', '/assets']
 
 type Algorithm = 'HS256' | 'RS256' | 'ES256'
 

@@ -12,7 +12,7 @@ import { evaluate } from './evaluate.js'
 import { policyImpact } from './impact.js'
 import type { PolicyVersionContent } from './rules.js'
 import * as S from './schemas.js'
-import { createDraft, createPolicy, publishVersion, requirePolicy, requireVersion, updateDraft } from './versions.js'
+import { createDraft, createPolicy, publishVersion, requirePolicy, requireVersion, updateDraft, versionInForce } from './versions.js'
 import { instantOf } from '../http/dates.js'
 
 const ADMIN: readonly Role[] = ['tst_admin']
@@ -97,12 +97,7 @@ export const policyRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: { tags: ['policy'], summary: 'The policy version in force now: the rules the public is held to', description: 'Public. The version in force now, with every rule, its action and explanation, and the policy\'s public address: the rules a commenter is held to.', response: { 200: S.PolicyVersion, 404: Problem } },
     },
     async () => {
-      const now = app.clock()
-      const row = await prisma.policyVersion.findFirst({
-        where: { status: 'published', effectiveFrom: { lte: now } },
-        orderBy: { effectiveFrom: 'desc' },
-        include: { policy: true },
-      })
+      const row = await versionInForce(prisma, app.clock())
       if (!row) throw new NotFoundError('No policy version is in force yet.')
       return versionBody(row, row.policy)
     },

@@ -177,3 +177,21 @@ export async function publishVersion(
     data: { status: 'published', effectiveFrom, publishedAt: now, publishedBy: actor, ledgerEntryId: entry!.id },
   })
 }
+
+/** The published version in force at `now`, with its policy; null before the first takes effect. */
+export async function versionInForce(tx: Tx, now: Date) {
+  return tx.policyVersion.findFirst({
+    where: { status: 'published', effectiveFrom: { lte: now } },
+    orderBy: { effectiveFrom: 'desc' },
+    include: { policy: true },
+  })
+}
+
+/** A policy's published versions, oldest first, without their content. */
+export async function publishedVersions(tx: Tx, policyId: string) {
+  return tx.policyVersion.findMany({
+    where: { policyId, status: 'published' },
+    orderBy: { version: 'asc' },
+    select: { version: true, effectiveFrom: true, publishedAt: true, publishedBy: true, ledgerEntryId: true },
+  })
+}

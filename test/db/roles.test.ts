@@ -15,6 +15,8 @@ const TABLES: Record<string, string> = {
   'public._prisma_migrations': 'SELECT', // /readyz compares applied migrations with the files
   'public.access_log': 'SELECT,INSERT',
   'public.account_block_action': 'SELECT,INSERT', // blocks and unblocks: append-only, the latest row per account counts
+  'public.console_session': 'SELECT,INSERT,UPDATE,DELETE', // console sign-ins: not records; ended, touched, pruned
+  'public.console_sign_in': 'SELECT,INSERT,DELETE', // an OpenID Connect sign-in under way, deleted at the callback
   'public.appeal': 'SELECT,INSERT,UPDATE', // status and outcome of an appeal
   'public.appeal_reference': 'SELECT,INSERT',
   'public.comment': 'SELECT,INSERT,UPDATE', // the current state of a comment, a projection of its events

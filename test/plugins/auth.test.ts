@@ -37,6 +37,9 @@ const protectedRoute = (app: FastifyInstance) => {
 const get = (app: FastifyInstance, token?: string) =>
   app.inject({ method: 'GET', url: '/test/clerks', headers: token ? { authorization: `Bearer ${token}` } : {} })
 
+/** The console and public pages (src/console): a session, never a bearer token, decides who sees them. */
+const CONSOLE_PAGES = /^(\/|\/policy|\/transparency|\/console(\/.*)?|\/assets\/.*)$/
+
 t.test('role matrix: every registered route refuses the anonymous (401) and the wrong role (403)', async (t) => {
   const { app, token } = await testApp(t)
   const guarded = app.routeAccess.filter((r) => r.access !== 'public' && r.method !== 'HEAD')
@@ -54,7 +57,11 @@ t.test('role matrix: every registered route refuses the anonymous (401) and the 
   }
   for (const route of app.routeAccess.filter((r) => r.access === 'public')) {
     t.ok(
-      ['/healthz', '/readyz', '/openapi.json'].includes(route.url) || route.url.startsWith('/docs') || route.url.startsWith('/v1/'),
+      ['/healthz', '/readyz', '/openapi.json'].includes(route.url) ||
+        route.url.startsWith('/docs') ||
+        route.url.startsWith('/v1/') ||
+        // The console's pages check their own session (test/console/session.test.ts "every console page").
+        CONSOLE_PAGES.test(route.url),
       `public route ${route.method} ${route.url} is expected to be public`,
     )
   }
