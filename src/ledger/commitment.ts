@@ -248,9 +248,57 @@ export function commitmentOfSkeleton(skel: unknown): string {
   return createHash('sha256').update(canonicalJson(skel), 'utf8').digest('hex')
 }
 
+const LONE_SURROGATE = /\p{Surrogate}/u
+
+/**
+ * The RFC 8785 canonical JSON of mapScalars(value, leaf), written in one walk without building the
+ * skeleton, for leaves that are lowercase hex (or empty) strings: the same text as
+ * canonicalJson(mapScalars(value, leaf)) for any JSON value (what JSON.parse returns), keys sorted
+ * by UTF-16 code units, a key with a lone surrogate refused alike.
+ */
+function canonicalSkeleton(value: unknown, leaf: (pointer: string, scalar: unknown) => string, pointer = ''): string {
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalSkeleton(value[i], leaf, `${pointer}/${i}`)
+    return out + ']'
+  }
+  if (value !== null && typeof value === 'object') {
+    let out = '{'
+    let first = true
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k]
+      if (v === undefined) continue
+      if (LONE_SURROGATE.test(k)) throw new TypeError(`canonicalJson: lone surrogate in a key at ${pointer || '(root)'} (RFC 8785 §3.2.2.2)`)
+      out += (first ? '' : ',') + JSON.stringify(k) + ':' + canonicalSkeleton(v, leaf, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`)
+      first = false
+    }
+    return out + '}'
+  }
+  return '"' + leaf(pointer, value) + '"'
+}
+
+const sha256Hex = (text: string): string => hash('sha256', text, 'hex') as unknown as string
+
 /** A payload's format 2 commitment under its salt. */
 export function payloadCommitment(payload: unknown, salt: Buffer): string {
-  return commitmentOfSkeleton(skeleton(payload, salt))
+  const keyed = new HmacKey(salt)
+  return sha256Hex(canonicalSkeleton(payload, (p, v) => valueDigest(keyed.fieldKey(p), v).toString('hex')))
+}
+
+/**
+ * A payload's commitment and, by pointer in payload order, the field key K(p) of each scalar: what
+ * payloadCommitment computes, kept for a disclosure of the same payload (disclose's `keys`), so that
+ * a production derives each key once.
+ */
+export function openPayload(payload: unknown, salt: Buffer): { commitment: string; keys: Map<string, Buffer> } {
+  const keyed = new HmacKey(salt)
+  const keys = new Map<string, Buffer>()
+  const text = canonicalSkeleton(payload, (p, v) => {
+    const key = keyed.fieldKey(p)
+    keys.set(p, key)
+    return valueDigest(key, v).toString('hex')
+  })
+  return { commitment: sha256Hex(text), keys }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,12 +355,14 @@ export function disclose(
   payload: unknown,
   salt: Buffer,
   withheld: { spans?: ReadonlyMap<string, readonly WithheldSpan[]>; whole?: ReadonlyMap<string, { id: string; marker: string }> } = {},
+  /** The field keys of this payload under this salt (openPayload), when already derived. */
+  fieldKeys?: ReadonlyMap<string, Buffer>,
 ): { displayed: unknown; disclosure: Disclosure; spans: DisclosedSpan[] } {
   const disclosure: Disclosure = {}
   const spans: DisclosedSpan[] = []
-  const keyed = new HmacKey(salt)
+  let keyed: HmacKey | undefined
   const displayed = mapScalars(payload, (p, value) => {
-    const key = keyed.fieldKey(p)
+    const key = fieldKeys?.get(p) ?? (keyed ??= new HmacKey(salt)).fieldKey(p)
     const whole = withheld.whole?.get(p)
     if (whole) {
       disclosure[p] = { digest: valueDigest(key, value).toString('hex'), marker: whole.marker, redaction: whole.id }
@@ -377,7 +427,7 @@ export function checkDisclosure(displayed: unknown, disclosure: unknown, commitm
   const nodes = disclosure as Record<string, unknown>
   let problem: string | null = null
   const seen = new Set<string>()
-  const skel = mapScalars(displayed, (p, value) => {
+  const skel = canonicalSkeleton(displayed, (p, value) => {
     if (problem) return ''
     seen.add(p)
     const node = Object.hasOwn(nodes, p) ? (nodes[p] as Record<string, unknown>) : undefined
@@ -434,7 +484,7 @@ export function checkDisclosure(displayed: unknown, disclosure: unknown, commitm
   })
   if (problem) return { problem, withheld }
   for (const p of Object.keys(nodes)) if (!seen.has(p)) return { problem: `${p}: disclosed but not in the payload`, withheld }
-  const found = commitmentOfSkeleton(skel)
+  const found = sha256Hex(skel)
   if (found !== commitment) return { problem: `the disclosed payload commits to ${found}, the entry to ${commitment}`, withheld }
   return { problem: null, withheld }
 }

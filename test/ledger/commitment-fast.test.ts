@@ -4,7 +4,8 @@
 // (format2.test.ts) pin the construction itself.
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import t from 'tap'
-import { fieldKey, HmacKey, segmentDigest, segmentKeys, segments, stringDigest, valueDigest } from '../../src/ledger/commitment.js'
+import { canonicalJson } from '../../src/ledger/canonical-json.js'
+import { checkDisclosure, disclose, fieldKey, HmacKey, openPayload, payloadCommitment, segmentDigest, segmentKeys, segments, skeleton, stringDigest, valueDigest } from '../../src/ledger/commitment.js'
 import { sha256BlockState, sha256Into } from '../../src/ledger/sha256.js'
 
 t.test('sha256Into is SHA-256 for every length around the block boundaries, and after a prefix state', async (t) => {
@@ -70,4 +71,28 @@ t.test("a string's digest is the digest of its segments' digests under the SHAKE
     if (!valueDigest(key, text).equals(reference(key, text))) bad++
   }
   t.equal(bad, 0, `all ${texts.length} texts`)
+})
+
+t.test("a payload's commitment written in one walk is the SHA-256 of the canonical JSON of its skeleton", async (t) => {
+  const payloads: unknown[] = [
+    { author: { id: 'u-1', name: 'Resident 1' }, kind: 'created', platform: 'website', platformTime: '2026-11-02T15:00:00.000Z', text: 'please fix the potholes' },
+    { b: 1, a: [true, false, null, 0, -1.5e300, 'x', [], {}, [[{ z: 'deep' }]]], '10': 'ten', '2': 'two', 'é': 'accent', 'Z': 'upper', '~/': 'escaped', '': 'empty key', '😀': 'astral' },
+    [],
+    {},
+    'a bare string',
+    42,
+    null,
+  ]
+  for (const payload of payloads) {
+    const salt = randomBytes(32)
+    const reference = createHash('sha256').update(canonicalJson(skeleton(payload, salt)), 'utf8').digest('hex')
+    t.equal(payloadCommitment(payload, salt), reference, JSON.stringify(payload).slice(0, 40))
+    const opened = openPayload(payload, salt)
+    t.equal(opened.commitment, reference)
+    t.ok([...opened.keys].every(([p, k]) => k.equals(fieldKey(salt, p))), 'each field key is K(p)')
+    const { displayed, disclosure } = disclose(payload, salt, {}, opened.keys)
+    t.same(disclose(payload, salt).disclosure, disclosure, 'the same disclosure with the keys given')
+    t.equal(checkDisclosure(displayed, disclosure, reference).problem, null, 'and it opens the commitment')
+  }
+  t.throws(() => payloadCommitment(JSON.parse('{"\\ud800":"lone"}'), randomBytes(32)), TypeError, 'a key with a lone surrogate is refused, as canonicalJson refuses it')
 })
