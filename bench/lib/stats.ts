@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs'
 // Small statistics and formatting helpers shared by the benchmarks.
 
 /** Nearest-rank percentile (p in [0, 100]) of an already sorted array; NaN when empty. */
@@ -89,8 +90,12 @@ export async function measureMemory<T>(work: () => Promise<T>): Promise<MemoryMe
     peakHeap = Math.max(peakHeap, m.heapUsed)
   }, 20)
   const start = nowMs()
+  const cpu = process.cpuUsage()
   try {
     const result = await work()
+    const used = process.cpuUsage(cpu)
+    // BENCH_CPU_LOG: this process's CPU time (user + system) for each measured step, one line each.
+    if (process.env.BENCH_CPU_LOG) appendFileSync(process.env.BENCH_CPU_LOG, `${process.argv[1]} wall ${(nowMs() - start).toFixed(0)} ms cpu ${((used.user + used.system) / 1000).toFixed(0)} ms\n`)
     return { result, ms: nowMs() - start, startRss, peakRss, peakHeap }
   } finally {
     clearInterval(sampler)

@@ -14,7 +14,7 @@ import { disclose } from '../ledger/commitment.js'
 import { ENTRY_COLUMNS, entryOfRow, envelopeOf, type EntryRow } from '../ledger/entry.js'
 import { latestCheckpoint } from '../ledger/proofs.js'
 import type { Queryable } from '../ledger/tree-store.js'
-import { reconcileComments, type CommentCheck } from '../records/reconcile.js'
+import { reconcileComments, type CommentCheck, type PayloadOpenings } from '../records/reconcile.js'
 import { ConflictError, NotFoundError } from '../plugins/errors.js'
 import {
   CSV_COLUMNS,
@@ -398,7 +398,10 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
       const applied = await acceptedRedactions(client, requestId, rows.map((r) => r.entry_id))
       // Each record's current state checked against the ledger, in the production's snapshot.
       const unchecked = [...new Set(rows.map((r) => r.comment_id))].filter((id) => !checks.has(id))
-      for (const [id, check] of await reconcileComments(pgSql(client), unchecked)) checks.set(id, check)
+      // The reconciliation opens each format 2 payload against its commitment; the disclosures below
+      // reuse the parsed payload and field keys it derived (same snapshot, same stored text and salt).
+      const openings: PayloadOpenings = new Map()
+      for (const [id, check] of await reconcileComments(pgSql(client), unchecked, openings)) checks.set(id, check)
       for (const [i, row] of rows.entries()) {
         if (current?.commentId !== row.comment_id) {
           await flush()
@@ -419,7 +422,9 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
             entries: [],
           }
         }
-        const original = JSON.parse(row.payload) as unknown
+        const opened = row.format === 2 ? openings.get(row.entry_id) : undefined
+        const reuse = opened !== undefined && opened.payload === row.payload
+        const original = reuse ? opened.parsed : (JSON.parse(row.payload) as unknown)
         const mine = applied.get(row.entry_id) ?? []
         const envelope = envelopeOf({ id: row.entry_id, kind: row.kind, subject: row.comment_id, actor: row.actor, recordedAt: row.recorded_at, format: row.format, payloadSha256: row.payload_sha256, payloadCommitment: row.payload_commitment })
         let line: BundleEntryLine & { redacted: boolean }
@@ -429,7 +434,7 @@ async function streamRecords(deps: ProductionDeps, requestId: string, production
           // Format 2: the shown payload with its disclosure (field and segment keys, digests of what
           // is withheld), never the salt: every shown character is proven, nothing withheld can be
           // confirmed by guessing (docs/foia.md, "What a redacted record proves").
-          const disclosed = discloseRedacted(original, row.payload_salt!, mine)
+          const disclosed = discloseRedacted(original, row.payload_salt!, mine, reuse ? opened.keys : undefined)
           payload = disclosed.payload
           spans = disclosed.spans
           line = { leafIndex: indexes[i]!, entry: envelope, payload, disclosure: disclosed.disclosure, redacted: mine.length > 0, inclusionProof: proofs[i]! }

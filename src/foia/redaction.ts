@@ -162,7 +162,12 @@ const DERIVED_FROM_TEXT = /\/(eventKey|[A-Za-z]*Sha256)$/
  * every shown character against the entry's payloadCommitment without the salt. With no redaction,
  * every field is shown with its field key.
  */
-export function discloseRedacted(payload: unknown, salt: Buffer, redactions: readonly AppliedRedaction[]): { payload: unknown; disclosure: Disclosure; spans: RedactedSpan[] } {
+export function discloseRedacted(
+  payload: unknown,
+  salt: Buffer,
+  redactions: readonly AppliedRedaction[],
+  keys?: ReadonlyMap<string, Buffer>,
+): { payload: unknown; disclosure: Disclosure; spans: RedactedSpan[] } {
   const byPath = new Map<string, WithheldSpan[]>()
   const byId = new Map(redactions.map((r) => [r.id, r]))
   for (const r of [...redactions].sort((a, b) => a.start - b.start)) {
@@ -179,7 +184,7 @@ export function discloseRedacted(payload: unknown, salt: Buffer, redactions: rea
       return null
     })
   }
-  const { displayed, disclosure, spans } = disclose(payload, salt, { spans: byPath, whole })
+  const { displayed, disclosure, spans } = disclose(payload, salt, { spans: byPath, whole }, keys)
   const out: RedactedSpan[] = []
   for (const span of spans) {
     if (whole.has(span.path)) continue

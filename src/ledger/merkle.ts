@@ -8,6 +8,7 @@
 //
 // Sizes and indexes are plain numbers (exact up to 2^53); no 32-bit bit operators are used.
 import { createHash } from 'node:crypto'
+import { sha256Into } from './sha256.js'
 
 const HASH_SIZE = 32
 const LEAF_PREFIX = Buffer.from([0x00])
@@ -34,9 +35,21 @@ export function hashLeaf(data: Uint8Array): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(data).digest()
 }
 
-/** RFC 9162 §2.1.1: interior node HASH(0x01 || left || right). */
+const NODE_MESSAGE = Buffer.alloc(65)
+
+/**
+ * RFC 9162 §2.1.1: interior node HASH(0x01 || left || right). Two 32-byte children are hashed by
+ * src/ledger/sha256.ts (two blocks, no call into OpenSSL: an inclusion proof's verification is some
+ * twenty of these), anything else by node:crypto.
+ */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest()
+  if (left.length !== 32 || right.length !== 32) return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest()
+  NODE_MESSAGE[0] = 0x01
+  NODE_MESSAGE.set(left, 1)
+  NODE_MESSAGE.set(right, 33)
+  const out = Buffer.allocUnsafe(32)
+  sha256Into(NODE_MESSAGE, 0, 65, out, 0)
+  return out
 }
 
 /** RFC 9162 §2.1.1: MTH({}) = HASH(), the hash of the empty string. */

@@ -3,6 +3,7 @@ import { EventKeySecret, eventKey } from '../webhooks/event-keys.js'
 import type pg from 'pg'
 import { asSql, inPgTransaction, type Queryable } from '../db/sql.js'
 import type { Clock } from '../ledger/append.js'
+import { openPayload } from '../ledger/commitment.js'
 import { committedDigest, storedPayloadDigest } from '../ledger/entry.js'
 
 /**
@@ -149,7 +150,7 @@ interface Usable {
 const iso = (d: Date | null) => (d === null ? null : d.toISOString())
 
 /** Reads the comments, their ledger entries and their events, and checks each comment. */
-export async function reconcileComments(db: Queryable, ids: readonly string[]): Promise<Map<string, CommentCheck>> {
+export async function reconcileComments(db: Queryable, ids: readonly string[], openings?: PayloadOpenings): Promise<Map<string, CommentCheck>> {
   const out = new Map<string, CommentCheck>()
   if (ids.length === 0) return out
   const sql = asSql(db)
@@ -175,7 +176,7 @@ export async function reconcileComments(db: Queryable, ids: readonly string[]): 
   const entriesOf = groupBy(entries, (e) => e.subject)
   const eventsOf = groupBy(events, (e) => e.comment_id)
   const secret = await new EventKeySecret().get(sql)
-  for (const c of comments) out.set(c.id, checkComment(c, entriesOf.get(c.id) ?? [], eventsOf.get(c.id) ?? [], secret))
+  for (const c of comments) out.set(c.id, checkComment(c, entriesOf.get(c.id) ?? [], eventsOf.get(c.id) ?? [], secret, openings))
   return out
 }
 
@@ -184,7 +185,14 @@ export async function reconcileComments(db: Queryable, ids: readonly string[]): 
  * text, time and key; no event lacks an entry; and the comment row holds what the entries give
  * (the rules of refreshComments in src/webhooks/ingest.ts and of the decisions).
  */
-export function checkComment(c: CommentRow, entries: readonly EntryRow[], events: readonly EventRow[], eventKeySecret: Buffer): CommentCheck {
+/**
+ * What reconciliation opened of a format 2 entry, by entry id: its stored payload text, that text
+ * parsed, and its field keys (openPayload), for a production to disclose the same payload without
+ * deriving them again.
+ */
+export type PayloadOpenings = Map<string, { payload: string; parsed: unknown; keys: ReadonlyMap<string, Buffer> }>
+
+export function checkComment(c: CommentRow, entries: readonly EntryRow[], events: readonly EventRow[], eventKeySecret: Buffer, openings?: PayloadOpenings): CommentCheck {
   const divergences: ProjectionDivergence[] = []
   const verifiedEventIds = new Set<string>()
   const ledgerText = new Map<string, string | null>()
@@ -210,11 +218,19 @@ export function checkComment(c: CommentRow, entries: readonly EntryRow[], events
       continue
     }
     const committed = committedDigest({ format: e.format, payloadSha256: e.payload_sha256, payloadCommitment: e.payload_commitment })
-    if (storedPayloadDigest({ format: e.format, payload: e.payload, payloadSalt: e.payload_salt }) !== committed) {
+    let payload: Record<string, unknown> | undefined
+    let found: string | null
+    if (openings && e.format === 2 && e.payload_salt) {
+      payload = JSON.parse(e.payload) as Record<string, unknown>
+      const opened = openPayload(payload, e.payload_salt)
+      found = opened.commitment
+      openings.set(e.id, { payload: e.payload, parsed: payload, keys: opened.keys })
+    } else found = storedPayloadDigest({ format: e.format, payload: e.payload, payloadSalt: e.payload_salt })
+    if (found !== committed) {
       diverge('ledger.payload', committed, 'a payload that does not match its hash', { ledgerEntryId: e.id })
       continue
     }
-    const payload = JSON.parse(e.payload) as Record<string, unknown>
+    payload ??= JSON.parse(e.payload) as Record<string, unknown>
     parsed.set(e.id, payload)
     if (e.kind !== DECISION_KIND) {
       const p = payload as CommentPayload

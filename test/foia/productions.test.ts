@@ -293,6 +293,23 @@ t.test('a production: verified offline, tamper detected in every file, redaction
     t.ok(extraReport.problems.some((p) => p.item === 'notes.txt' && /not in its manifest/.test(p.problem)), JSON.stringify(extraReport.problems))
     t.match((await verifyAlone(withExtra)).stdout, /FAIL notes\.txt: is in the bundle but not in its manifest/)
 
+    // 3b. A withheld run relabelled under another redaction id in entries.jsonl: the commitment still
+    // opens (ids are not hashed), so only the ids read from the disclosure, matched against
+    // redactions.jsonl, catch it.
+    const relabelled = await forge((dir) => {
+      const out = lines(dir, 'entries.jsonl').map((l) => {
+        const line = JSON.parse(l) as { disclosure?: Record<string, { parts?: Array<{ redaction?: string }> }> }
+        for (const node of Object.values(line.disclosure ?? {})) for (const part of node.parts ?? []) if (part.redaction) part.redaction = '00000000-0000-4000-8000-000000000000'
+        return JSON.stringify(line) + '\n'
+      })
+      writeFileSync(join(dir, 'entries.jsonl'), out.join(''))
+    })
+    const relabelledReport = await verifyProductionArchive(relabelled, { trustedKeys: [trusted] })
+    t.notOk(relabelledReport.ok, 'a withheld run relabelled fails')
+    t.ok(relabelledReport.problems.some((p) => /text withheld under redaction 00000000-0000-4000-8000-000000000000, which redactions\.jsonl does not list for it/.test(p.problem)), JSON.stringify(relabelledReport.problems))
+    t.ok(relabelledReport.problems.some((p) => /withholds nothing in the disclosure/.test(p.problem)), 'and the listed redaction withholds nothing')
+    t.notOk(relabelledReport.problems.some((p) => p.item.startsWith('entries.jsonl:') && /commits to/.test(p.problem)), 'while every disclosure still opens its commitment')
+
     // 4. The proof removed, or taken from the city's other production of the same request.
     const noProof = await forge((dir) => rmSync(join(dir, 'production-proof.json')))
     t.match(await verifyProductionArchive(noProof, { trustedKeys: [trusted] }), { ok: false, problems: [{ item: 'production-proof.json', problem: /missing/ }] })
