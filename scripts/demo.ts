@@ -228,6 +228,11 @@ Try (in another terminal):
   curl -s ${base}/v1/transparency/stats
 The API reference: ${base}/docs`)
   }
+  if (config.console.enabled) {
+    console.log(`
+The console: ${base}/console (${config.console.devSignIn ? 'development sign-in: pick a name and a role' : 'sign in through the identity provider'}); the review queue has ${queued} item(s).
+The public pages: ${base}/policy and ${base}/transparency`)
+  }
   if (values.exit) await stop(0)
   console.log('\nServing until Ctrl-C.')
 } catch (error) {

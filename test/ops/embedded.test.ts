@@ -299,5 +299,6 @@ t.test('npm run demo on the embedded default: fixtures replayed, removals and fl
   const dated = demo.stdout.match(/latest replayed comment is dated (\S+) \(now (\S+)\)/)
   t.ok(dated && Date.parse(dated[1]!) <= Date.parse(dated[2]!), `no replayed comment is dated in the future (${dated?.[1]} vs ${dated?.[2]})`)
   t.match(demo.stdout, /export MODERATOR=\S+ TST_ADMIN=\S+ CLERK=\S+ AUDITOR=\S+ ADMIN=\S+/, "the export line has the TST admin's token (and the admin's)")
+  t.match(demo.stdout, /The console: http:\/\/\S+\/console \(development sign-in: pick a name and a role\)/, 'the demo prints the console and its development sign-in')
   t.same(postgresProcesses(join(env.DATA_DIR, 'embedded')), [], 'its embedded server stopped when it exited')
 })

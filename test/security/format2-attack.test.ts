@@ -197,7 +197,7 @@ t.test('no hash in a production, an export after disposal or the entry endpoint 
   t.equal(disposal.statusCode, 201, disposal.body)
   t.same(disposal.json().records.map((r: { recordId: string }) => r.recordId).sort(), [disposed2, disposed1].sort())
   await clock.set(new Date(realNow.getTime() - 40 * DAY))
-  t.equal((await call(app, clerkB, 'POST', `/v1/disposals/${disposal.json().id}/approval`, { approvalReference: 'LRC cert 2026-118', approvedOn: clock().toISOString().slice(0, 10) })).statusCode, 200)
+  t.equal((await call(app, clerkB, 'POST', `/v1/disposals/${disposal.json().id}/approval`, { approvalReference: 'LRC cert 2026-118', approvedOn: illinoisDate(clock()) })).statusCode, 200)
   await clock.set(new Date())
   await sealNow(app)
   const executed = await call(app, clerkA, 'POST', `/v1/disposals/${disposal.json().id}/execute`)
