@@ -1,6 +1,6 @@
 // The auditor's pages: the ledger's state with a verification run, and the access log.
 import type { VerificationReport } from '../../ledger/verify.js'
-import { Alert, ErrorSummary, Layout, type Viewer } from '../views/layout.js'
+import { Alert, ErrorSummary, Layout, NextPage, type Viewer } from '../views/layout.js'
 
 const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC'
 const minutes = (ms: number) => (ms < 120_000 ? `${Math.round(ms / 1000)} seconds` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.round(ms / 3_600_000)} hours`)
@@ -200,15 +200,7 @@ export function AccessLogPage(props: {
           </tbody>
         </table>
       )}
-      {props.nextHref ? (
-        <p>
-          <a class="usa-button usa-button--outline" href={props.nextHref}>
-            Older entries
-          </a>
-        </p>
-      ) : (
-        <></>
-      )}
+      <NextPage href={props.nextHref} label="Older entries" />
     </Layout>
   )
 }

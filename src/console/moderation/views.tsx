@@ -1,6 +1,6 @@
 // The TST's review queue: the list, oldest first, and one item with everything needed to decide it.
 import type { Evidence, Rule } from '../../policy/rules.js'
-import { Alert, ErrorSummary, Layout, type Viewer } from '../views/layout.js'
+import { Alert, ErrorSummary, Layout, NextPage, type Viewer } from '../views/layout.js'
 
 export const PLATFORM_NAMES: Record<string, string> = { facebook: 'Facebook', instagram: 'Instagram', x: 'X', linkedin: 'LinkedIn', website: 'City website' }
 export const REASON_NAMES: Record<string, string> = { flagged: 'Flagged by a rule', unevaluated: 'Not evaluated', action_failed: 'Platform action failed' }
@@ -128,15 +128,7 @@ export function QueuePage(props: {
           </tbody>
         </table>
       )}
-      {props.nextHref ? (
-        <p>
-          <a class="usa-button usa-button--outline" href={props.nextHref}>
-            Older items are shown first; see the next page
-          </a>
-        </p>
-      ) : (
-        <></>
-      )}
+      <NextPage href={props.nextHref} label="Older items are shown first; see the next page" />
       <Shortcuts
         keys={[
           ['j', 'next comment in the list'],

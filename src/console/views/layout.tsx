@@ -180,3 +180,15 @@ export function Alert(props: { type: 'info' | 'warning' | 'error' | 'success'; h
     </div>
   )
 }
+
+/** The link to a list's next page (keyset pagination), when there is one. */
+export function NextPage(props: { href: string | null; label: string }): JSX.Element {
+  if (!props.href) return <></>
+  return (
+    <p>
+      <a class="usa-button usa-button--outline" href={props.href} safe>
+        {props.label}
+      </a>
+    </p>
+  )
+}
