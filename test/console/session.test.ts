@@ -36,13 +36,20 @@ t.test('development sign-in, the home page and sign-out', async (t) => {
   const stored = await ownerPool().query('SELECT encode(token_sha256, $1) AS h FROM console_session', ['hex'])
   t.not(stored.rows[0].h, jar.cookies.get('ts_session'), 'only a hash of the token is stored')
 
+  // Signing in again ends the earlier session: its token opens nothing.
+  const first = jar.cookies.get('ts_session')!
+  // (The sign-in page sends a signed-in person on; the form posted from another tab carries the session's token.)
+  const again = await post(app, jar, '/console/sign-in/development', { _csrf: csrfOf(home.body), name: 'Pat Doe', role: 'auditor', returnTo: '/console' })
+  t.equal(again.statusCode, 303)
+  t.not(jar.cookies.get('ts_session'), first, 'a new token')
+  t.equal((await app.inject({ method: 'GET', url: '/console', headers: { cookie: `ts_session=${first}` } })).statusCode, 303, 'the earlier session ended')
   const sessionToken = jar.cookies.get('ts_session')!
-  const out = await post(app, jar, '/console/sign-out', { _csrf: csrfOf(home.body) })
+  const out = await post(app, jar, '/console/sign-out', { _csrf: csrfOf((await get(app, jar, '/console')).body) })
   t.equal(out.statusCode, 303)
   t.equal(out.headers.location, '/console/sign-in?notice=signed-out')
   const after = await app.inject({ method: 'GET', url: '/console', headers: { cookie: `ts_session=${sessionToken}` } })
   t.equal(after.statusCode, 303, 'the signed-out token opens nothing')
-  t.equal((await ownerPool().query('SELECT count(*)::int AS n FROM console_session WHERE ended_at IS NOT NULL')).rows[0].n, 1)
+  t.equal((await ownerPool().query('SELECT count(*)::int AS n FROM console_session WHERE ended_at IS NOT NULL')).rows[0].n, 2, 'both sessions ended')
 })
 
 t.test('CSRF: a form without the token, or with another session\'s, changes nothing', async (t) => {

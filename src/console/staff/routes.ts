@@ -32,6 +32,12 @@ export async function staffPages(app: FastifyInstance, options: { context: Conso
     )
   }
 
+  // Signing in again (as someone else, or with another role) ends the browser's earlier session.
+  const endPrevious = async (request: Parameters<typeof viewerOf>[0]) => {
+    const previous = request.cookies[COOKIE.session]
+    if (previous) await endSession(prisma, app.clock, previous)
+  }
+
   app.get('/console/sign-in', { config: PUBLIC, schema: { hide: true } }, async (request, reply) => {
     if (request.consoleSession) return reply.redirect(safeReturnTo((request.query as Record<string, unknown>).returnTo), 303)
     return signInPage(request, reply)
@@ -48,6 +54,7 @@ export async function staffPages(app: FastifyInstance, options: { context: Conso
     if (!(ROLES as readonly string[]).includes(role)) errors.push({ field: 'role-tst_moderator', message: 'Choose a role' })
     if (errors.length) return signInPage(request, reply, { errors, returnTo, typed: { name, role } })
     const subject = 'dev:' + name.toLowerCase().replace(/[^a-z0-9]+/g, '-')
+    await endPrevious(request)
     const { token } = await startSession(prisma, app.clock, { subject, displayName: name, roles: [role as Role], signedInBy: 'development' })
     request.log.info({ subject, roles: [role], via: 'development' }, 'console sign-in')
     reply.setCookie(COOKIE.session, token, context.cookieOptions)
@@ -78,6 +85,7 @@ export async function staffPages(app: FastifyInstance, options: { context: Conso
       request.log.warn({ subject: who.subject }, 'console sign-in refused: no Townsquare role')
       return reply.redirect('/console/sign-in?notice=no-role', 303)
     }
+    await endPrevious(request)
     const { token } = await startSession(prisma, app.clock, { ...who, signedInBy: 'oidc' })
     request.log.info({ subject: who.subject, roles: who.roles, via: 'oidc' }, 'console sign-in')
     reply.setCookie(COOKIE.session, token, context.cookieOptions)
