@@ -1,10 +1,11 @@
+import { platformEnv } from '../helpers/platform-env.js'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { inTransaction } from '../../src/db/tx.js'
 import { seedDefaultPolicy } from '../../src/policy/seed.js'
 import { testApp } from '../helpers/app.js'
 import { startFakePlatform, type FakePlatform } from '../helpers/fake-platform.js'
-import { startSmtpSink, testPki } from '../helpers/smtp-sink.js'
+import { startSmtpSink } from '../helpers/smtp-sink.js'
 import { appealReferenceIn } from '../factories/records.js'
 import { deliver, fixture } from '../factories/webhooks.js'
 
@@ -16,20 +17,7 @@ async function moderationApp(t: Test, clock?: () => Date) {
     await smtp.close()
   })
   const env = {
-    FACEBOOK_GRAPH_URL: fake.baseUrl,
-    FACEBOOK_PAGE_ID: '448242228374517',
-    FACEBOOK_PAGE_TOKEN: 'fb-page-token',
-    INSTAGRAM_GRAPH_URL: fake.baseUrl,
-    INSTAGRAM_ACCESS_TOKEN: 'ig-token',
-    X_API_URL: fake.baseUrl,
-    X_USER_TOKEN: 'x-token',
-    LINKEDIN_API_URL: fake.baseUrl,
-    LINKEDIN_ACCESS_TOKEN: 'li-token',
-    LINKEDIN_ORGANIZATION_URN: 'urn:li:organization:12345',
-    WEBSITE_API_URL: fake.baseUrl,
-    WEBSITE_API_TOKEN: 'web-token',
-    SMTP_URL: smtp.url(),
-    SMTP_CA_FILE: testPki().caFile,
+    ...platformEnv(fake.baseUrl, smtp.url()),
     JOB_MAX_ATTEMPTS: '3',
   }
   // The fixtures' comments were posted on 1 January 2026: deciding the next day keeps Meta's 7-day

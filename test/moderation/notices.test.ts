@@ -1,3 +1,4 @@
+import { platformEnv } from '../helpers/platform-env.js'
 // Issue 25: the notice says what was done, each cited rule once in the policy's words, on the
 // channel each platform allows; what the ledger records is what was sent; identical decisions are
 // no-ops; appeals are decided by someone else; failed platform actions are retried or resolved by
@@ -9,7 +10,7 @@ import { DEFAULT_POLICY } from '../../src/policy/default-policy.js'
 import { seedDefaultPolicy } from '../../src/policy/seed.js'
 import { testApp } from '../helpers/app.js'
 import { startFakePlatform, type FakePlatform } from '../helpers/fake-platform.js'
-import { startSmtpSink, testPki } from '../helpers/smtp-sink.js'
+import { startSmtpSink } from '../helpers/smtp-sink.js'
 import { appealReferenceIn } from '../factories/records.js'
 import { deliver, fixture } from '../factories/webhooks.js'
 
@@ -32,20 +33,7 @@ async function noticesApp(t: Test, options: { env?: Record<string, string>; cloc
     await smtp.close()
   })
   const env = {
-    FACEBOOK_GRAPH_URL: fake.baseUrl,
-    FACEBOOK_PAGE_ID: '448242228374517',
-    FACEBOOK_PAGE_TOKEN: 'fb-page-token',
-    INSTAGRAM_GRAPH_URL: fake.baseUrl,
-    INSTAGRAM_ACCESS_TOKEN: 'ig-token',
-    X_API_URL: fake.baseUrl,
-    X_USER_TOKEN: 'x-token',
-    LINKEDIN_API_URL: fake.baseUrl,
-    LINKEDIN_ACCESS_TOKEN: 'li-token',
-    LINKEDIN_ORGANIZATION_URN: 'urn:li:organization:12345',
-    WEBSITE_API_URL: fake.baseUrl,
-    WEBSITE_API_TOKEN: 'web-token',
-    SMTP_URL: smtp.url(),
-    SMTP_CA_FILE: testPki().caFile,
+    ...platformEnv(fake.baseUrl, smtp.url()),
     JOB_MAX_ATTEMPTS: '1',
     ...options.env,
   }
